@@ -1,0 +1,33 @@
+"""skxml: short-text extreme multi-label classification for scikit-learn.
+
+The public names are re-exported here; see the API reference for each.
+"""
+
+from skxml.metrics import (
+    get_xmc_scorer,
+    get_xmc_scorer_names,
+    inverse_propensity,
+    inverse_propensity_from_counts,
+    make_xmc_scorer,
+    ndcg_at_k,
+    precision_at_k,
+    psndcg_at_k,
+    psp_at_k,
+    recall_at_k,
+)
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "__version__",
+    "get_xmc_scorer",
+    "get_xmc_scorer_names",
+    "inverse_propensity",
+    "inverse_propensity_from_counts",
+    "make_xmc_scorer",
+    "ndcg_at_k",
+    "precision_at_k",
+    "psndcg_at_k",
+    "psp_at_k",
+    "recall_at_k",
+]

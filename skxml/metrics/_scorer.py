@@ -1,0 +1,269 @@
+"""Scorers of the ranking metrics, for cross-validation, GridSearchCV and Pipelines.
+
+The plain metrics need nothing from the estimator but its scores, so
+``sklearn.metrics.make_scorer(precision_at_k, k=5, response_method="decision_function")``
+works as it is. The propensity-scored metrics also need inverse propensities, and those
+must come from the labels the estimator was **trained** on: :func:`make_xmc_scorer`
+builds scorers that read them off the fitted estimator.
+
+**Contract** followed by the skxml classifiers, and needed from any estimator scored here.
+After ``fit(X, Y)``, with ``Y`` a 0/1 matrix of shape ``(n_samples, n_labels)``:
+
+- ``label_counts_`` : ndarray of shape ``(n_labels,)``, the number of training samples
+  carrying each label;
+- ``n_train_samples_`` : int, the number of training samples;
+- ``decision_function(X)`` returns label scores, either a sparse ``(n, n_labels)`` matrix
+  holding each row's top-k candidates or a dense ``(n, n_labels)`` array.
+
+Only the propensity-scored scorers ("psp", "psndcg") read the two attributes; on a
+:class:`~sklearn.pipeline.Pipeline` they are read from the last step. An estimator tagged
+as a classifier must also expose ``classes_`` (e.g. ``np.arange(n_labels)``), which
+scikit-learn's response-method machinery reads before calling ``decision_function``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+from sklearn.metrics._scorer import _BaseScorer
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+from sklearn.utils.validation import _check_response_method
+
+from skxml.metrics._ranking import (
+    inverse_propensity_from_counts,
+    ndcg_at_k,
+    precision_at_k,
+    psndcg_at_k,
+    psp_at_k,
+    recall_at_k,
+)
+
+__all__ = ["get_xmc_scorer", "get_xmc_scorer_names", "make_xmc_scorer"]
+
+_METRICS: dict[str, Callable[..., float]] = {
+    "precision": precision_at_k,
+    "recall": recall_at_k,
+    "ndcg": ndcg_at_k,
+    "psp": psp_at_k,
+    "psndcg": psndcg_at_k,
+}
+_PROPENSITY_METRICS = frozenset({"psp", "psndcg"})
+_READY_MADE_K = (1, 3, 5)
+_SCORER_NAME = re.compile(r"(?P<metric>[a-z]+)@(?P<k>[0-9]+)")
+_RESPONSE_METHODS = {"decision_function", "predict_proba", "predict"}
+
+
+def _response_method_name(method: Any) -> str:
+    # functools.partial-wrapped methods carry their name on .func.
+    while not hasattr(method, "__name__") and hasattr(method, "func"):
+        method = method.func
+    return str(method.__name__)
+
+
+def _fitted_label_statistics(estimator: Any, metric: str) -> tuple[np.ndarray, int]:
+    """``label_counts_`` and ``n_train_samples_`` of the estimator or its last step."""
+    holder = estimator
+    while not (hasattr(holder, "label_counts_") and hasattr(holder, "n_train_samples_")):
+        steps = getattr(holder, "steps", None)
+        if not steps:
+            missing = [
+                name for name in ("label_counts_", "n_train_samples_") if not hasattr(holder, name)
+            ]
+            raise AttributeError(
+                f"The {metric!r} scorer computes inverse propensities from the labels the "
+                f"estimator was trained on, so the fitted estimator (or a Pipeline's last "
+                f"step) must have the attributes `label_counts_` (training samples per "
+                f"label) and `n_train_samples_`; {type(holder).__name__} lacks "
+                f"{', '.join(f'`{name}`' for name in missing)}."
+            )
+        holder = steps[-1][1]
+    return np.asarray(holder.label_counts_), int(holder.n_train_samples_)
+
+
+class _XMCScorer(_BaseScorer):
+    """Scorer of one ranking metric; see :func:`make_xmc_scorer`."""
+
+    def __init__(self, metric: str, *, k: int, A: float, B: float, response_method: Any) -> None:
+        super().__init__(
+            score_func=_METRICS[metric],
+            sign=1,
+            kwargs={"k": k},
+            response_method=response_method,
+        )
+        self._metric = metric
+        self._A = A
+        self._B = B
+
+    def __repr__(self) -> str:
+        arguments = [repr(self._metric), f"k={self._kwargs['k']}"]
+        if self._metric in _PROPENSITY_METRICS:
+            arguments += [f"A={self._A}", f"B={self._B}"]
+        if self._response_method != "decision_function":
+            arguments.append(f"response_method={self._response_method!r}")
+        return f"make_xmc_scorer({', '.join(arguments)})"
+
+    def _score(
+        self, method_caller: Callable[..., Any], estimator: Any, X: Any, y_true: Any, **kwargs: Any
+    ) -> float:
+        if kwargs:
+            raise TypeError(
+                f"{self!r} accepts no sample_weight or other metadata (the ranking metrics "
+                f"weight queries equally); got {sorted(kwargs)}."
+            )
+        scoring_kwargs = dict(self._kwargs)
+        if self._metric in _PROPENSITY_METRICS:
+            # Read before predicting so that a missing attribute fails fast.
+            label_counts, n_train_samples = _fitted_label_statistics(estimator, self._metric)
+            scoring_kwargs["inv_propensity"] = inverse_propensity_from_counts(
+                label_counts, n_train_samples, A=self._A, B=self._B
+            )
+        method = _check_response_method(estimator, self._response_method)
+        # method_caller caches responses by method name when several scorers share them.
+        y_score = method_caller(estimator, _response_method_name(method), X, pos_label=None)
+        return float(self._sign * self._score_func(y_true, y_score, **scoring_kwargs))
+
+
+@validate_params(
+    {
+        "metric": [StrOptions(set(_METRICS))],
+        "k": [Interval(Integral, 1, None, closed="left")],
+        "A": [Interval(Real, 0, None, closed="neither")],
+        "B": [Interval(Real, 0, None, closed="neither")],
+        "response_method": [StrOptions(_RESPONSE_METHODS), list, tuple],
+    },
+    prefer_skip_nested_validation=True,
+)
+def make_xmc_scorer(
+    metric: str,
+    *,
+    k: int = 5,
+    A: float = 0.55,
+    B: float = 1.5,
+    response_method: str | list[str] | tuple[str, ...] = "decision_function",
+) -> _XMCScorer:
+    """Build a scorer of a ranking metric for cross-validation and GridSearchCV.
+
+    The scorer calls ``estimator.decision_function(X)`` (or ``response_method``) and
+    evaluates the metric against ``y``; higher is better.
+
+    For ``"psp"`` and ``"psndcg"`` it computes the inverse propensities from the fitted
+    estimator's ``label_counts_`` and ``n_train_samples_``, i.e. from the **training**
+    fold of each split. Propensities computed from the fold being scored would leak its
+    labels into the weights and would change with the size of the fold, making the score
+    of a split depend on which test samples it holds.
+
+    Parameters
+    ----------
+    metric : {"precision", "recall", "ndcg", "psp", "psndcg"}
+        The metric: :func:`precision_at_k`, :func:`recall_at_k`, :func:`ndcg_at_k`,
+        :func:`psp_at_k` or :func:`psndcg_at_k`.
+    k : int, default=5
+        Number of top-ranked labels that are evaluated.
+    A : float, default=0.55
+        Propensity constant (used by "psp" and "psndcg" only).
+    B : float, default=1.5
+        Propensity constant (used by "psp" and "psndcg" only).
+    response_method : {"decision_function", "predict_proba", "predict"} or list of \
+            such str, default="decision_function"
+        The estimator method whose output is scored; with a list, the first one the
+        estimator has.
+
+    Returns
+    -------
+    scorer : callable
+        A scikit-learn scorer, ``scorer(estimator, X, y) -> float``.
+
+    Raises
+    ------
+    AttributeError
+        When called on an estimator lacking ``label_counts_`` or ``n_train_samples_``
+        (propensity-scored metrics only).
+
+    See Also
+    --------
+    get_xmc_scorer : The same from a name such as ``"psp@5"``.
+
+    Notes
+    -----
+    Estimators scored by the propensity-scored scorers must have, after ``fit``,
+    ``label_counts_`` (ndarray of shape (n_labels,), training samples per label) and
+    ``n_train_samples_`` (int), as the skxml classifiers do; on a Pipeline, the last
+    step's attributes are used. The scored output (``decision_function`` by default)
+    may be a sparse top-k matrix or dense scores, see :func:`precision_at_k`.
+    ``sample_weight`` is not supported.
+
+    Examples
+    --------
+    >>> from skxml.metrics import make_xmc_scorer
+    >>> make_xmc_scorer("psp", k=3)
+    make_xmc_scorer('psp', k=3, A=0.55, B=1.5)
+
+    Inside model selection, e.g.
+    ``GridSearchCV(pipeline, grid, scoring=make_xmc_scorer("psp", k=5))``.
+    """
+    return _XMCScorer(metric, k=k, A=A, B=B, response_method=response_method)
+
+
+@validate_params({"name": [str]}, prefer_skip_nested_validation=True)
+def get_xmc_scorer(name: str) -> _XMCScorer:
+    """Get a ranking-metric scorer from a name such as ``"precision@5"``.
+
+    Parameters
+    ----------
+    name : str
+        ``"<metric>@<k>"`` with ``metric`` one of "precision", "recall", "ndcg", "psp",
+        "psndcg" and ``k`` a positive int. :func:`get_xmc_scorer_names` lists the usual
+        ones (k = 1, 3, 5); any positive ``k`` is accepted.
+
+    Returns
+    -------
+    scorer : callable
+        ``make_xmc_scorer(metric, k=k)``, with the default propensity constants
+        A=0.55, B=1.5; call :func:`make_xmc_scorer` for others.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` does not have the form ``"<metric>@<k>"``.
+
+    See Also
+    --------
+    make_xmc_scorer : Full control over the scorer.
+
+    Examples
+    --------
+    >>> from skxml.metrics import get_xmc_scorer
+    >>> get_xmc_scorer("psndcg@3")
+    make_xmc_scorer('psndcg', k=3, A=0.55, B=1.5)
+    """
+    match = _SCORER_NAME.fullmatch(name)
+    if match is None or match["metric"] not in _METRICS or int(match["k"]) < 1:
+        raise ValueError(
+            f"Unknown scorer name {name!r}: expected '<metric>@<k>' with metric one of "
+            f"{', '.join(map(repr, _METRICS))} and k a positive int, e.g. 'precision@5' "
+            f"or 'psp@3'."
+        )
+    return make_xmc_scorer(match["metric"], k=int(match["k"]))
+
+
+def get_xmc_scorer_names() -> list[str]:
+    """Names of the ready-made ranking scorers accepted by :func:`get_xmc_scorer`.
+
+    Returns
+    -------
+    names : list of str
+        Every metric at k = 1, 3 and 5 (any other positive ``k`` also works).
+
+    Examples
+    --------
+    >>> from skxml.metrics import get_xmc_scorer_names
+    >>> get_xmc_scorer_names()[:3]
+    ['precision@1', 'precision@3', 'precision@5']
+    >>> len(get_xmc_scorer_names())
+    15
+    """
+    return [f"{metric}@{k}" for metric in _METRICS for k in _READY_MADE_K]

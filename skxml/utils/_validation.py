@@ -1,0 +1,133 @@
+"""Input validation shared across skxml: label matrices and text sequences."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+
+def check_label_matrix(
+    Y: Any, *, name: str = "Y", dtype: type = np.float32, allow_empty: bool = False
+) -> sp.csr_matrix:
+    """Validate a 0/1 label matrix and return it as a canonical CSR matrix.
+
+    Parameters
+    ----------
+    Y : array-like or scipy.sparse matrix of shape (n_samples, n_labels)
+        Dense or sparse matrix whose entries are 0 or 1.
+    name : str, default="Y"
+        Name of the argument, used in error messages.
+    dtype : numpy dtype, default=np.float32
+        dtype of the returned matrix.
+    allow_empty : bool, default=False
+        Whether a matrix with zero rows is accepted.
+
+    Returns
+    -------
+    Y : scipy.sparse.csr_matrix
+        Canonical CSR matrix (sorted indices, no explicit zeros, no duplicates).
+
+    Raises
+    ------
+    TypeError
+        If ``Y`` is not a matrix.
+    ValueError
+        If ``Y`` is not 2-D, holds NaN/inf, or has values other than 0 and 1.
+    """
+    if sp.issparse(Y):
+        matrix = sp.csr_matrix(Y, copy=True)
+    else:
+        if isinstance(Y, str) or Y is None:
+            raise TypeError(
+                f"{name} must be a 2-D array-like or scipy.sparse matrix of 0/1 values, "
+                f"got {type(Y).__name__}."
+            )
+        try:
+            array = np.asarray(Y)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(
+                f"{name} must be a 2-D array-like or scipy.sparse matrix of 0/1 values; "
+                f"could not convert it to an array: {exc}"
+            ) from exc
+        if array.dtype == object or not (
+            np.issubdtype(array.dtype, np.number) or array.dtype == bool
+        ):
+            raise TypeError(
+                f"{name} must hold numeric 0/1 values, got an array of dtype {array.dtype}."
+            )
+        if array.ndim != 2:
+            raise ValueError(
+                f"{name} must be 2-D (n_samples, n_labels), got an array of shape {array.shape}."
+            )
+        matrix = sp.csr_matrix(array)
+    if matrix.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (n_samples, n_labels), got shape {matrix.shape}.")
+    if matrix.shape[0] == 0 and not allow_empty:
+        raise ValueError(f"{name} has no rows (shape {matrix.shape}); at least one is required.")
+    if matrix.shape[1] == 0:
+        raise ValueError(
+            f"{name} has no columns (shape {matrix.shape}); at least one label is required."
+        )
+    matrix.sum_duplicates()
+    data = matrix.data
+    if data.size:
+        if not np.all(np.isfinite(data)):
+            raise ValueError(f"{name} contains NaN or infinite values; expected only 0 and 1.")
+        if np.any((data != 0) & (data != 1)):
+            bad = data[(data != 0) & (data != 1)][0]
+            raise ValueError(f"{name} must contain only 0 and 1, found the value {bad!r}.")
+    matrix.eliminate_zeros()
+    matrix.sort_indices()
+    return matrix.astype(dtype, copy=False)
+
+
+def check_texts(X: Any, *, name: str = "X", allow_empty: bool = False) -> list[str]:
+    """Validate a sequence of raw texts and return it as a list of ``str``.
+
+    Parameters
+    ----------
+    X : iterable of str
+        The texts. A single string is rejected (it would be read as characters).
+    name : str, default="X"
+        Name of the argument, used in error messages.
+    allow_empty : bool, default=False
+        Whether an empty sequence is accepted.
+
+    Returns
+    -------
+    texts : list of str
+
+    Raises
+    ------
+    TypeError
+        If ``X`` is a single string, not iterable, or holds non-string items.
+    ValueError
+        If ``X`` is empty and ``allow_empty`` is False.
+    """
+    if isinstance(X, (str, bytes)):
+        raise TypeError(
+            f"{name} must be a sequence of strings (one text per sample), got a single "
+            f"{type(X).__name__}; wrap it in a list: [{name}]."
+        )
+    if isinstance(X, np.ndarray) and X.ndim != 1:
+        if X.ndim == 2 and X.shape[1] == 1:
+            X = X[:, 0]
+        else:
+            raise ValueError(
+                f"{name} must be a 1-D sequence of strings, got an array of shape {X.shape}."
+            )
+    if not isinstance(X, Iterable):
+        raise TypeError(f"{name} must be a sequence of strings, got {type(X).__name__}.")
+    texts = list(X)
+    for position, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise TypeError(
+                f"{name} must contain only strings; item {position} is "
+                f"{type(text).__name__} ({text!r:.40})."
+            )
+    if not texts and not allow_empty:
+        raise ValueError(f"{name} is empty; at least one text is required.")
+    return texts

@@ -1,0 +1,305 @@
+"""Tests for skxml.nn._heads: residual layer, dense head and shortlist head."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from skxml.nn import (
+    PADDING_LOGIT,
+    ExtremeClassifierHead,
+    ResidualHead,
+    ShortlistClassifierHead,
+)
+
+
+def _trained_batch_norm_state(head: torch.nn.Module, n_features: int) -> None:
+    """One training-mode pass so BatchNorm's running statistics are not (0, 1)."""
+    head.train()
+    head.hidden(torch.randn(16, n_features, dtype=torch.float64) * 3 + 1)
+    head.eval()
+
+
+def _reference_residual(head: ResidualHead, h: torch.Tensor) -> torch.Tensor:
+    _, linear, _, norm = head.residual
+    out = F.gelu(h @ linear.weight.T + linear.bias)
+    if isinstance(norm, torch.nn.BatchNorm1d):
+        out = (out - norm.running_mean) / torch.sqrt(norm.running_var + norm.eps)
+        out = out * norm.weight + norm.bias
+    return out + h
+
+
+def _dense_logits(head: ShortlistClassifierHead, h: torch.Tensor) -> torch.Tensor:
+    """Reference: every label scored, ``g @ W_e.T + b``."""
+    return head.embed(h) @ head.weight.T + head.bias
+
+
+@pytest.mark.parametrize("batch_norm", [True, False])
+@pytest.mark.parametrize("spectral_norm", [True, False])
+def test_residual_head_matches_reference(batch_norm, spectral_norm):
+    head = ResidualHead(12, spectral_norm=spectral_norm, batch_norm=batch_norm).double()
+    head.train()
+    head(torch.randn(16, 12, dtype=torch.float64) * 3 + 1)
+    head.eval()
+    h = torch.randn(5, 12, dtype=torch.float64)
+    torch.testing.assert_close(head(h), _reference_residual(head, h))
+
+
+@pytest.mark.parametrize(
+    ("batch_norm", "expected"), [(True, 480 * 480 + 3 * 480), (False, 480 * 481)]
+)
+def test_residual_head_parameter_count(batch_norm, expected):
+    head = ResidualHead(480, batch_norm=batch_norm)
+    assert sum(p.numel() for p in head.parameters()) == expected
+
+
+def test_residual_head_initialisation():
+    head = ResidualHead(64)
+    linear = head.residual[1]
+    assert torch.count_nonzero(linear.bias) == 0
+    bound = (6 / (64 + 64)) ** 0.5
+    assert linear.weight.abs().max() <= bound
+    assert linear.weight.std().item() == pytest.approx(bound / 3**0.5, rel=0.1)
+
+
+@pytest.mark.parametrize("spectral_norm", [True, False])
+def test_residual_head_spectral_norm(spectral_norm):
+    head = ResidualHead(100, spectral_norm=spectral_norm).eval()
+    linear = head.residual[1]
+    assert hasattr(linear, "parametrizations") is spectral_norm
+    sigma = torch.linalg.matrix_norm(linear.weight.detach(), 2).item()
+    if spectral_norm:
+        assert sigma == pytest.approx(1.0, abs=0.1)
+    else:
+        assert sigma > 1.5
+
+
+def test_residual_head_bad_input_raises():
+    head = ResidualHead(8)
+    with pytest.raises(ValueError, match=r"h must be a tensor of shape \(batch, 8\)"):
+        head(torch.randn(4, 9))
+    with pytest.raises(ValueError, match=r"h must be a tensor of shape \(batch, 8\)"):
+        head(torch.randn(8))
+
+
+@pytest.mark.parametrize(
+    ("cls", "kwargs", "match"),
+    [
+        (ResidualHead, {"n_features": 0}, "n_features must be a positive int"),
+        (ResidualHead, {"n_features": 4, "dropout": -0.1}, "dropout must be a float"),
+        (ExtremeClassifierHead, {"n_features": 4, "n_labels": 0}, "n_labels must be"),
+        (
+            ExtremeClassifierHead,
+            {"n_features": 4, "n_labels": 3, "output_dropout": 1.5},
+            "output_dropout must be a float",
+        ),
+        (
+            ExtremeClassifierHead,
+            {"n_features": 4, "n_labels": 3, "hidden_dropout": "0.1"},
+            "dropout must be a float",
+        ),
+        (ShortlistClassifierHead, {"n_features": 4, "n_labels": -3}, "n_labels must be"),
+        (ShortlistClassifierHead, {"n_features": 2.5, "n_labels": 3}, "n_features must be"),
+    ],
+)
+def test_heads_invalid_parameters(cls, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        cls(**kwargs)
+
+
+def test_extreme_classifier_head_matches_reference():
+    head = ExtremeClassifierHead(10, 7).double()
+    _trained_batch_norm_state(head, 10)
+    h = torch.randn(4, 10, dtype=torch.float64)
+    expected = _reference_residual(head.hidden, h) @ head.classifier.weight.T
+    expected = expected + head.classifier.bias
+    logits = head(h)
+    assert logits.shape == (4, 7)
+    torch.testing.assert_close(logits, expected)
+
+
+def test_extreme_classifier_head_parameters_and_init():
+    head = ExtremeClassifierHead(480, 1000, spectral_norm=True)
+    n_parameters = sum(p.numel() for p in head.parameters())
+    assert n_parameters == (480 * 480 + 3 * 480) + (480 * 1000 + 1000)
+    assert torch.count_nonzero(head.classifier.bias) == 0
+    assert head.classifier.weight.abs().max() <= (6 / 1480) ** 0.5
+    assert hasattr(head.hidden.residual[1], "parametrizations")
+
+
+def test_extreme_classifier_head_gradients_flow_to_input():
+    head = ExtremeClassifierHead(8, 5).train()
+    h = torch.randn(6, 8, requires_grad=True)
+    F.binary_cross_entropy_with_logits(head(h), torch.ones(6, 5)).backward()
+    assert h.grad is not None
+    assert h.grad.abs().sum().item() > 0
+
+
+@pytest.fixture
+def shortlist_head() -> ShortlistClassifierHead:
+    head = ShortlistClassifierHead(8, 40).double()
+    with torch.no_grad():
+        head.bias.copy_(torch.randn(40, dtype=torch.float64))
+    _trained_batch_norm_state(head, 8)
+    return head
+
+
+def test_shortlist_head_score_shortlist_matches_dense(shortlist_head):
+    h = torch.randn(3, 8, dtype=torch.float64)
+    label_ids = torch.tensor([[0, 5, 39, 5], [7, 1, -1, -1], [-1, -1, -1, -1]])
+    logits = shortlist_head.score_shortlist(h, label_ids)
+    dense = _dense_logits(shortlist_head, h)
+    valid = label_ids >= 0
+    expected = torch.where(
+        valid, dense.gather(1, label_ids.clamp(min=0)), torch.tensor(PADDING_LOGIT).double()
+    )
+    torch.testing.assert_close(logits, expected)
+    assert torch.equal(shortlist_head(h, label_ids), logits)  # forward is score_shortlist
+
+
+def test_shortlist_head_mask_marks_padding(shortlist_head):
+    h = torch.randn(2, 8, dtype=torch.float64)
+    label_ids = torch.tensor([[3, 4, 1000], [-5, 6, 7]])  # masked-out ids may be anything
+    mask = torch.tensor([[True, True, False], [False, True, True]])
+    logits = shortlist_head.score_shortlist(h, label_ids, mask)
+    dense = _dense_logits(shortlist_head, h)
+    assert torch.equal(logits[~mask], torch.full((2,), PADDING_LOGIT, dtype=torch.float64))
+    torch.testing.assert_close(logits[0, :2], dense[0, [3, 4]])
+    torch.testing.assert_close(logits[1, 1:], dense[1, [6, 7]])
+
+
+def test_shortlist_head_score_union_matches_dense(shortlist_head):
+    h = torch.randn(5, 8, dtype=torch.float64)
+    label_ids = torch.tensor([39, 2, 17, 0, 2])
+    logits = shortlist_head.score_union(h, label_ids)
+    assert logits.shape == (5, 5)
+    torch.testing.assert_close(logits, _dense_logits(shortlist_head, h)[:, label_ids])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    batch=st.integers(1, 5),
+    n_shortlisted=st.integers(1, 12),
+    n_labels=st.integers(1, 30),
+    seed=st.integers(0, 2**16),
+)
+def test_shortlist_head_scoring_methods_agree(batch, n_shortlisted, n_labels, seed):
+    generator = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    head = ShortlistClassifierHead(6, n_labels).double().eval()
+    h = torch.randn(batch, 6, generator=generator, dtype=torch.float64)
+    label_ids = torch.randint(0, n_labels, (batch, n_shortlisted), generator=generator)
+    padded = torch.rand(batch, n_shortlisted, generator=generator) < 0.3
+    label_ids[padded] = -1
+    union, inverse = torch.unique(label_ids.clamp(min=0), return_inverse=True)
+    from_union = head.score_union(h, union).gather(1, inverse)
+    from_shortlist = head.score_shortlist(h, label_ids)
+    torch.testing.assert_close(from_shortlist[~padded], from_union[~padded])
+    assert torch.all(from_shortlist[padded] == PADDING_LOGIT)
+
+
+def test_shortlist_head_padding_gets_no_gradient_and_no_loss():
+    head = ShortlistClassifierHead(8, 20).train()
+    h = torch.randn(4, 8)
+    label_ids = torch.tensor([[3, -1, -1], [4, 5, -1], [-1, -1, -1], [3, 9, -1]])
+    logits = head.score_shortlist(h, label_ids)
+    targets = (label_ids == 3).float()
+    loss = F.binary_cross_entropy_with_logits(logits, targets, reduction="none")
+    assert torch.all(loss[label_ids < 0] == 0)
+    loss.sum().backward()
+    rows_with_gradient = head.weight.grad.abs().sum(dim=1).nonzero().flatten()
+    assert rows_with_gradient.tolist() == [3, 4, 5, 9]
+    assert head.bias.grad.nonzero().flatten().tolist() == [3, 4, 5, 9]
+
+
+def test_shortlist_head_detached_input_trains_head_only():
+    head = ShortlistClassifierHead(8, 20).train()
+    h = torch.randn(4, 8, requires_grad=True)
+    head.score_shortlist(h.detach(), torch.randint(0, 20, (4, 5))).sum().backward()
+    assert h.grad is None
+    assert head.weight.grad is not None
+
+
+def test_shortlist_head_initialisation():
+    head = ShortlistClassifierHead(480, 1000)
+    assert torch.count_nonzero(head.bias) == 0
+    assert head.weight.abs().max() <= (6 / 1480) ** 0.5
+    assert hasattr(head.hidden.residual[1], "parametrizations")  # spectral norm by default
+
+
+@pytest.mark.parametrize(
+    ("label_ids", "mask", "error", "match"),
+    [
+        (torch.zeros(3, 4), None, TypeError, "label_ids must be an int64"),
+        (torch.zeros(2, 4, dtype=torch.long), None, ValueError, r"shape \(batch=3, K\)"),
+        (torch.zeros(3, dtype=torch.long), None, ValueError, r"shape \(batch=3, K\)"),
+        (torch.full((3, 4), 20), None, ValueError, r"\[0, n_labels=20\)"),
+        (
+            torch.zeros(3, 4, dtype=torch.long),
+            torch.ones(3, 4),
+            TypeError,
+            "mask must be a bool tensor",
+        ),
+        (
+            torch.zeros(3, 4, dtype=torch.long),
+            torch.ones(3, 5, dtype=torch.bool),
+            ValueError,
+            "mask must have the shape of label_ids",
+        ),
+        (
+            torch.full((3, 4), -1),
+            torch.ones(3, 4, dtype=torch.bool),
+            ValueError,
+            r"got values in \[-1, -1\]",
+        ),
+    ],
+)
+def test_shortlist_head_score_shortlist_bad_input_raises(label_ids, mask, error, match):
+    head = ShortlistClassifierHead(8, 20)
+    with pytest.raises(error, match=match):
+        head.score_shortlist(torch.randn(3, 8), label_ids, mask)
+
+
+@pytest.mark.parametrize(
+    ("label_ids", "error", "match"),
+    [
+        (torch.zeros(2, 2, dtype=torch.long), ValueError, "label_ids must be 1-D"),
+        (torch.tensor([0.0, 1.0]), TypeError, "label_ids must be an int64"),
+        (torch.tensor([3, 20]), ValueError, r"\[0, n_labels=20\)"),
+        (torch.tensor([-1, 2]), ValueError, r"\[0, n_labels=20\)"),
+    ],
+)
+def test_shortlist_head_score_union_bad_input_raises(label_ids, error, match):
+    head = ShortlistClassifierHead(8, 20)
+    with pytest.raises(error, match=match):
+        head.score_union(torch.randn(3, 8), label_ids)
+
+
+def test_shortlist_head_wrong_feature_width_raises():
+    head = ShortlistClassifierHead(8, 20)
+    with pytest.raises(ValueError, match=r"h must be a tensor of shape \(batch, 8\)"):
+        head.score_union(torch.randn(3, 7), torch.tensor([1]))
+
+
+@pytest.mark.parametrize("cls", [ExtremeClassifierHead, ShortlistClassifierHead])
+def test_heads_pickle_and_deepcopy_round_trip(cls):
+    head = cls(8, 20, spectral_norm=True)
+    head.train()
+    head.hidden(torch.randn(6, 8))
+    head.eval()
+    h = torch.randn(3, 8)
+    label_ids = torch.tensor([1, 4, 19])
+
+    def scores(module):
+        return module(h) if cls is ExtremeClassifierHead else module.score_union(h, label_ids)
+
+    expected = scores(head)
+    for restored in (pickle.loads(pickle.dumps(head)), copy.deepcopy(head)):
+        assert not restored.training
+        assert torch.equal(scores(restored), expected)
