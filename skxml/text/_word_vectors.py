@@ -1,0 +1,569 @@
+"""Pretrained word vectors (GloVe, word2vec text/binary) read into an embedding matrix."""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import os
+import warnings
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from numbers import Integral
+from typing import IO, Any, BinaryIO, cast
+
+import numpy as np
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+
+from skxml.text._sequence_encoder import PAD_ID, UNK_ID
+
+_FIRST_WORD_ID = 2
+_GZIP_MAGIC = b"\x1f\x8b"
+_UTF8_BOM = b"\xef\xbb\xbf"
+_MAX_LINE_BYTES = 1 << 24  # a 300-d text line is ~3 KB; 16 MB means "this is no text file"
+_CHUNK_BYTES = 1 << 18
+_UNIFORM_SCALE = 0.25  # paper: words without a pretrained vector ~ U(-0.25, 0.25)
+
+
+@dataclass(frozen=True, eq=False)
+class WordVectors:
+    """Embedding matrix read by :func:`load_word_vectors`, with what was found.
+
+    Attributes
+    ----------
+    matrix : ndarray of shape (n_ids, embedding_dim)
+        Row ``i`` is the vector of token id ``i``: row ``PAD_ID`` (0) is zeros, row
+        ``UNK_ID`` (1) and the rows of words missing from the file follow ``missing``, the
+        other rows are the file's vectors.
+    found : ndarray of bool of shape (n_ids,)
+        Whether row ``i`` comes from the file.
+    missing_words : list of str
+        Vocabulary words with no vector in the file, in id order.
+    embedding_dim : int
+        Width of the vectors.
+    format : str
+        The file format read: ``"glove"``, ``"word2vec_text"`` or ``"word2vec_binary"``.
+    path : str
+        The file read.
+    """
+
+    matrix: np.ndarray
+    found: np.ndarray
+    missing_words: list[str] = field(repr=False)
+    embedding_dim: int
+    format: str
+    path: str
+
+    @property
+    def n_found(self) -> int:
+        """Number of vocabulary words whose vector was in the file."""
+        return int(self.found.sum())
+
+    @property
+    def n_words(self) -> int:
+        """Number of vocabulary words (the reserved ids excluded)."""
+        return self.n_found + len(self.missing_words)
+
+    @property
+    def coverage(self) -> float:
+        """Share of vocabulary words found in the file, in [0, 1]."""
+        return self.n_found / self.n_words
+
+    def __repr__(self) -> str:
+        return (
+            f"WordVectors(matrix shape={self.matrix.shape}, dtype={self.matrix.dtype}, "
+            f"found {self.n_found} of {self.n_words} words ({100 * self.coverage:.2f}%), "
+            f"format={self.format!r}, path={self.path!r})"
+        )
+
+
+def _check_vocabulary(vocabulary: Any) -> dict[str, int]:
+    """Return the vocabulary as word -> id with ids >= 2, unique and non-empty."""
+    if isinstance(vocabulary, Mapping):
+        result: dict[str, int] = {}
+        seen_ids: dict[int, str] = {}
+        for word, index in vocabulary.items():
+            if not isinstance(word, str):
+                raise TypeError(
+                    f"vocabulary keys must be str, found {type(word).__name__} ({word!r:.40})."
+                )
+            if not isinstance(index, Integral) or isinstance(index, bool):
+                raise TypeError(
+                    f"vocabulary ids must be int, found {type(index).__name__} for {word!r}."
+                )
+            index = int(index)
+            if index < _FIRST_WORD_ID:
+                raise ValueError(
+                    f"vocabulary id {index} of {word!r} is reserved: ids {PAD_ID} (padding) "
+                    f"and {UNK_ID} (unknown words) have no word; word ids start at "
+                    f"{_FIRST_WORD_ID}, as in SequenceEncoder.vocabulary_."
+                )
+            if index in seen_ids:
+                raise ValueError(
+                    f"vocabulary gives id {index} to both {seen_ids[index]!r} and {word!r}."
+                )
+            seen_ids[index] = word
+            result[word] = index
+    elif isinstance(vocabulary, (str, bytes)):
+        raise TypeError(
+            "vocabulary must be a dict word -> id or an ordered sequence of words, got a "
+            f"single {type(vocabulary).__name__}."
+        )
+    elif isinstance(vocabulary, (set, frozenset)):
+        raise TypeError(
+            "vocabulary must be a dict word -> id or an ordered sequence of words, got a "
+            f"{type(vocabulary).__name__}: a set has no order, so its ids would be arbitrary."
+        )
+    else:
+        words = list(vocabulary)
+        result = {}
+        for position, word in enumerate(words):
+            if not isinstance(word, str):
+                raise TypeError(
+                    f"vocabulary must contain only str; item {position} is "
+                    f"{type(word).__name__} ({word!r:.40})."
+                )
+            if word in result:
+                raise ValueError(f"vocabulary lists the word {word!r} twice.")
+            result[word] = position + _FIRST_WORD_ID
+    if not result:
+        raise ValueError("vocabulary is empty; at least one word is required.")
+    return result
+
+
+def _open_binary(path: str) -> BinaryIO:
+    """Open a file for reading bytes, decompressing it when it is gzip (by magic number)."""
+    raw = open(path, "rb")  # the caller closes it (a with block)
+    try:
+        magic = raw.read(2)
+        raw.seek(0)
+    except BaseException:
+        raw.close()
+        raise
+    if magic == _GZIP_MAGIC:
+        raw.close()
+        return cast(BinaryIO, gzip.open(path, "rb"))
+    return raw
+
+
+def _parse_header(line: bytes) -> tuple[int, int] | None:
+    """``(n_words, dim)`` if the line is a word2vec header, else ``None``."""
+    fields = line.split()
+    if len(fields) != 2:
+        return None
+    try:
+        n_words, dim = int(fields[0]), int(fields[1])
+    except ValueError:
+        return None
+    return (n_words, dim) if n_words >= 0 and dim >= 1 else None
+
+
+def _is_text_record(line: bytes, dim: int) -> bool:
+    try:
+        fields = line.decode("utf-8", "replace").split()
+        if len(fields) != dim + 1:
+            return False
+        [float(value) for value in fields[1:]]
+    except ValueError:
+        return False
+    return True
+
+
+def _read_first_line(fileobj: IO[bytes], path: str) -> bytes:
+    line = fileobj.readline(_MAX_LINE_BYTES)
+    if not line.strip():
+        raise ValueError(f"{path}: the file is empty (or its first line is blank).")
+    if len(line) == _MAX_LINE_BYTES and not line.endswith(b"\n"):
+        raise ValueError(
+            f"{path}: line 1 is longer than {_MAX_LINE_BYTES} bytes; this is not a word-vector "
+            "file in a supported format."
+        )
+    return line.removeprefix(_UTF8_BOM)
+
+
+def _detect_format(path: str) -> str:
+    """Tell GloVe text, word2vec text and word2vec binary apart from the first bytes.
+
+    A first line of exactly two integers is a word2vec header; the format is then text if
+    the next line reads as a word followed by ``dim`` numbers, else binary (``dim`` raw
+    float32 values cannot pass for that). Anything else is GloVe text.
+    """
+    with _open_binary(path) as fileobj:
+        header = _parse_header(_read_first_line(fileobj, path))
+        if header is None:
+            return "glove"
+        n_words, dim = header
+        if n_words == 0:
+            return "word2vec_text"
+        sample = fileobj.read(64 * dim + 4096)
+    newline = sample.find(b"\n")
+    if newline != -1 and _is_text_record(sample[:newline], dim):
+        return "word2vec_text"
+    return "word2vec_binary"
+
+
+def _float_or_none(value: bytes) -> float | None:
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def _parse_values(values: list[bytes], dim: int, path: str, where: str) -> np.ndarray:
+    if len(values) != dim:
+        raise ValueError(
+            f"{path}: {where} has {len(values)} values, expected {dim} (a wrong dimension or "
+            "a truncated line)."
+        )
+    try:
+        vector = np.array(values, dtype=np.float64)
+    except ValueError:
+        bad = next(value for value in values if _float_or_none(value) is None)
+        raise ValueError(
+            f"{path}: {where} has a value that is not a number: {bad[:40]!r}."
+        ) from None
+    if not np.all(np.isfinite(vector)):
+        raise ValueError(f"{path}: {where} has NaN or infinite values.")
+    return vector
+
+
+class _Matcher:
+    """Collects the vectors of vocabulary words while a file streams past.
+
+    An exact match wins; with ``lowercase`` a vocabulary word without one takes the vector
+    of the first file word equal to it after lower-casing both.
+    """
+
+    def __init__(self, vocabulary: dict[str, int], *, lowercase: bool) -> None:
+        self.exact = vocabulary
+        self.lower: dict[str, list[int]] = {}
+        if lowercase:
+            for word, index in vocabulary.items():
+                self.lower.setdefault(word.lower(), []).append(index)
+        self.lowercase = lowercase
+        self.exact_vectors: dict[int, np.ndarray] = {}
+        self.exact_where: dict[int, str] = {}
+        self.fallback_vectors: dict[int, np.ndarray] = {}
+        self.duplicates: list[tuple[str, str, str]] = []
+
+    def wanted(self, word: str) -> tuple[int | None, list[int]]:
+        """The id to fill exactly (``None`` if none) and the ids to fill by lower-case."""
+        exact_id = self.exact.get(word)
+        if not self.lowercase:
+            return exact_id, []
+        candidates = self.lower.get(word.lower())
+        if not candidates:
+            return exact_id, []
+        fallback_ids = [
+            index
+            for index in candidates
+            if index != exact_id
+            and index not in self.fallback_vectors
+            and index not in self.exact_vectors
+        ]
+        return exact_id, fallback_ids
+
+    def add(
+        self, word: str, exact_id: int | None, fallback_ids: list[int], vector: Any, where: str
+    ) -> None:
+        if exact_id is not None:
+            if exact_id in self.exact_vectors:
+                self.duplicates.append((word, self.exact_where[exact_id], where))
+            else:
+                self.exact_vectors[exact_id] = vector
+                self.exact_where[exact_id] = where
+        for index in fallback_ids:
+            self.fallback_vectors[index] = vector
+
+
+def _read_text(
+    path: str, matcher: _Matcher, *, has_header: bool, embedding_dim: int | None
+) -> int:
+    """Stream a GloVe or word2vec text file through ``matcher``; return the dimension."""
+    with _open_binary(path) as fileobj:
+        first = _read_first_line(fileobj, path)
+        expected_records = None
+        if has_header:
+            header = _parse_header(first)
+            if header is None:
+                raise ValueError(
+                    f"{path}: line 1 should be a word2vec header 'n_words dim', got "
+                    f"{first[:80]!r}."
+                )
+            expected_records, dim = header
+            if embedding_dim is not None and dim != embedding_dim:
+                raise ValueError(
+                    f"{path}: line 1 (header) gives dimension {dim}, but embedding_dim="
+                    f"{embedding_dim}."
+                )
+            records: Iterable[bytes] = fileobj
+            first_line_number = 2
+        else:
+            n_fields = len(first.split())
+            if n_fields < 2 or _float_or_none(first.split()[-1]) is None:
+                raise ValueError(
+                    f"{path}: line 1 is not 'word v1 ... vd' (GloVe text format): {first[:80]!r}."
+                )
+            dim = n_fields - 1 if embedding_dim is None else embedding_dim
+            if dim != n_fields - 1:
+                raise ValueError(
+                    f"{path}: line 1 has {n_fields - 1} values, but embedding_dim={embedding_dim}."
+                )
+            # The first line is already read and is a record: put it back in front.
+            records = itertools.chain([first], fileobj)
+            first_line_number = 1
+
+        n_records = 0
+        line_number = first_line_number - 1
+        for line_number, line in enumerate(records, first_line_number):
+            head = line.split(None, 1)
+            if not head:
+                continue  # blank line
+            n_records += 1
+            word = head[0].decode("utf-8", "replace")
+            exact_id, fallback_ids = matcher.wanted(word)
+            if exact_id is None and not fallback_ids:
+                continue
+            fields = line.split()
+            if len(fields) > dim + 1 and _float_or_none(fields[-dim - 1]) is None:
+                continue  # a token with spaces (GloVe 840B has a few); never a vocabulary word
+            where = f"line {line_number}"
+            if exact_id is not None and exact_id in matcher.exact_vectors and not fallback_ids:
+                matcher.add(word, exact_id, [], None, where)  # a repeat: only reported
+                continue
+            vector = _parse_values(fields[1:], dim, path, where)
+            matcher.add(word, exact_id, fallback_ids, vector, where)
+        if expected_records is not None and n_records != expected_records:
+            raise ValueError(
+                f"{path}: the header (line 1) announces {expected_records} words but the file "
+                f"has {n_records} (ending at line {line_number}); is it truncated?"
+            )
+    return dim
+
+
+def _read_binary(path: str, matcher: _Matcher, *, embedding_dim: int | None) -> int:
+    """Stream a word2vec binary file through ``matcher``; return the dimension."""
+    with _open_binary(path) as fileobj:
+        first = _read_first_line(fileobj, path)
+        header = _parse_header(first)
+        if header is None:
+            raise ValueError(
+                f"{path}: line 1 should be a word2vec header 'n_words dim', got {first[:80]!r}."
+            )
+        n_words, dim = header
+        if embedding_dim is not None and dim != embedding_dim:
+            raise ValueError(
+                f"{path}: line 1 (header) gives dimension {dim}, but embedding_dim="
+                f"{embedding_dim}."
+            )
+        record_bytes = 4 * dim
+        buffer = b""
+        position = 0
+        offset = len(first)  # byte offset of buffer[0] in the (decompressed) file
+        for record in range(1, n_words + 1):
+            while True:
+                space = buffer.find(b" ", position)
+                if space != -1 and len(buffer) - space - 1 >= record_bytes:
+                    break
+                if space == -1 and len(buffer) - position > _CHUNK_BYTES:
+                    raise ValueError(
+                        f"{path}: record {record} (byte {offset + position}) has no word "
+                        f"followed by a space within {_CHUNK_BYTES} bytes; not a word2vec "
+                        "binary file?"
+                    )
+                more = fileobj.read(_CHUNK_BYTES)
+                if not more:
+                    raise ValueError(
+                        f"{path}: record {record} of {n_words} (byte {offset + position}) is "
+                        f"truncated: the file ends before its {dim} float32 values; is the "
+                        "file cut short?"
+                    )
+                offset += position
+                buffer = buffer[position:] + more
+                position = 0
+            word_bytes = buffer[position:space].lstrip(b"\r\n")
+            record_offset = offset + space - len(word_bytes)
+            word = word_bytes.decode("utf-8", "replace")
+            start = space + 1
+            position = start + record_bytes
+            exact_id, fallback_ids = matcher.wanted(word)
+            if exact_id is None and not fallback_ids:
+                continue
+            where = f"record {record} (byte {record_offset})"
+            vector = np.frombuffer(buffer, dtype="<f4", count=dim, offset=start)
+            if not np.all(np.isfinite(vector)):
+                raise ValueError(f"{path}: {where} ({word!r}) has NaN or infinite values.")
+            matcher.add(word, exact_id, fallback_ids, vector.astype(np.float64), where)
+        rest = buffer[position:]
+        while True:
+            if rest.strip():
+                raise ValueError(
+                    f"{path}: data after the {n_words} records announced by the header "
+                    "(line 1); the header is wrong or the file is damaged."
+                )
+            rest = fileobj.read(_CHUNK_BYTES)
+            if not rest:
+                break
+    return dim
+
+
+@validate_params(
+    {
+        "path": [str, os.PathLike],
+        "vocabulary": [Mapping, "array-like"],
+        "format": [StrOptions({"auto", "glove", "word2vec_text", "word2vec_binary"})],
+        "embedding_dim": [Interval(Integral, 1, None, closed="left"), None],
+        "lowercase": ["boolean"],
+        "missing": [StrOptions({"uniform", "zeros"})],
+        "random_state": ["random_state"],
+        "dtype": "no_validation",
+    },
+    prefer_skip_nested_validation=True,
+)
+def load_word_vectors(
+    path: str | os.PathLike,
+    vocabulary: Mapping[str, int] | Any,
+    *,
+    format: str = "auto",
+    embedding_dim: int | None = None,
+    lowercase: bool = True,
+    missing: str = "uniform",
+    random_state: Any = None,
+    dtype: Any = np.float32,
+) -> WordVectors:
+    """Read pretrained word vectors into an embedding matrix aligned with token ids.
+
+    The file is streamed (line by line, or record by record for binary files) and only the
+    vectors of vocabulary words are kept, so memory grows with the vocabulary, never with
+    the file: a 5 GB file is fine.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The vector file, plain or gzip-compressed (recognised by content, whatever its name).
+    vocabulary : dict of str to int, or sequence of str
+        Word -> token id with ids from 2 upward (``SequenceEncoder.vocabulary_``), or words
+        in id order (the first gets id 2). Ids 0 (``PAD_ID``) and 1 (``UNK_ID``) are
+        reserved.
+    format : {"auto", "glove", "word2vec_text", "word2vec_binary"}, default="auto"
+        ``"glove"``: ``word v1 ... vd`` per line, no header. ``"word2vec_text"``: the same
+        after a header line ``n_words d`` (also fastText ``.vec``). ``"word2vec_binary"``:
+        the header line, then per word ``word`` + space + d little-endian float32 values
+        (+ an optional newline). ``"auto"`` reads the first line: two integers make a
+        word2vec header, and the format is then text if the next line is a word followed by
+        d numbers, binary otherwise; any other first line means GloVe.
+    embedding_dim : int, default=None
+        Expected width; ``None`` takes it from the file. A file of another width is an error.
+    lowercase : bool, default=True
+        A vocabulary word with no exact match in the file takes the vector of the first file
+        word equal to it after lower-casing both (``"Python"`` in a word2vec file serves
+        ``"python"``). Exact matches always win. ``False``: exact matches only.
+    missing : {"uniform", "zeros"}, default="uniform"
+        Rows of vocabulary words missing from the file, and of ``UNK_ID``: drawn from
+        U(-0.25, 0.25) (the paper's choice) or zeros. Row ``PAD_ID`` is always zeros.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the uniform rows. The draw covers every row, so a row's values do not depend
+        on which other words were found.
+    dtype : floating dtype, default=np.float32
+        dtype of the matrix.
+
+    Returns
+    -------
+    word_vectors : WordVectors
+        ``matrix`` of shape (max id + 1, d), ``found`` (bool per row), ``missing_words``,
+        ``n_found``, ``n_words``, ``coverage``, ``embedding_dim``, ``format``, ``path``.
+
+    Raises
+    ------
+    ValueError
+        For an empty file, a header that disagrees with the file or ``embedding_dim``, or a
+        vocabulary word's line with the wrong number of values, a non-number, NaN or
+        infinity, or a truncated binary record; the message names the file and the line (or
+        record). Also for a vocabulary with reserved, repeated or no ids.
+    TypeError
+        For a vocabulary that is not a dict or ordered sequence of str, or a non-float dtype.
+
+    Warns
+    -----
+    UserWarning
+        When a vocabulary word occurs more than once in the file; the first occurrence is
+        used.
+
+    Notes
+    -----
+    Only the lines of vocabulary words are parsed and checked in full; the others are read
+    just for their first word, which keeps a pass over a multi-gigabyte file fast, so damage
+    on a line that is not used goes unnoticed. Tokens containing spaces (a few entries of
+    GloVe 840B) are skipped. Words are decoded as UTF-8, invalid bytes replaced.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from skxml.text import load_word_vectors
+    >>> path = os.path.join(tempfile.mkdtemp(), "vectors.txt")
+    >>> with open(path, "w") as f:
+    ...     _ = f.write("the 0.1 0.2\\nlibrary 0.3 0.4\\nPython 0.5 0.6\\n")
+    >>> vectors = load_word_vectors(path, {"library": 2, "python": 3, "qt5": 4},
+    ...                             random_state=0)
+    >>> vectors.matrix.shape, vectors.n_found, vectors.missing_words
+    ((5, 2), 2, ['qt5'])
+    >>> vectors.matrix[[0, 2, 3]]  # padding, "library", "python" (from "Python")
+    array([[0. , 0. ],
+           [0.3, 0.4],
+           [0.5, 0.6]], dtype=float32)
+    >>> vectors.found
+    array([False, False,  True,  True, False])
+    """
+    path = os.fspath(path)
+    try:
+        matrix_dtype = np.dtype(dtype)
+    except TypeError as exc:
+        raise TypeError(f"dtype must be a floating dtype, got {dtype!r}.") from exc
+    if matrix_dtype.kind != "f":
+        raise TypeError(f"dtype must be a floating dtype such as np.float32, got {dtype!r}.")
+    word_ids = _check_vocabulary(vocabulary)
+    if format == "auto":
+        format = _detect_format(path)
+    matcher = _Matcher(word_ids, lowercase=lowercase)
+    if format == "word2vec_binary":
+        dim = _read_binary(path, matcher, embedding_dim=embedding_dim)
+    else:
+        dim = _read_text(
+            path, matcher, has_header=format == "word2vec_text", embedding_dim=embedding_dim
+        )
+    if matcher.duplicates:
+        word, first_where, again_where = matcher.duplicates[0]
+        warnings.warn(
+            f"{path}: {len(matcher.duplicates)} occurrence(s) of vocabulary words repeat an "
+            f"earlier entry (e.g. {word!r} at {first_where} and again at {again_where}); the "
+            "first occurrence of each word is used.",
+            UserWarning,
+            stacklevel=2,
+        )
+
+    n_ids = max(word_ids.values()) + 1
+    random_state = check_random_state(random_state)
+    if missing == "uniform":
+        matrix = random_state.uniform(-_UNIFORM_SCALE, _UNIFORM_SCALE, size=(n_ids, dim))
+    else:
+        matrix = np.zeros((n_ids, dim))
+    matrix[PAD_ID] = 0.0
+    found = np.zeros(n_ids, dtype=bool)
+    missing_words = []
+    for word, index in sorted(word_ids.items(), key=lambda item: item[1]):
+        vector = matcher.exact_vectors.get(index)
+        if vector is None:
+            vector = matcher.fallback_vectors.get(index)
+        if vector is None:
+            missing_words.append(word)
+        else:
+            matrix[index] = vector
+            found[index] = True
+    return WordVectors(
+        matrix=matrix.astype(matrix_dtype, copy=False),
+        found=found,
+        missing_words=missing_words,
+        embedding_dim=dim,
+        format=format,
+        path=path,
+    )

@@ -1,0 +1,441 @@
+"""Tests for skxml.text.load_word_vectors."""
+
+from __future__ import annotations
+
+import gzip
+import tracemalloc
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.utils._param_validation import InvalidParameterError
+
+from skxml.text import PAD_ID, UNK_ID, SequenceEncoder, WordVectors, load_word_vectors
+
+VECTORS = {
+    "the": [0.5, -1.0, 2.0],
+    "library": [0.25, 0.125, -0.5],
+    "Python": [1.5, 2.5, -3.5],
+    "gnu": [-0.75, 0.0, 4.0],
+}
+VOCABULARY = {"library": 2, "python": 3, "gnu": 4, "qt5": 5}
+
+
+def _text_lines(vectors):
+    return [f"{word} {' '.join(repr(v) for v in vector)}\n" for word, vector in vectors.items()]
+
+
+def _write(path: Path, data: bytes, compress: bool) -> Path:
+    if compress:
+        path = path.with_name(path.name + ".gz")
+        with gzip.open(path, "wb") as f:
+            f.write(data)
+    else:
+        path.write_bytes(data)
+    return path
+
+
+def write_glove(path, vectors=VECTORS, compress=False):
+    return _write(path, "".join(_text_lines(vectors)).encode(), compress)
+
+
+def write_word2vec_text(path, vectors=VECTORS, compress=False):
+    dim = len(next(iter(vectors.values())))
+    header = f"{len(vectors)} {dim}\n"
+    return _write(path, (header + "".join(_text_lines(vectors))).encode(), compress)
+
+
+def write_word2vec_binary(path, vectors=VECTORS, compress=False, newline=True):
+    dim = len(next(iter(vectors.values())))
+    parts = [f"{len(vectors)} {dim}\n".encode()]
+    for word, vector in vectors.items():
+        parts.append(word.encode() + b" " + np.asarray(vector, dtype="<f4").tobytes())
+        if newline:
+            parts.append(b"\n")
+    return _write(path, b"".join(parts), compress)
+
+
+WRITERS = {
+    "glove": write_glove,
+    "word2vec_text": write_word2vec_text,
+    "word2vec_binary": write_word2vec_binary,
+}
+
+
+# --------------------------------------------------------------------------------------
+# formats
+
+
+@pytest.mark.parametrize("compress", [False, True], ids=["plain", "gzip"])
+@pytest.mark.parametrize("file_format", list(WRITERS))
+@pytest.mark.parametrize("format_arg", ["auto", "explicit"])
+def test_load_word_vectors_formats(tmp_path, file_format, compress, format_arg):
+    path = WRITERS[file_format](tmp_path / "vectors.bin", compress=compress)
+    result = load_word_vectors(
+        path,
+        VOCABULARY,
+        format=file_format if format_arg == "explicit" else "auto",
+        random_state=0,
+    )
+    assert isinstance(result, WordVectors)
+    assert result.format == file_format
+    assert result.path == str(path)
+    assert result.embedding_dim == 3
+    assert result.matrix.shape == (6, 3) and result.matrix.dtype == np.float32
+    np.testing.assert_array_equal(result.matrix[PAD_ID], 0.0)
+    np.testing.assert_array_equal(result.matrix[2], VECTORS["library"])
+    np.testing.assert_array_equal(result.matrix[3], VECTORS["Python"])  # lower-case match
+    np.testing.assert_array_equal(result.matrix[4], VECTORS["gnu"])
+    assert result.found.tolist() == [False, False, True, True, True, False]
+    assert result.missing_words == ["qt5"]
+    assert (result.n_found, result.n_words, result.coverage) == (3, 4, 0.75)
+
+
+def test_load_word_vectors_word2vec_binary_without_newlines(tmp_path):
+    path = write_word2vec_binary(tmp_path / "vectors.bin", newline=False)
+    result = load_word_vectors(path, VOCABULARY)
+    assert result.format == "word2vec_binary"
+    np.testing.assert_array_equal(result.matrix[4], VECTORS["gnu"])
+
+
+def test_load_word_vectors_binary_vector_with_space_and_newline_bytes(tmp_path):
+    # 32.0 is b"\x00\x00\x00B" and 2.3509887e-38 holds 0x20 (space) and 0x0A bytes: the
+    # record length, not a separator search, must delimit the values.
+    tricky = np.frombuffer(b"\x20\x0a\x20\x0a", dtype="<f4")[0]
+    vectors = {"gnu": [float(tricky), 32.0, 1.0], "library": [1.0, 2.0, 3.0]}
+    path = write_word2vec_binary(tmp_path / "vectors.bin", vectors)
+    result = load_word_vectors(path, ["gnu", "library"], format="word2vec_binary")
+    np.testing.assert_array_equal(result.matrix[2], np.float32(vectors["gnu"]))
+    np.testing.assert_array_equal(result.matrix[3], [1.0, 2.0, 3.0])
+
+
+def test_load_word_vectors_detects_gzip_by_content_not_name(tmp_path):
+    path = write_glove(tmp_path / "vectors.txt", compress=True)
+    renamed = path.rename(tmp_path / "vectors.txt")
+    assert renamed.read_bytes()[:2] == b"\x1f\x8b"
+    assert load_word_vectors(renamed, VOCABULARY).n_found == 3
+
+
+def test_load_word_vectors_sequence_vocabulary_matches_dict(tmp_path):
+    path = write_glove(tmp_path / "vectors.txt")
+    from_list = load_word_vectors(path, ["library", "python", "gnu", "qt5"], random_state=3)
+    from_dict = load_word_vectors(path, VOCABULARY, random_state=3)
+    np.testing.assert_array_equal(from_list.matrix, from_dict.matrix)
+
+
+def test_load_word_vectors_accepts_encoder_vocabulary_with_gaps(tmp_path):
+    path = write_glove(tmp_path / "vectors.txt")
+    result = load_word_vectors(path, {"gnu": 7, "library": 2}, missing="zeros")
+    assert result.matrix.shape == (8, 3)
+    np.testing.assert_array_equal(result.matrix[7], VECTORS["gnu"])
+    np.testing.assert_array_equal(result.matrix[3:7], 0.0)
+    assert result.n_words == 2 and result.coverage == 1.0
+
+
+def test_load_word_vectors_text_details(tmp_path):
+    # BOM, CRLF line ends, tabs and several spaces, a blank line, a token with spaces.
+    path = tmp_path / "vectors.txt"
+    path.write_bytes(
+        b"\xef\xbb\xbfthe 1 2 3\r\ngnu\t4  5 6 \r\n\r\ngnu linux 7 8 9\nlibrary 0.5 0.25 1e-3\n"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "gnu linux" is another token, not a repeat of "gnu"
+        result = load_word_vectors(path, ["the", "gnu", "library"])
+    np.testing.assert_allclose(result.matrix[2:], [[1, 2, 3], [4, 5, 6], [0.5, 0.25, 1e-3]])
+
+
+def test_load_word_vectors_word2vec_text_with_invalid_utf8_and_trailing_spaces(tmp_path):
+    # fastText .vec files end lines with a space; old word2vec files hold Latin-1 words.
+    path = tmp_path / "vectors.vec"
+    path.write_bytes(b"3 2\nna\xefve 1 2 \ngnu 3 4 \nlibrary 5 6 \n")
+    result = load_word_vectors(path, ["gnu", "library", "naïve"])
+    assert result.format == "word2vec_text"
+    np.testing.assert_array_equal(result.matrix[2:4], [[3, 4], [5, 6]])
+    assert result.missing_words == ["naïve"]
+
+
+# --------------------------------------------------------------------------------------
+# matching and missing words
+
+
+def test_load_word_vectors_exact_match_beats_lowercase_match(tmp_path):
+    vectors = {"Python": [1.0, 1.0], "PYTHON": [2.0, 2.0], "python": [3.0, 3.0]}
+    path = write_glove(tmp_path / "vectors.txt", vectors)
+    result = load_word_vectors(path, ["python", "Python", "pYthon"])
+    np.testing.assert_array_equal(result.matrix[2:], [[3, 3], [1, 1], [1, 1]])
+
+
+def test_load_word_vectors_lowercase_false_matches_exactly(tmp_path):
+    path = write_glove(tmp_path / "vectors.txt")
+    result = load_word_vectors(path, VOCABULARY, lowercase=False)
+    assert result.missing_words == ["python", "qt5"]
+
+
+def test_load_word_vectors_missing_rows_are_seeded_uniform(tmp_path):
+    path = write_glove(tmp_path / "vectors.txt")
+    first = load_word_vectors(path, VOCABULARY, random_state=42)
+    again = load_word_vectors(path, VOCABULARY, random_state=np.random.RandomState(42))
+    other = load_word_vectors(path, VOCABULARY, random_state=43)
+    np.testing.assert_array_equal(first.matrix, again.matrix)
+    assert not np.array_equal(first.matrix[5], other.matrix[5])
+    for row in (UNK_ID, 5):
+        assert np.all(np.abs(first.matrix[row]) <= 0.25) and np.any(first.matrix[row] != 0)
+
+
+def test_load_word_vectors_random_rows_do_not_depend_on_found_words(tmp_path):
+    full = write_glove(tmp_path / "full.txt")
+    partial = write_glove(tmp_path / "partial.txt", {"the": VECTORS["the"]})
+    with_found = load_word_vectors(full, VOCABULARY, random_state=0)
+    without = load_word_vectors(partial, VOCABULARY, random_state=0)
+    np.testing.assert_array_equal(with_found.matrix[[UNK_ID, 5]], without.matrix[[UNK_ID, 5]])
+
+
+def test_load_word_vectors_missing_zeros_and_dtype(tmp_path):
+    path = write_glove(tmp_path / "vectors.txt")
+    result = load_word_vectors(path, VOCABULARY, missing="zeros", dtype=np.float64)
+    assert result.matrix.dtype == np.float64
+    np.testing.assert_array_equal(result.matrix[[PAD_ID, UNK_ID, 5]], 0.0)
+
+
+def test_load_word_vectors_repr_and_coverage(tmp_path):
+    result = load_word_vectors(write_glove(tmp_path / "vectors.txt"), VOCABULARY)
+    assert "found 3 of 4 words (75.00%)" in repr(result)
+    assert "format='glove'" in repr(result)
+
+
+# --------------------------------------------------------------------------------------
+# bad files
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        (b"", "the file is empty"),
+        (b"\n\n", "the file is empty"),
+        (b"the 1 2\ngnu 1 2 3\n", r"line 2 has 3 values, expected 2"),
+        (b"the 1 2\ngnu 1\n", r"line 2 has 1 values, expected 2"),
+        (b"the 1 2\ngnu 1 nan\n", r"line 2 has NaN or infinite values"),
+        (b"the 1 2\ngnu inf 1\n", r"line 2 has NaN or infinite values"),
+        (b"the 1 2\ngnu 1 x\n", r"line 2 has a value that is not a number: b'x'"),
+        (b"the 1 2\ngnu 3 1 2\n", r"line 2 has 3 values, expected 2"),
+        (b"lonely\n", r"line 1 is not 'word v1 ... vd'"),
+        (b"2 2\ngnu 1 2\n", r"header \(line 1\) announces 2 words but the file has 1"),
+        (b"1 2\ngnu 1 2\nlibrary 1 2\n", r"announces 1 words but the file has 2"),
+        (b"2 2\nthe 1 2\ngnu 1 2 3\n", r"line 3 has 3 values, expected 2"),
+    ],
+)
+def test_load_word_vectors_bad_text_files(tmp_path, content, match):
+    path = tmp_path / "bad.txt"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=match) as info:
+        load_word_vectors(path, ["gnu"])
+    assert str(path) in str(info.value)
+
+
+def test_load_word_vectors_truncated_binary_record(tmp_path):
+    path = write_word2vec_binary(tmp_path / "vectors.bin")
+    data = path.read_bytes()
+    path.write_bytes(data[:-8])  # cut into the last record's values
+    with pytest.raises(ValueError, match=r"record 4 of 4 \(byte \d+\) is truncated"):
+        load_word_vectors(path, VOCABULARY)
+
+
+def test_load_word_vectors_binary_with_fewer_records_than_header(tmp_path):
+    path = write_word2vec_binary(tmp_path / "vectors.bin")
+    data = path.read_bytes()
+    path.write_bytes(b"5" + data[1:])  # header says 5 words, the file holds 4
+    with pytest.raises(ValueError, match=r"record 5 of 5 .* truncated"):
+        load_word_vectors(path, VOCABULARY, format="word2vec_binary")
+
+
+def test_load_word_vectors_binary_with_more_records_than_header(tmp_path):
+    path = write_word2vec_binary(tmp_path / "vectors.bin")
+    data = path.read_bytes()
+    path.write_bytes(b"3" + data[1:])
+    with pytest.raises(ValueError, match=r"data after the 3 records announced by the header"):
+        load_word_vectors(path, VOCABULARY, format="word2vec_binary")
+
+
+def test_load_word_vectors_binary_nan(tmp_path):
+    vectors = {"the": [1.0, 2.0], "gnu": [float("nan"), 1.0]}
+    path = write_word2vec_binary(tmp_path / "vectors.bin", vectors)
+    with pytest.raises(ValueError, match=r"record 2 \(byte 17\) \('gnu'\) has NaN"):
+        load_word_vectors(path, ["gnu"])
+
+
+def test_load_word_vectors_binary_without_separator(tmp_path):
+    path = tmp_path / "vectors.bin"
+    path.write_bytes(b"1 2\n" + b"x" * (1 << 20))
+    with pytest.raises(ValueError, match="no word followed by a space"):
+        load_word_vectors(path, ["gnu"], format="word2vec_binary")
+
+
+@pytest.mark.parametrize("file_format", list(WRITERS))
+def test_load_word_vectors_embedding_dim_mismatch(tmp_path, file_format):
+    path = WRITERS[file_format](tmp_path / "vectors")
+    with pytest.raises(ValueError, match=r"line 1.* 3.*embedding_dim=4") as info:
+        load_word_vectors(path, VOCABULARY, embedding_dim=4)
+    assert str(path) in str(info.value)
+    assert load_word_vectors(path, VOCABULARY, embedding_dim=3).embedding_dim == 3
+
+
+def test_load_word_vectors_duplicate_word_warns_and_keeps_first(tmp_path):
+    path = tmp_path / "vectors.txt"
+    path.write_text("gnu 1 2\nthe 0 0\ngnu 3 4\ngnu 5 6\n")
+    with pytest.warns(UserWarning, match=r"2 occurrence.*'gnu' at line 1 and again at line 3"):
+        result = load_word_vectors(path, ["gnu"])
+    np.testing.assert_array_equal(result.matrix[2], [1, 2])
+
+
+def test_load_word_vectors_ignores_damage_on_unused_lines(tmp_path):
+    # Documented: lines of words outside the vocabulary are not parsed.
+    path = tmp_path / "vectors.txt"
+    path.write_text("the 1 2\nbroken 1\ngnu 3 4\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = load_word_vectors(path, ["gnu"])
+    np.testing.assert_array_equal(result.matrix[2], [3, 4])
+
+
+def test_load_word_vectors_explicit_glove_on_word2vec_file_fails_clearly(tmp_path):
+    path = write_word2vec_text(tmp_path / "vectors.txt")
+    with pytest.raises(ValueError, match=r"line 3 has 3 values, expected 1"):
+        load_word_vectors(path, VOCABULARY, format="glove")
+
+
+def test_load_word_vectors_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        load_word_vectors(tmp_path / "nope.txt", VOCABULARY)
+
+
+# --------------------------------------------------------------------------------------
+# arguments
+
+
+@pytest.mark.parametrize(
+    ("vocabulary", "error", "match"),
+    [
+        ({"gnu": 1}, ValueError, "id 1 of 'gnu' is reserved"),
+        ({"gnu": 0}, ValueError, "id 0 of 'gnu' is reserved"),
+        ({"gnu": 2, "c": 2}, ValueError, "gives id 2 to both 'gnu' and 'c'"),
+        ({"gnu": 2.0}, TypeError, "ids must be int"),
+        ({"gnu": True}, TypeError, "ids must be int"),
+        ({3: 2}, TypeError, "keys must be str"),
+        ({"gnu", "c"}, TypeError, "a set has no order"),
+        (["gnu", "gnu"], ValueError, "lists the word 'gnu' twice"),
+        (["gnu", 3], TypeError, "item 1 is int"),
+        ([], ValueError, "vocabulary is empty"),
+        ({}, ValueError, "vocabulary is empty"),
+    ],
+)
+def test_load_word_vectors_invalid_vocabulary(tmp_path, vocabulary, error, match):
+    path = write_glove(tmp_path / "vectors.txt")
+    with pytest.raises(error, match=match):
+        load_word_vectors(path, vocabulary)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"format": "fasttext"}, InvalidParameterError, "'format'"),
+        ({"embedding_dim": 0}, InvalidParameterError, "'embedding_dim'"),
+        ({"missing": "normal"}, InvalidParameterError, "'missing'"),
+        ({"lowercase": "no"}, InvalidParameterError, "'lowercase'"),
+        ({"random_state": "seed"}, InvalidParameterError, "'random_state'"),
+        ({"dtype": np.int64}, TypeError, "floating dtype"),
+        ({"dtype": "no-such-dtype"}, TypeError, "floating dtype"),
+    ],
+)
+def test_load_word_vectors_invalid_arguments(tmp_path, kwargs, error, match):
+    path = write_glove(tmp_path / "vectors.txt")
+    with pytest.raises(error, match=match):
+        load_word_vectors(path, VOCABULARY, **kwargs)
+
+
+def test_load_word_vectors_rejects_string_vocabulary(tmp_path):
+    path = write_glove(tmp_path / "vectors.txt")
+    with pytest.raises(InvalidParameterError, match="'vocabulary'"):
+        load_word_vectors(path, "gnu")
+
+
+# --------------------------------------------------------------------------------------
+# streaming
+
+
+@pytest.mark.parametrize("file_format", ["glove", "word2vec_binary"])
+def test_load_word_vectors_streams_large_files(tmp_path, file_format):
+    # 60,000 words outside the vocabulary around two inside it: the loader must keep only
+    # the latter, so its peak memory stays a small fraction of the file.
+    dim = 20
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=dim).astype(np.float32)
+    vectors = {f"filler{i}": values for i in range(30_000)}
+    vectors["gnu"] = np.arange(dim, dtype=np.float32)
+    vectors.update({f"padding{i}": values for i in range(30_000)})
+    vectors["library"] = -np.arange(dim, dtype=np.float32)
+    if file_format == "glove":
+        row = " ".join(f"{v:.5f}" for v in values)
+        lines = [f"filler{i} {row}\n" for i in range(30_000)]
+        lines.append("gnu " + " ".join(str(float(v)) for v in range(dim)) + "\n")
+        lines += [f"padding{i} {row}\n" for i in range(30_000)]
+        lines.append("library " + " ".join(str(-float(v)) for v in range(dim)) + "\n")
+        path = tmp_path / "big.txt"
+        path.write_text("".join(lines))
+    else:
+        path = write_word2vec_binary(tmp_path / "big.bin", vectors)
+    file_size = path.stat().st_size
+    assert file_size > 5_000_000
+    tracemalloc.start()
+    try:
+        result = load_word_vectors(path, ["gnu", "library", "absent"], random_state=0)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < file_size / 4
+    np.testing.assert_array_equal(result.matrix[2], np.arange(dim))
+    np.testing.assert_array_equal(result.matrix[3], -np.arange(dim))
+    assert result.missing_words == ["absent"]
+
+
+# --------------------------------------------------------------------------------------
+# with the encoder and the real GloVe subset
+
+
+def test_load_word_vectors_aligns_with_sequence_encoder_and_embedding(tmp_path):
+    torch = pytest.importorskip("torch")
+    texts = ["GNU library", "Python library", "GNU Python bindings"]
+    encoder = SequenceEncoder(max_seq_len=4).fit(texts)
+    path = write_glove(tmp_path / "vectors.txt")
+    vectors = load_word_vectors(path, encoder.vocabulary_, random_state=0)
+    assert vectors.matrix.shape == (encoder.vocabulary_size_, 3)
+    embedding = torch.nn.Embedding.from_pretrained(
+        torch.from_numpy(vectors.matrix), freeze=False, padding_idx=PAD_ID
+    )
+    ids = torch.from_numpy(encoder.transform(["python library ssl"]))
+    embedded = embedding(ids).detach().numpy()
+    np.testing.assert_array_equal(embedded[0, 0], VECTORS["Python"])
+    np.testing.assert_array_equal(embedded[0, 1], VECTORS["library"])
+    np.testing.assert_array_equal(embedded[0, 2], vectors.matrix[UNK_ID])
+    np.testing.assert_array_equal(embedded[0, 3], 0.0)
+
+
+def test_load_word_vectors_real_glove_subset(shared_data):
+    with open(shared_data / "debian-tags" / "train_texts.txt", encoding="utf-8") as f:
+        texts = [next(f).rstrip("\n") for _ in range(500)]
+    encoder = SequenceEncoder().fit(texts)
+    glove_path = shared_data / "glove.6B.50d.subset.txt"
+    vectors = load_word_vectors(glove_path, encoder.vocabulary_, random_state=0)
+    assert vectors.format == "glove"
+    assert vectors.embedding_dim == 50
+    assert vectors.matrix.shape == (encoder.vocabulary_size_, 50)
+    assert vectors.coverage > 0.5
+    expected = {}
+    with open(glove_path, encoding="utf-8") as f:
+        for line in f:
+            word, *values = line.split(" ")
+            if word in ("library", "development"):
+                expected[word] = np.array(values, dtype=np.float32)
+    for word, vector in expected.items():
+        np.testing.assert_array_equal(vectors.matrix[encoder.vocabulary_[word]], vector)
+    assert vectors.found[encoder.vocabulary_["library"]]
