@@ -3,6 +3,8 @@
 The public names are re-exported here; see the API reference for each.
 """
 
+__version__ = "0.1.0.dev0"  # first: submodules read it
+
 from skxml.metrics import (
     get_xmc_scorer,
     get_xmc_scorer_names,
@@ -15,10 +17,10 @@ from skxml.metrics import (
     psp_at_k,
     recall_at_k,
 )
-
-__version__ = "0.1.0.dev0"
+from skxml.models import InceptionXMLClassifier
 
 __all__ = [
+    "InceptionXMLClassifier",
     "__version__",
     "get_xmc_scorer",
     "get_xmc_scorer_names",

@@ -1,6 +1,8 @@
 """Torch modules of InceptionXML and InceptionXML+ (no scikit-learn in here).
 
 - :class:`InceptionXMLEncoder`: token ids → embedding enhancement → embedding convolutions;
+- :class:`BagOfWordsEncoder`: a weighted bag of n-grams (TF-IDF) as a side input;
+- :class:`InceptionXMLNetwork`: encoder (+ side input) and head in one module;
 - :class:`SimpleSelfAttention`: the gated linear self-attention the encoder uses;
 - :class:`ResidualHead`, :class:`ExtremeClassifierHead`, :class:`ShortlistClassifierHead`:
   the classifier heads (dense over all outputs, or over shortlisted labels only).
@@ -9,6 +11,7 @@ The scikit-learn estimators build these modules inside ``fit`` from plain hyperp
 """
 
 from skxml.nn._attention import SimpleSelfAttention
+from skxml.nn._bag_of_words import BagOfWordsEncoder
 from skxml.nn._encoder import InceptionXMLEncoder
 from skxml.nn._heads import (
     PADDING_LOGIT,
@@ -16,12 +19,17 @@ from skxml.nn._heads import (
     ResidualHead,
     ShortlistClassifierHead,
 )
+from skxml.nn._network import InceptionXMLNetwork
+from skxml.nn._sparse_linear import SparseLinearHead
 
 __all__ = [
     "PADDING_LOGIT",
+    "BagOfWordsEncoder",
     "ExtremeClassifierHead",
     "InceptionXMLEncoder",
+    "InceptionXMLNetwork",
     "ResidualHead",
     "ShortlistClassifierHead",
     "SimpleSelfAttention",
+    "SparseLinearHead",
 ]

@@ -1,0 +1,670 @@
+"""What the InceptionXML classifiers share: inputs, the training loop, top-k prediction, pickling.
+
+The estimators keep plain hyperparameters in ``__init__`` and build every torch object in
+``fit`` (the skorch split), so ``clone``, ``get_params`` and grid search work. Subclasses
+provide the network (``_build_network``) and the loss of one batch (``_batch_loss``); this
+module owns everything else.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import time
+import warnings
+from collections.abc import Iterator, Sequence
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import MultiLabelBinarizer
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+from torch import nn
+
+import skxml
+from skxml.metrics import precision_at_k
+from skxml.nn._network import BagOfWordsBatch
+from skxml.text import SequenceEncoder, load_word_vectors
+from skxml.utils._validation import check_label_matrix, check_texts
+
+# Number of texts scored per forward pass at prediction time.
+_PREDICT_BATCH_SIZE = 1024
+
+
+def _resolve_device(device: str) -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={device!r} was requested but CUDA is not available on this machine "
+            "(torch.cuda.is_available() is False); use device='cpu' or device='auto'."
+        )
+    try:
+        return torch.device(device)
+    except RuntimeError as exc:
+        raise ValueError(f"device={device!r} is not a valid torch device: {exc}") from exc
+
+
+def _is_label_lists(Y: Any) -> bool:
+    """Whether ``Y`` is a sequence of label collections (not a matrix)."""
+    if sp.issparse(Y) or isinstance(Y, np.ndarray) or isinstance(Y, str):
+        return False
+    if not isinstance(Y, Sequence) or len(Y) == 0:
+        return False
+    first = Y[0]
+    return isinstance(first, (list, tuple, set, frozenset)) or (
+        isinstance(first, np.ndarray) and first.dtype.kind in "OUS"
+    )
+
+
+def _csr_rows_to_bag(
+    matrix: sp.csr_matrix, rows: np.ndarray, device: torch.device
+) -> BagOfWordsBatch:
+    """The EmbeddingBag inputs (ids, offsets, weights) of some CSR rows."""
+    subset = matrix[rows]
+    return (
+        torch.from_numpy(subset.indices.astype(np.int64)).to(device, non_blocking=True),
+        torch.from_numpy(subset.indptr[:-1].astype(np.int64)).to(device, non_blocking=True),
+        torch.from_numpy(subset.data.astype(np.float32)).to(device, non_blocking=True),
+    )
+
+
+def _csr_rows_to_dense(
+    matrix: sp.csr_matrix, rows: np.ndarray, device: torch.device
+) -> torch.Tensor:
+    """A dense float32 (len(rows), n_cols) tensor of some CSR rows, built on ``device``."""
+    subset = matrix[rows].tocoo()
+    dense = torch.zeros(len(rows), matrix.shape[1], device=device)
+    row_ids = torch.from_numpy(subset.row.astype(np.int64)).to(device, non_blocking=True)
+    col_ids = torch.from_numpy(subset.col.astype(np.int64)).to(device, non_blocking=True)
+    dense[row_ids, col_ids] = 1.0
+    return dense
+
+
+def _top_k_to_csr(
+    values: np.ndarray, indices: np.ndarray, n_labels: int, keep: np.ndarray | None = None
+) -> sp.csr_matrix:
+    """CSR (n, n_labels) from per-row top-k values and label indices, (n, k) each."""
+    n_rows, k = indices.shape
+    if keep is None:
+        indptr = np.arange(0, n_rows * k + 1, k, dtype=np.int64)
+        data, cols = values.ravel(), indices.ravel()
+    else:
+        indptr = np.concatenate([[0], np.cumsum(keep.sum(axis=1))]).astype(np.int64)
+        data, cols = values[keep], indices[keep]
+    matrix = sp.csr_matrix((data, cols, indptr), shape=(n_rows, n_labels))
+    matrix.sort_indices()
+    return matrix
+
+
+def cooccurrence_support(bag: sp.csr_matrix, labels: sp.csr_matrix) -> sp.csr_matrix:
+    """The (n-gram, label) pairs seen together in training: the pattern of binary ``Xᵀ·Y``."""
+    present = bag.astype(bool).astype(np.float32)
+    return (present.T @ labels).tocsr()
+
+
+class BaseInceptionXML(ClassifierMixin, BaseEstimator):
+    """Shared machinery of the InceptionXML classifiers (not public API).
+
+    Subclasses define ``_build_network(n_tokens, embedding_weights, bag, labels)`` and may
+    override ``_batch_loss``.
+    """
+
+    classes_: np.ndarray
+    _label_binarizer_: MultiLabelBinarizer | None
+
+    _parameter_constraints: dict = {
+        "max_seq_len": [Interval(Integral, 1, None, closed="left")],
+        "embedding_dim": [Interval(Integral, 1, None, closed="left")],
+        "model_dim": [Interval(Integral, 1, None, closed="left"), None],
+        "word_vectors": ["array-like", str, os.PathLike, None],
+        "freeze_embeddings": ["boolean"],
+        "min_df": [
+            Interval(Integral, 1, None, closed="left"),
+            Interval(Real, 0, 1, closed="right"),
+        ],
+        "max_features": [Interval(Integral, 1, None, closed="left"), None],
+        "word_attention": ["boolean"],
+        "embedding_attention": ["boolean"],
+        "tfidf_embedding": ["boolean"],
+        "tfidf_linear": ["boolean"],
+        "tfidf_ngram_range": [tuple],
+        "tfidf_min_df": [
+            Interval(Integral, 1, None, closed="left"),
+            Interval(Real, 0, 1, closed="right"),
+        ],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "output_dropout": [Interval(Real, 0, 1, closed="left")],
+        "n_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 2, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "linear_learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "top_k": [Interval(Integral, 1, None, closed="left")],
+        "threshold": [Interval(Real, 0, 1, closed="both"), None],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), None],
+        "device": [StrOptions({"auto", "cpu", "cuda"}), str],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+    }
+
+    # ------------------------------------------------------------------ inputs
+    def _check_fit_inputs(self, X: Any, Y: Any) -> tuple[list[str], sp.csr_matrix]:
+        texts = check_texts(X)
+        if _is_label_lists(Y):
+            if len(Y) != len(texts):
+                raise ValueError(
+                    f"X and Y have different numbers of samples: {len(texts)} texts, "
+                    f"{len(Y)} label lists."
+                )
+            if self._is_warm and self._label_binarizer_ is not None:
+                binarizer = self._label_binarizer_
+            else:
+                binarizer = MultiLabelBinarizer(sparse_output=True).fit(Y)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                try:
+                    labels = binarizer.transform(Y)
+                except UserWarning as exc:
+                    raise ValueError(
+                        f"Y holds labels unseen in the first fit (warm_start=True): {exc}"
+                    ) from exc
+            self._label_binarizer_ = binarizer
+            classes = np.asarray(binarizer.classes_, dtype=object)
+            labels = check_label_matrix(labels)
+        else:
+            labels = check_label_matrix(Y)
+            if labels.shape[0] != len(texts):
+                raise ValueError(
+                    f"X and Y have different numbers of samples: {len(texts)} texts, "
+                    f"{labels.shape[0]} rows in Y."
+                )
+            self._label_binarizer_ = None
+            classes = np.arange(labels.shape[1])
+        if self._is_warm and labels.shape[1] != len(self.classes_):
+            raise ValueError(
+                f"warm_start=True continues training the fitted model, which has "
+                f"{len(self.classes_)} labels, but Y has {labels.shape[1]} columns."
+            )
+        self.classes_ = classes
+        return texts, labels
+
+    def _prepare_text_features(
+        self, texts: list[str], fit: bool
+    ) -> tuple[np.ndarray, sp.csr_matrix | None]:
+        if fit:
+            self.sequence_encoder_ = SequenceEncoder(
+                max_seq_len=self.max_seq_len, min_df=self.min_df, max_features=self.max_features
+            ).fit(texts)
+            if self.tfidf_embedding or self.tfidf_linear:
+                self.tfidf_vectorizer_ = TfidfVectorizer(
+                    tokenizer=self.sequence_encoder_.tokenizer_,
+                    lowercase=False,
+                    token_pattern=None,
+                    ngram_range=tuple(self.tfidf_ngram_range),
+                    min_df=self.tfidf_min_df,
+                    sublinear_tf=True,
+                    dtype=np.float32,
+                )
+                try:
+                    self.tfidf_vectorizer_.fit(texts)
+                except ValueError as exc:  # empty vocabulary after min_df
+                    raise ValueError(
+                        f"tfidf_min_df={self.tfidf_min_df} leaves no n-gram in the training "
+                        f"texts ({exc}); lower tfidf_min_df or set tfidf_embedding=False and "
+                        "tfidf_linear=False."
+                    ) from exc
+            else:
+                self.tfidf_vectorizer_ = None
+        token_ids = self.sequence_encoder_.transform(texts)
+        bag = (
+            None
+            if self.tfidf_vectorizer_ is None
+            else self.tfidf_vectorizer_.transform(texts).tocsr()
+        )
+        return token_ids, bag
+
+    def _embedding_weights(self) -> np.ndarray | None:
+        vocabulary = self.sequence_encoder_.vocabulary_
+        if self.word_vectors is None:
+            return None
+        if isinstance(self.word_vectors, (str, os.PathLike)):
+            vectors = load_word_vectors(
+                self.word_vectors, vocabulary, random_state=self._torch_seed
+            )
+            self.word_vectors_coverage_ = vectors.coverage
+            return vectors.matrix
+        matrix = np.asarray(self.word_vectors, dtype=np.float32)
+        expected = self.sequence_encoder_.vocabulary_size_
+        if matrix.ndim != 2 or matrix.shape[0] != expected:
+            raise ValueError(
+                "word_vectors given as an array must have shape (vocabulary_size, dim) aligned "
+                f"with the fitted vocabulary, i.e. ({expected}, dim); got {matrix.shape}. Pass a "
+                "file path instead to have skxml align the vectors with the vocabulary."
+            )
+        return matrix
+
+    # ------------------------------------------------------------------ fitting
+    @property
+    def _is_warm(self) -> bool:
+        return bool(self.warm_start) and hasattr(self, "network_")
+
+    def _validation_split(
+        self, n_samples: int, rng: np.random.RandomState
+    ) -> tuple[np.ndarray, np.ndarray]:
+        order = rng.permutation(n_samples)
+        if self.validation_fraction is None:
+            return order, order[:0]
+        n_validation = max(1, round(self.validation_fraction * n_samples))
+        if n_validation >= n_samples - 1:
+            raise ValueError(
+                f"validation_fraction={self.validation_fraction} leaves fewer than 2 training "
+                f"samples out of {n_samples}."
+            )
+        return np.sort(order[n_validation:]), np.sort(order[:n_validation])
+
+    def _fit(self, X: Any, Y: Any, validation_data: tuple[Any, Any] | None) -> BaseInceptionXML:
+        warm = self._is_warm
+        self.device_ = _resolve_device(self.device)
+        rng = check_random_state(self.random_state)
+        self._torch_seed = int(rng.randint(np.iinfo(np.int32).max))
+        texts, labels = self._check_fit_inputs(X, Y)
+        token_ids, bag = self._prepare_text_features(texts, fit=not warm)
+
+        train_rows, validation_rows = self._validation_split(len(texts), rng)
+        if validation_data is not None:
+            if self.validation_fraction is not None:
+                raise ValueError("Pass either validation_data or validation_fraction, not both.")
+            X_val, Y_val = validation_data
+            val_texts = check_texts(X_val, name="validation_data[0]")
+            val_labels = self._check_eval_labels(Y_val, len(val_texts), name="validation_data[1]")
+            val_tokens, val_bag = self._prepare_text_features(val_texts, fit=False)
+            validation = (val_tokens, val_bag, val_labels)
+        elif validation_rows.size:
+            validation = (
+                token_ids[validation_rows],
+                None if bag is None else bag[validation_rows],
+                labels[validation_rows],
+            )
+        else:
+            validation = None
+        if validation_rows.size:
+            token_ids, labels = token_ids[train_rows], labels[train_rows]
+            bag = None if bag is None else bag[train_rows]
+        if labels.shape[0] < 2:
+            raise ValueError("At least 2 training samples are needed (BatchNorm layers).")
+
+        self.label_counts_ = np.asarray(labels.sum(axis=0)).ravel().astype(np.int64)
+        self.n_train_samples_ = int(labels.shape[0])
+
+        devices = [self.device_] if self.device_.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(self._torch_seed)
+            if not warm:
+                self.network_ = self._build_network(
+                    self.sequence_encoder_.vocabulary_size_, self._embedding_weights(), bag, labels
+                )
+                self.history_: list[dict[str, float]] = []
+            self.network_.to(self.device_)
+            self._train(token_ids, bag, labels, validation)
+        self.n_features_in_ = 1
+        self.skxml_version_ = skxml.__version__
+        return self
+
+    def _batch_loss(
+        self, token_ids: torch.Tensor, bag: BagOfWordsBatch | None, targets: torch.Tensor
+    ) -> torch.Tensor:
+        logits = self.network_(token_ids, bag)
+        return nn.functional.binary_cross_entropy_with_logits(logits.float(), targets)
+
+    def _train(
+        self,
+        token_ids: np.ndarray,
+        bag: sp.csr_matrix | None,
+        labels: sp.csr_matrix,
+        validation: tuple[np.ndarray, sp.csr_matrix | None, sp.csr_matrix] | None,
+    ) -> None:
+        device = self.device_
+        n_samples = token_ids.shape[0]
+        batch_size = min(self.batch_size, n_samples)
+        # Drop a last batch of one sample: BatchNorm cannot train on it.
+        steps_per_epoch = n_samples // batch_size + (n_samples % batch_size > 1)
+        tokens = torch.from_numpy(token_ids)
+        if device.type == "cuda":
+            tokens = tokens.to(device)
+        optimizer = torch.optim.Adam(
+            self._parameter_groups(),
+            lr=self.learning_rate,
+            weight_decay=self.weight_decay,
+            fused=device.type == "cuda",
+        )
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(
+            optimizer,
+            max_lr=[group["lr"] for group in optimizer.param_groups],
+            total_steps=self.n_epochs * steps_per_epoch,
+        )
+        use_bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
+        generator = torch.Generator().manual_seed(self._torch_seed)
+        best_score, epochs_without_gain, best_state = -math.inf, 0, None
+        progress = self._progress_bar(self.n_epochs)
+        self.network_.train()
+        for _ in range(self.n_epochs):
+            started, total_loss = time.perf_counter(), 0.0
+            order = torch.randperm(n_samples, generator=generator).numpy()
+            for step in range(steps_per_epoch):
+                rows = order[step * batch_size : (step + 1) * batch_size]
+                batch_tokens = tokens[torch.from_numpy(rows).to(tokens.device)].to(device)
+                batch_bag = None if bag is None else _csr_rows_to_bag(bag, rows, device)
+                targets = _csr_rows_to_dense(labels, rows, device)
+                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
+                    loss = self._batch_loss(batch_tokens, batch_bag, targets)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                scheduler.step()
+                total_loss += float(loss.detach())
+            record = {
+                "epoch": len(self.history_) + 1,
+                "loss": total_loss / steps_per_epoch,
+                "seconds": time.perf_counter() - started,
+            }
+            record["samples_per_second"] = n_samples / record["seconds"]
+            if validation is not None:
+                scores = self._scores_from_features(validation[0], validation[1], k=1)
+                record["validation_precision_at_1"] = precision_at_k(validation[2], scores, k=1)
+                self.network_.train()
+            self.history_.append(record)
+            progress.update(record)
+            if validation is not None and self.n_iter_no_change is not None:
+                score = record["validation_precision_at_1"]
+                if score > best_score:
+                    best_score, epochs_without_gain = score, 0
+                    best_state = copy.deepcopy(self.network_.state_dict())
+                else:
+                    epochs_without_gain += 1
+                    if epochs_without_gain >= self.n_iter_no_change:
+                        break
+        progress.close()
+        if best_state is not None:
+            self.network_.load_state_dict(best_state)
+        self.n_epochs_trained_ = len(self.history_)
+        self.network_.eval()
+
+    def _parameter_groups(self) -> list[dict[str, Any]]:
+        """Optimiser groups: the sparse linear head learns at ``linear_learning_rate``."""
+        linear = getattr(self.network_, "sparse_linear", None)
+        linear_ids = set() if linear is None else {id(p) for p in linear.parameters()}
+        groups: list[dict[str, Any]] = [
+            {"params": [p for p in self.network_.parameters() if id(p) not in linear_ids]}
+        ]
+        if linear is not None:
+            groups.append({"params": list(linear.parameters()), "lr": self.linear_learning_rate})
+        return groups
+
+    def _progress_bar(self, n_epochs: int) -> _EpochProgress:
+        return _EpochProgress(n_epochs, enabled=bool(self.verbose))
+
+    # ------------------------------------------------------------------ prediction
+    def _check_eval_labels(self, Y: Any, n_samples: int, *, name: str) -> sp.csr_matrix:
+        if _is_label_lists(Y):
+            if self._label_binarizer_ is None:
+                raise ValueError(
+                    f"{name} is a list of label lists but the estimator was fitted on a label "
+                    "matrix; pass a matrix with the same columns."
+                )
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                labels = self._label_binarizer_.transform(Y)
+        else:
+            labels = check_label_matrix(Y, name=name)
+        if labels.shape != (n_samples, len(self.classes_)):
+            raise ValueError(
+                f"{name} must have shape (n_samples, n_labels) = ({n_samples}, "
+                f"{len(self.classes_)}), got {labels.shape}."
+            )
+        return labels
+
+    def _resolve_k(self, k: int | None) -> int:
+        n_labels = len(self.classes_)
+        if k is None:
+            return min(self.top_k, n_labels)
+        if isinstance(k, bool) or not isinstance(k, Integral) or not 1 <= k <= n_labels:
+            raise ValueError(f"k must be an int in [1, n_labels={n_labels}], got {k!r}.")
+        return int(k)
+
+    def _prediction_device(self) -> torch.device:
+        device = (
+            _resolve_device(self.device)
+            if self.device != "cuda" or torch.cuda.is_available()
+            else torch.device("cpu")
+        )
+        self.network_.to(device)
+        return device
+
+    def _iter_top_k(
+        self, token_ids: np.ndarray, bag: sp.csr_matrix | None, k: int
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Top-k logits and label indices, batch by batch."""
+        device = self._prediction_device()
+        self.network_.eval()
+        use_bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
+        tokens = torch.from_numpy(token_ids)
+        with torch.inference_mode():
+            for start in range(0, token_ids.shape[0], _PREDICT_BATCH_SIZE):
+                rows = np.arange(start, min(start + _PREDICT_BATCH_SIZE, token_ids.shape[0]))
+                batch_bag = None if bag is None else _csr_rows_to_bag(bag, rows, device)
+                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
+                    logits = self.network_(tokens[start : rows[-1] + 1].to(device), batch_bag)
+                values, indices = torch.topk(logits.float(), k, dim=1, sorted=True)
+                yield values.cpu().numpy(), indices.cpu().numpy()
+
+    def _scores_from_features(
+        self, token_ids: np.ndarray, bag: sp.csr_matrix | None, k: int
+    ) -> sp.csr_matrix:
+        n_labels = len(self.classes_)
+        if token_ids.shape[0] == 0:
+            return sp.csr_matrix((0, n_labels), dtype=np.float32)
+        blocks = [
+            _top_k_to_csr(values, indices, n_labels)
+            for values, indices in self._iter_top_k(token_ids, bag, k)
+        ]
+        return sp.vstack(blocks, format="csr")
+
+    def _top_k_logits(self, X: Any, k: int | None) -> sp.csr_matrix:
+        check_is_fitted(self, "network_")
+        texts = check_texts(X)
+        token_ids, bag = self._prepare_text_features(texts, fit=False)
+        return self._scores_from_features(token_ids, bag, self._resolve_k(k))
+
+    def decision_function(self, X: Any, *, k: int | None = None) -> sp.csr_matrix:
+        """Logits of each text's ``k`` best labels.
+
+        Parameters
+        ----------
+        X : sequence of str of length n_samples
+            Raw texts.
+        k : int, default=None
+            Number of labels kept per text; ``None`` uses ``top_k`` (at most n_labels).
+
+        Returns
+        -------
+        scores : scipy.sparse.csr_matrix of shape (n_samples, n_labels)
+            The logits of the ``k`` best labels of each row (exactly ``k`` stored values per
+            row); every other label is absent. Memory is O(n_samples · k).
+        """
+        return self._top_k_logits(X, k)
+
+    def predict_proba(self, X: Any, *, k: int | None = None) -> sp.csr_matrix:
+        """Probabilities of each text's ``k`` best labels.
+
+        Parameters
+        ----------
+        X : sequence of str of length n_samples
+            Raw texts.
+        k : int, default=None
+            Number of labels kept per text; ``None`` uses ``top_k`` (at most n_labels).
+
+        Returns
+        -------
+        proba : scipy.sparse.csr_matrix of shape (n_samples, n_labels)
+            ``sigmoid(logit)`` of the ``k`` best labels of each row; the labels are
+            independent (one binary classifier each), so rows do not sum to one.
+        """
+        scores = self._top_k_logits(X, k)
+        scores.data = 1.0 / (1.0 + np.exp(-scores.data.astype(np.float64)))
+        scores.data = scores.data.astype(np.float32)
+        return scores
+
+    def predict(
+        self, X: Any, *, k: int | None = None, threshold: float | None = None
+    ) -> sp.csr_matrix:
+        """The ``k`` best labels of each text, as a 0/1 indicator matrix.
+
+        Parameters
+        ----------
+        X : sequence of str of length n_samples
+            Raw texts.
+        k : int, default=None
+            Number of labels per text; ``None`` uses ``top_k`` (at most n_labels).
+        threshold : float, default=None
+            Keep only the top-k labels whose probability is at least this value (a row may
+            then be empty); ``None`` uses the estimator's ``threshold`` parameter.
+
+        Returns
+        -------
+        Y_pred : scipy.sparse.csr_matrix of shape (n_samples, n_labels), int8
+            1 for the predicted labels. Column ``j`` is ``classes_[j]``.
+        """
+        proba = self.predict_proba(X, k=k)
+        threshold = self.threshold if threshold is None else threshold
+        if threshold is not None:
+            if not 0 <= threshold <= 1:
+                raise ValueError(f"threshold must be in [0, 1], got {threshold!r}.")
+            proba.data[proba.data < threshold] = 0
+            proba.eliminate_zeros()
+        proba.data = np.ones_like(proba.data, dtype=np.int8)
+        return proba.astype(np.int8)
+
+    def predict_labels(
+        self, X: Any, *, k: int | None = None, threshold: float | None = None
+    ) -> list[list[Any]]:
+        """The names (``classes_`` entries) of each text's predicted labels, best first.
+
+        Parameters
+        ----------
+        X : sequence of str of length n_samples
+            Raw texts.
+        k : int, default=None
+            Number of labels per text; ``None`` uses ``top_k``.
+        threshold : float, default=None
+            Minimum probability, as in :meth:`predict`.
+
+        Returns
+        -------
+        labels : list of lists
+            ``labels[i]`` lists the predicted labels of text ``i`` in decreasing score order.
+        """
+        proba = self.predict_proba(X, k=k)
+        threshold = self.threshold if threshold is None else threshold
+        names = []
+        for row in range(proba.shape[0]):
+            start, end = proba.indptr[row], proba.indptr[row + 1]
+            values, columns = proba.data[start:end], proba.indices[start:end]
+            order = np.lexsort((columns, -values))
+            if threshold is not None:
+                order = order[values[order] >= threshold]
+            names.append([self.classes_[column] for column in columns[order]])
+        return names
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """Precision at ``top_k`` on the given texts and labels (the default CV score).
+
+        Parameters
+        ----------
+        X : sequence of str of length n_samples
+            Raw texts.
+        y : label matrix of shape (n_samples, n_labels) or list of label lists
+            True labels, in the columns of ``classes_``.
+        sample_weight : None
+            Not supported; must be None.
+
+        Returns
+        -------
+        score : float
+            :func:`~skxml.metrics.precision_at_k` with ``k = min(top_k, n_labels)``.
+        """
+        if sample_weight is not None:
+            raise TypeError("sample_weight is not supported by score().")
+        check_is_fitted(self, "network_")
+        texts = check_texts(X)
+        labels = self._check_eval_labels(y, len(texts), name="y")
+        k = self._resolve_k(None)
+        return precision_at_k(labels, self._top_k_logits(texts, k), k=k)
+
+    # ------------------------------------------------------------------ persistence
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        network = state.get("network_")
+        if network is not None and any(p.device.type != "cpu" for p in network.parameters()):
+            # Save CPU tensors so the model loads on a machine without CUDA.
+            state["network_"] = copy.deepcopy(network).cpu()
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        saved = state.get("skxml_version_")
+        if saved is not None and saved != skxml.__version__:
+            warnings.warn(
+                f"This {type(self).__name__} was saved by skxml {saved} and is loaded by skxml "
+                f"{skxml.__version__}; predictions may differ. Refit it to be safe.",
+                UserWarning,
+                stacklevel=2,
+            )
+        super().__setstate__(state)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.target_tags.required = True
+        tags.target_tags.two_d_labels = True
+        tags.target_tags.multi_output = True
+        tags.classifier_tags.multi_class = False
+        tags.classifier_tags.multi_label = True
+        tags.non_deterministic = False
+        return tags
+
+
+class _EpochProgress:
+    """A tqdm bar over epochs, showing loss and throughput (silent when disabled)."""
+
+    def __init__(self, n_epochs: int, *, enabled: bool) -> None:
+        self._bar = None
+        if enabled:
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(total=n_epochs, desc="epochs", unit="epoch", leave=True)
+
+    def update(self, record: dict[str, float]) -> None:
+        if self._bar is None:
+            return
+        postfix = {
+            "loss": f"{record['loss']:.4f}",
+            "samples/s": f"{record['samples_per_second']:.0f}",
+        }
+        if "validation_precision_at_1" in record:
+            postfix["val P@1"] = f"{100 * record['validation_precision_at_1']:.2f}"
+        self._bar.set_postfix(postfix)
+        self._bar.update(1)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()

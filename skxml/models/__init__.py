@@ -1,0 +1,5 @@
+"""The InceptionXML estimators."""
+
+from skxml.models._inception_xml import InceptionXMLClassifier
+
+__all__ = ["InceptionXMLClassifier"]

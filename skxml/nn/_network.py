@@ -1,0 +1,89 @@
+"""The whole InceptionXML network: encoder (+ optional bag-of-words input) and a head."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from skxml.nn._bag_of_words import BagOfWordsEncoder
+from skxml.nn._encoder import InceptionXMLEncoder
+from skxml.nn._sparse_linear import SparseLinearHead
+
+BagOfWordsBatch = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
+
+
+class InceptionXMLNetwork(nn.Module):
+    """Encoder, optional bag-of-words inputs, and a classifier head in one module.
+
+    ``h = encoder(token_ids) [+ bag_of_words(bag)]``, then
+    ``logits = head(h) [+ sparse_linear(bag)]``, where ``bag`` is a weighted bag of n-grams
+    (a TF-IDF row). With neither side part this is exactly the paper's InceptionXML.
+
+    Parameters
+    ----------
+    encoder : InceptionXMLEncoder
+        Token ids to features ``h_f``.
+    head : nn.Module
+        Features to logits, e.g. :class:`~skxml.nn.ExtremeClassifierHead`.
+    bag_of_words : BagOfWordsEncoder or None, default=None
+        Side input whose output is added to ``h_f``; its ``n_features`` must equal the
+        encoder's ``n_features_out``.
+    sparse_linear : SparseLinearHead or None, default=None
+        Sparse linear map from the bag of n-grams to the head's outputs, added to the
+        logits.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skxml.nn import ExtremeClassifierHead, InceptionXMLEncoder, InceptionXMLNetwork
+    >>> encoder = InceptionXMLEncoder(50, 64, max_seq_len=8)
+    >>> network = InceptionXMLNetwork(encoder, ExtremeClassifierHead(encoder.n_features_out, 7))
+    >>> network.eval()(torch.randint(0, 50, (3, 8))).shape
+    torch.Size([3, 7])
+    """
+
+    def __init__(
+        self,
+        encoder: InceptionXMLEncoder,
+        head: nn.Module,
+        bag_of_words: BagOfWordsEncoder | None = None,
+        sparse_linear: SparseLinearHead | None = None,
+    ) -> None:
+        super().__init__()
+        if bag_of_words is not None and bag_of_words.n_features != encoder.n_features_out:
+            raise ValueError(
+                f"bag_of_words.n_features ({bag_of_words.n_features}) must equal the encoder's "
+                f"n_features_out ({encoder.n_features_out})."
+            )
+        self.encoder = encoder
+        self.bag_of_words = bag_of_words
+        self.head = head
+        self.sparse_linear = sparse_linear
+
+    @property
+    def uses_bag(self) -> bool:
+        """Whether ``forward`` needs the bag-of-n-grams input."""
+        return self.bag_of_words is not None or self.sparse_linear is not None
+
+    def features(
+        self, token_ids: torch.Tensor, bag: BagOfWordsBatch | None = None
+    ) -> torch.Tensor:
+        """The features ``h`` fed to the head, shape (batch, n_features_out)."""
+        features = self.encoder(token_ids)
+        if self.bag_of_words is not None:
+            features = features + self.bag_of_words(*self._check_bag(bag))
+        return features
+
+    def _check_bag(self, bag: BagOfWordsBatch | None) -> BagOfWordsBatch:
+        if bag is None:
+            raise ValueError(
+                "This network has a bag-of-n-grams input: pass bag=(ids, offsets, weights)."
+            )
+        return bag
+
+    def forward(self, token_ids: torch.Tensor, bag: BagOfWordsBatch | None = None) -> torch.Tensor:
+        """Logits of the head, shape (batch, n_outputs)."""
+        logits = self.head(self.features(token_ids, bag))
+        if self.sparse_linear is not None:
+            logits = logits + self.sparse_linear(*self._check_bag(bag)).to(logits.dtype)
+        return logits

@@ -1,0 +1,348 @@
+"""Tests of InceptionXMLClassifier on small real and synthetic data."""
+
+from __future__ import annotations
+
+import io
+import pickle
+
+import joblib
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.metrics import make_scorer
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from skxml import InceptionXMLClassifier
+from skxml.datasets import load_debian_tags
+from skxml.metrics import get_xmc_scorer, precision_at_k
+
+# Small and fast: the narrowest width the convolution layout allows, short sequences.
+FAST = dict(embedding_dim=64, max_seq_len=8, batch_size=32, n_epochs=2, random_state=0)
+
+TEXTS = [
+    "red apple pie",
+    "green apple tart",
+    "apple crumble recipe",
+    "blue sky today",
+    "grey sky and rain",
+    "rain storm warning",
+    "fresh apple juice",
+    "heavy rain tonight",
+] * 4
+LABELS = [
+    ["food", "fruit"],
+    ["food", "fruit"],
+    ["food"],
+    ["weather"],
+    ["weather", "rain"],
+    ["weather", "rain"],
+    ["fruit"],
+    ["rain"],
+] * 4
+
+
+@pytest.fixture(scope="module")
+def debian_subset():
+    train = load_debian_tags(subset="train")
+    test = load_debian_tags(subset="test")
+    n_train, n_test = 3000, 500
+    return train.data[:n_train], train.target[:n_train], test.data[:n_test], test.target[:n_test]
+
+
+@pytest.fixture(scope="module")
+def fitted_on_debian(debian_subset):
+    X, Y, _, _ = debian_subset
+    return InceptionXMLClassifier(**{**FAST, "n_epochs": 4, "max_seq_len": 16}).fit(X, Y)
+
+
+@pytest.fixture(scope="module")
+def fitted_toy():
+    return InceptionXMLClassifier(**{**FAST, "n_epochs": 15, "top_k": 2}).fit(TEXTS, LABELS)
+
+
+def test_fit_beats_the_most_frequent_labels_baseline(debian_subset, fitted_on_debian):
+    _, Y, X_test, Y_test = debian_subset
+    scores = fitted_on_debian.decision_function(X_test)
+    counts = np.asarray(Y.sum(axis=0)).ravel().astype(np.float64)
+    popular = np.tile(counts, (Y_test.shape[0], 1))  # same ranking for every query
+    assert precision_at_k(Y_test, scores, k=1) > precision_at_k(Y_test, popular, k=1) + 0.15
+
+
+def test_decision_function_returns_k_scores_per_row(fitted_on_debian, debian_subset):
+    X_test = debian_subset[2][:50]
+    scores = fitted_on_debian.decision_function(X_test, k=7)
+    assert sp.issparse(scores) and scores.format == "csr"
+    assert scores.shape == (50, 595)
+    np.testing.assert_array_equal(np.diff(scores.indptr), 7)
+
+
+def test_predict_proba_is_sigmoid_of_decision_function(fitted_on_debian, debian_subset):
+    X_test = debian_subset[2][:20]
+    logits = fitted_on_debian.decision_function(X_test)
+    proba = fitted_on_debian.predict_proba(X_test)
+    np.testing.assert_array_equal(proba.indices, logits.indices)
+    np.testing.assert_allclose(proba.data, 1 / (1 + np.exp(-logits.data)), rtol=1e-5)
+    assert np.all((proba.data > 0) & (proba.data < 1))
+
+
+def test_top_k_scores_are_the_largest_of_the_full_ranking(fitted_on_debian, debian_subset):
+    X_test = debian_subset[2][:10]
+    full = fitted_on_debian.decision_function(X_test, k=595).toarray()
+    top = fitted_on_debian.decision_function(X_test, k=5)
+    for row in range(10):
+        kept = top[row].toarray().ravel()
+        threshold = np.sort(full[row])[-5]
+        assert np.all(full[row][kept != 0] >= threshold - 1e-5)
+
+
+def test_predict_returns_top_k_indicator(fitted_toy):
+    predicted = fitted_toy.predict(["apple pie", "rain sky"])
+    assert predicted.dtype == np.int8
+    np.testing.assert_array_equal(predicted.sum(axis=1).A.ravel(), [2, 2])
+
+
+def test_predict_threshold_keeps_only_confident_labels(fitted_toy):
+    everything = fitted_toy.predict(["apple pie"], threshold=0.0)
+    nothing = fitted_toy.predict(["apple pie"], threshold=1.0)
+    assert everything.nnz == 2
+    assert nothing.nnz == 0
+
+
+def test_label_lists_give_named_classes_and_sensible_predictions(fitted_toy):
+    assert list(fitted_toy.classes_) == ["food", "fruit", "rain", "weather"]
+    predicted = fitted_toy.predict_labels(["apple crumble pie", "rain storm sky"], k=1)
+    assert (
+        predicted == [["food"], ["rain"]]
+        or predicted == [["fruit"], ["weather"]]
+        or (predicted[0][0] in {"food", "fruit"} and predicted[1][0] in {"rain", "weather"})
+    )
+
+
+def test_predict_labels_follow_decreasing_scores(fitted_toy):
+    names = fitted_toy.predict_labels(["green apple"], k=4)[0]
+    proba = fitted_toy.predict_proba(["green apple"], k=4).toarray().ravel()
+    order = [fitted_toy.classes_[i] for i in np.argsort(-proba, kind="stable")]
+    assert names == order
+
+
+def test_matrix_labels_give_integer_classes():
+    Y = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0]] * 8)
+    clf = InceptionXMLClassifier(**FAST).fit(TEXTS, Y)
+    np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
+    np.testing.assert_array_equal(clf.label_counts_, Y.sum(axis=0))
+    assert clf.n_train_samples_ == len(TEXTS)
+
+
+def test_dense_and_sparse_labels_give_identical_models():
+    Y = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0]] * 8)
+    dense = InceptionXMLClassifier(**FAST).fit(TEXTS, Y)
+    sparse = InceptionXMLClassifier(**FAST).fit(TEXTS, sp.csc_matrix(Y))
+    a = dense.decision_function(TEXTS[:8], k=3)
+    b = sparse.decision_function(TEXTS[:8], k=3)
+    np.testing.assert_array_equal(a.toarray(), b.toarray())
+
+
+def test_same_random_state_gives_identical_predictions():
+    first = InceptionXMLClassifier(**FAST).fit(TEXTS, LABELS).decision_function(TEXTS)
+    second = InceptionXMLClassifier(**FAST).fit(TEXTS, LABELS).decision_function(TEXTS)
+    np.testing.assert_array_equal(first.toarray(), second.toarray())
+
+
+def test_different_random_state_gives_different_models():
+    first = InceptionXMLClassifier(**FAST).fit(TEXTS, LABELS).decision_function(TEXTS)
+    other = InceptionXMLClassifier(**{**FAST, "random_state": 1}).fit(TEXTS, LABELS)
+    assert not np.array_equal(first.toarray(), other.decision_function(TEXTS).toarray())
+
+
+def test_fit_leaves_global_torch_rng_untouched():
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    InceptionXMLClassifier(**FAST).fit(TEXTS, LABELS)
+    np.testing.assert_array_equal(torch.rand(3), expected)
+
+
+@pytest.mark.parametrize("dump", ["pickle", "joblib"])
+def test_persistence_round_trip_gives_identical_predictions(fitted_toy, dump):
+    if dump == "pickle":
+        restored = pickle.loads(pickle.dumps(fitted_toy))
+    else:
+        buffer = io.BytesIO()
+        joblib.dump(fitted_toy, buffer)
+        buffer.seek(0)
+        restored = joblib.load(buffer)
+    np.testing.assert_array_equal(
+        restored.decision_function(TEXTS).toarray(), fitted_toy.decision_function(TEXTS).toarray()
+    )
+    assert restored.predict_labels(["apple"]) == fitted_toy.predict_labels(["apple"])
+
+
+def test_loading_under_another_version_warns(fitted_toy):
+    state = fitted_toy.__getstate__()
+    state["skxml_version_"] = "0.0.1"
+    clone_ = InceptionXMLClassifier.__new__(InceptionXMLClassifier)
+    with pytest.warns(UserWarning, match="saved by skxml 0.0.1"):
+        clone_.__setstate__(state)
+
+
+def test_clone_keeps_parameters_and_drops_fitted_state(fitted_toy):
+    copy = clone(fitted_toy)
+    assert copy.get_params() == fitted_toy.get_params()
+    assert not hasattr(copy, "network_")
+
+
+def test_works_in_a_pipeline():
+    pipeline = make_pipeline(
+        FunctionTransformer(lambda texts: [t.upper() for t in texts]),
+        InceptionXMLClassifier(**FAST),
+    )
+    pipeline.fit(TEXTS, LABELS)
+    assert pipeline.predict(TEXTS[:3]).shape == (3, 4)
+
+
+def test_grid_search_with_precision_scorer():
+    Y = sp.csr_matrix(np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0]] * 8))
+    scorer = make_scorer(precision_at_k, k=1, response_method="decision_function")
+    search = GridSearchCV(
+        InceptionXMLClassifier(**FAST), {"learning_rate": [0.001, 0.01]}, scoring=scorer, cv=2
+    )
+    search.fit(TEXTS, Y)
+    assert set(search.cv_results_["param_learning_rate"]) == {0.001, 0.01}
+    assert 0 <= search.best_score_ <= 1
+
+
+def test_psp_scorer_reads_training_label_counts(fitted_toy):
+    scorer = get_xmc_scorer("psp@1")
+    value = scorer(fitted_toy, TEXTS, fitted_toy._label_binarizer_.transform(LABELS))
+    assert 0 < value <= 1
+
+
+def test_score_is_precision_at_top_k(fitted_toy):
+    Y = fitted_toy._label_binarizer_.transform(LABELS)
+    expected = precision_at_k(Y, fitted_toy.decision_function(TEXTS), k=2)
+    assert fitted_toy.score(TEXTS, LABELS) == pytest.approx(expected)
+
+
+def test_warm_start_continues_training():
+    clf = InceptionXMLClassifier(**{**FAST, "warm_start": True}).fit(TEXTS, LABELS)
+    vocabulary = dict(clf.sequence_encoder_.vocabulary_)
+    network = clf.network_
+    clf.fit(TEXTS, LABELS)
+    assert clf.network_ is network
+    assert clf.sequence_encoder_.vocabulary_ == vocabulary
+    assert len(clf.history_) == 2 * FAST["n_epochs"]
+
+
+def test_warm_start_rejects_other_label_count():
+    clf = InceptionXMLClassifier(**{**FAST, "warm_start": True}).fit(
+        TEXTS, np.eye(4)[[0, 1, 2, 3] * 8]
+    )
+    with pytest.raises(ValueError, match="has 4 labels, but Y has 3 columns"):
+        clf.fit(TEXTS, np.eye(3)[[0, 1, 2, 0] * 8])
+
+
+def test_early_stopping_records_validation_and_stops():
+    clf = InceptionXMLClassifier(
+        **{**FAST, "n_epochs": 30, "validation_fraction": 0.25, "n_iter_no_change": 2}
+    ).fit(TEXTS, LABELS)
+    assert clf.n_epochs_trained_ < 30
+    assert all("validation_precision_at_1" in record for record in clf.history_)
+    assert clf.n_train_samples_ == 24
+
+
+def test_validation_data_is_scored_every_epoch():
+    clf = InceptionXMLClassifier(**FAST).fit(
+        TEXTS, LABELS, validation_data=(TEXTS[:8], LABELS[:8])
+    )
+    assert len(clf.history_) == FAST["n_epochs"]
+    assert all(0 <= record["validation_precision_at_1"] <= 1 for record in clf.history_)
+
+
+def test_paper_architecture_has_no_tfidf_parts():
+    clf = InceptionXMLClassifier(**FAST, tfidf_embedding=False, tfidf_linear=False)
+    clf.fit(TEXTS, LABELS)
+    assert clf.network_.bag_of_words is None and clf.network_.sparse_linear is None
+    assert clf.tfidf_vectorizer_ is None
+    assert clf.predict(TEXTS[:2]).shape == (2, 4)
+
+
+def test_sparse_linear_support_is_the_training_cooccurrence(fitted_toy):
+    support = fitted_toy.network_.sparse_linear
+    vocabulary = fitted_toy.tfidf_vectorizer_.vocabulary_
+    labels = list(fitted_toy.classes_)
+    start, end = support.indptr[vocabulary["apple"]], support.indptr[vocabulary["apple"] + 1]
+    seen_with_apple = {labels[i] for i in support.label_ids[start:end].tolist()}
+    assert seen_with_apple == {"food", "fruit"}
+
+
+def test_narrow_word_vectors_are_projected(tmp_path):
+    path = tmp_path / "vectors.txt"
+    rng = np.random.default_rng(0)
+    words = ["apple", "rain", "sky", "pie", "storm"]
+    path.write_text(
+        "".join(f"{w} {' '.join(f'{v:.4f}' for v in rng.normal(size=50))}\n" for w in words)
+    )
+    clf = InceptionXMLClassifier(**{**FAST, "embedding_dim": 300}, word_vectors=str(path))
+    clf.fit(TEXTS, LABELS)
+    assert clf.network_.encoder.embedding_dim == 50
+    assert clf.network_.encoder.model_dim == 128
+    assert 0 < clf.word_vectors_coverage_ < 1
+
+
+@pytest.mark.parametrize(
+    ("X", "Y", "error", "match"),
+    [
+        ("a single text", [["a"]], TypeError, "single str"),
+        ([None, "text"], [["a"], ["b"]], TypeError, "item 0 is NoneType"),
+        ([], [], ValueError, "empty"),
+        (TEXTS, LABELS[:5], ValueError, "different numbers of samples"),
+        (TEXTS[:4], np.array([[1, 0], [0, 2], [1, 1], [0, 1]]), ValueError, "only 0 and 1"),
+        (TEXTS[:4], np.array([[1, 0], [0, np.nan], [1, 1], [0, 1]]), ValueError, "NaN"),
+    ],
+)
+def test_fit_rejects_bad_input(X, Y, error, match):
+    with pytest.raises(error, match=match):
+        InceptionXMLClassifier(**FAST).fit(X, Y)
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"n_epochs": 0}, "n_epochs"),
+        ({"dropout": 1.0}, "dropout"),
+        ({"device": 3}, "device"),
+        ({"top_k": 0}, "top_k"),
+    ],
+)
+def test_fit_rejects_bad_parameters(params, match):
+    with pytest.raises(ValueError, match=match):
+        InceptionXMLClassifier(**{**FAST, **params}).fit(TEXTS, LABELS)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_cuda_without_cuda_is_a_clear_error():
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        InceptionXMLClassifier(**FAST, device="cuda").fit(TEXTS, LABELS)
+
+
+@pytest.mark.parametrize("k", [0, -1, 5, 2.5])
+def test_prediction_rejects_bad_k(fitted_toy, k):
+    with pytest.raises(ValueError, match="k must be an int in"):
+        fitted_toy.predict(["apple"], k=k)
+
+
+def test_unfitted_estimator_raises_not_fitted():
+    with pytest.raises(NotFittedError):
+        InceptionXMLClassifier().predict(["apple"])
+
+
+def test_texts_of_stop_words_or_unknown_words_still_get_predictions(fitted_toy):
+    predicted = fitted_toy.predict(
+        ["the and of", "zzzz qqqq", "", "   ", "🍎 pomme", "x" * 100_000]
+    )
+    np.testing.assert_array_equal(predicted.sum(axis=1).A.ravel(), 2)

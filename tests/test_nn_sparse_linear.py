@@ -1,0 +1,69 @@
+"""Tests of skxml.nn.SparseLinearHead and BagOfWordsEncoder against dense references."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+
+from skxml.nn import BagOfWordsEncoder, SparseLinearHead
+
+
+def _bag(matrix: sp.csr_matrix) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    return (
+        torch.from_numpy(matrix.indices.astype(np.int64)),
+        torch.from_numpy(matrix.indptr[:-1].astype(np.int64)),
+        torch.from_numpy(matrix.data.astype(np.float32)),
+    )
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_sparse_linear_head_matches_dense_product(seed):
+    rng = np.random.default_rng(seed)
+    support = sp.random(40, 30, density=0.2, format="csr", random_state=seed)
+    head = SparseLinearHead(support)
+    with torch.no_grad():
+        head.weight.copy_(torch.from_numpy(rng.normal(size=head.n_weights).astype(np.float32)))
+    dense_weight = sp.csr_matrix(
+        (head.weight.detach().numpy(), support.indices, support.indptr), shape=support.shape
+    ).toarray()
+    bags = sp.random(7, 40, density=0.15, format="csr", random_state=seed + 10, dtype=np.float32)
+    expected = bags.toarray() @ dense_weight
+    np.testing.assert_allclose(head(*_bag(bags)).detach().numpy(), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_sparse_linear_head_gradient_only_reaches_used_weights():
+    support = sp.csr_matrix(np.array([[1, 1, 0], [0, 0, 1], [1, 0, 1]]))
+    head = SparseLinearHead(support)
+    bags = sp.csr_matrix(np.array([[0.5, 0.0, 0.0]], dtype=np.float32))  # n-gram 0 only
+    head(*_bag(bags)).sum().backward()
+    # n-gram 0's two weights get d/dw = 0.5; the others are untouched.
+    np.testing.assert_allclose(head.weight.grad.numpy(), [0.5, 0.5, 0, 0, 0])
+
+
+def test_sparse_linear_head_empty_rows_give_zero_logits():
+    head = SparseLinearHead(sp.csr_matrix(np.eye(3)))
+    ids = torch.tensor([], dtype=torch.int64)
+    offsets = torch.tensor([0, 0], dtype=torch.int64)
+    out = head(ids, offsets, torch.tensor([]))
+    assert out.shape == (2, 3)
+    assert torch.count_nonzero(out) == 0
+
+
+def test_sparse_linear_head_support_ignores_values_and_duplicates():
+    support = sp.coo_matrix(([3.0, 2.0, 5.0], ([0, 0, 1], [1, 1, 0])), shape=(2, 2))
+    assert SparseLinearHead(support).n_weights == 2
+
+
+def test_bag_of_words_encoder_matches_weighted_sum():
+    encoder = BagOfWordsEncoder(6, 4)
+    bags = sp.csr_matrix(np.array([[0.2, 0, 0.8, 0, 0, 0], [0, 0, 0, 0, 0, 1.0]], np.float32))
+    expected = bags.toarray() @ encoder.bag.weight.detach().numpy()
+    np.testing.assert_allclose(encoder(*_bag(bags)).detach().numpy(), expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize(("n_ngrams", "n_features"), [(0, 4), (4, 0)])
+def test_bag_of_words_encoder_rejects_empty_sizes(n_ngrams, n_features):
+    with pytest.raises(ValueError, match=r"n_ngrams|n_features"):
+        BagOfWordsEncoder(n_ngrams, n_features)
