@@ -24,7 +24,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import MultiLabelBinarizer
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, RealNotInt
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
@@ -128,7 +128,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         "freeze_embeddings": ["boolean"],
         "min_df": [
             Interval(Integral, 1, None, closed="left"),
-            Interval(Real, 0, 1, closed="right"),
+            Interval(RealNotInt, 0, 1, closed="right"),
         ],
         "max_features": [Interval(Integral, 1, None, closed="left"), None],
         "word_attention": ["boolean"],
@@ -138,7 +138,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         "tfidf_ngram_range": [tuple],
         "tfidf_min_df": [
             Interval(Integral, 1, None, closed="left"),
-            Interval(Real, 0, 1, closed="right"),
+            Interval(RealNotInt, 0, 1, closed="right"),
         ],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "output_dropout": [Interval(Real, 0, 1, closed="left")],
@@ -151,7 +151,8 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         "threshold": [Interval(Real, 0, 1, closed="both"), None],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), None],
-        "device": [StrOptions({"auto", "cpu", "cuda"}), str],
+        # Any torch device string ("cuda:1"...); checked by _resolve_device.
+        "device": [str],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],

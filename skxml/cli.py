@@ -1,7 +1,11 @@
 """The ``skxml`` command line: a thin layer over the public API.
 
-``skxml demo`` is the project's main job: it loads the embedded default dataset, prints its
-statistics, fits a model on the training split and prints P@k / PSP@k on the test split.
+- ``skxml demo``: the main job. Loads the embedded debian-tags dataset, prints its
+  statistics, trains :class:`~skxml.InceptionXMLClassifier` on the training split and
+  prints P@k, nDCG@k and PSP@k on the test split.
+- ``skxml train``: fit a model on files in a supported format and save it with joblib.
+- ``skxml predict``: write each text's top-k labels and scores.
+- ``skxml evaluate``: print P@k / nDCG@k / PSP@k (optionally as JSON) of a saved model.
 """
 
 from __future__ import annotations
@@ -13,21 +17,75 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+import scipy.sparse as sp
+
 from skxml import __version__
 
 _K_VALUES = (1, 3, 5)
 
+# Hyperparameters that ``skxml train --param NAME=VALUE`` may set, with their types.
+_PARAM_TYPES: dict[str, Any] = {
+    "max_seq_len": int,
+    "embedding_dim": int,
+    "model_dim": int,
+    "word_vectors": str,
+    "min_df": float,
+    "max_features": int,
+    "n_epochs": int,
+    "batch_size": int,
+    "learning_rate": float,
+    "linear_learning_rate": float,
+    "dropout": float,
+    "top_k": int,
+    "device": str,
+    "random_state": int,
+    "tfidf_embedding": bool,
+    "tfidf_linear": bool,
+    "word_attention": bool,
+    "embedding_attention": bool,
+    "validation_fraction": float,
+    "n_iter_no_change": int,
+}
 
-def _evaluate(y_true: Any, y_score: Any, inv_propensity: Any) -> dict[str, float]:
-    """P@k, PSP@k and nDCG@k for k = 1, 3, 5, as percentages."""
+
+def evaluate_scores(
+    y_true: Any, y_score: Any, inv_propensity: np.ndarray, k_values: Sequence[int] = _K_VALUES
+) -> dict[str, float]:
+    """P@k, nDCG@k and PSP@k as percentages (the paper's way of reporting).
+
+    Parameters
+    ----------
+    y_true : sparse matrix of shape (n_samples, n_labels)
+        True labels.
+    y_score : sparse matrix, dense array or ranked indices
+        Scores in any form :func:`~skxml.metrics.precision_at_k` accepts.
+    inv_propensity : ndarray of shape (n_labels,)
+        Inverse propensities of the *training* labels.
+    k_values : sequence of int, default=(1, 3, 5)
+        Cut-offs.
+
+    Returns
+    -------
+    results : dict
+        ``{"P@1": ..., "nDCG@1": ..., "PSP@1": ...}`` in percent.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skxml.cli import evaluate_scores
+    >>> y_true = np.array([[1, 0, 1], [0, 1, 0]])
+    >>> y_score = np.array([[0.9, 0.5, 0.1], [0.2, 0.8, 0.3]])
+    >>> evaluate_scores(y_true, y_score, np.ones(3), k_values=[1])
+    {'P@1': 100.0, 'nDCG@1': 100.0, 'PSP@1': 100.0}
+    """
     from skxml.metrics import ndcg_at_k, precision_at_k, psp_at_k
 
     results: dict[str, float] = {}
-    for k in _K_VALUES:
-        results[f"P@{k}"] = 100 * precision_at_k(y_true, y_score, k=k)
-    for k in _K_VALUES:
-        results[f"nDCG@{k}"] = 100 * ndcg_at_k(y_true, y_score, k=k)
-    for k in _K_VALUES:
+    for name, metric in (("P", precision_at_k), ("nDCG", ndcg_at_k)):
+        for k in k_values:
+            results[f"{name}@{k}"] = 100 * metric(y_true, y_score, k=k)
+    for k in k_values:
         results[f"PSP@{k}"] = 100 * psp_at_k(y_true, y_score, k=k, inv_propensity=inv_propensity)
     return results
 
@@ -40,8 +98,157 @@ def _print_table(title: str, rows: dict[str, Any]) -> None:
         print(f"  {name:<{width}}  {text}")
 
 
+def _parse_param(text: str) -> tuple[str, Any]:
+    name, separator, value = text.partition("=")
+    if not separator or name not in _PARAM_TYPES:
+        raise argparse.ArgumentTypeError(
+            f"--param takes NAME=VALUE with NAME one of {', '.join(sorted(_PARAM_TYPES))}; "
+            f"got {text!r}."
+        )
+    kind = _PARAM_TYPES[name]
+    try:
+        if kind is bool:
+            if value.lower() not in {"true", "false", "1", "0"}:
+                raise ValueError(value)
+            return name, value.lower() in {"true", "1"}
+        if name == "min_df" and value.isdigit():
+            return name, int(value)
+        return name, kind(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--param {name} expects a {kind.__name__}, got {value!r}."
+        ) from None
+
+
+def _label_lists(Y: sp.csr_matrix, names: np.ndarray) -> list[list[Any]]:
+    Y = Y.tocsr()
+    return [
+        list(names[Y.indices[start:end]])
+        for start, end in zip(Y.indptr[:-1], Y.indptr[1:], strict=True)
+    ]
+
+
+def _read_data(
+    args: argparse.Namespace, label_names: np.ndarray | None = None
+) -> tuple[list[str], sp.csr_matrix, np.ndarray]:
+    """Texts, label matrix and label names from the files named on the command line."""
+    from skxml.datasets import load_attentionxml, load_lf_json, load_xc_sparse
+    from skxml.datasets._io import read_text_lines
+
+    if args.lf_json is not None:
+        return load_lf_json(args.lf_json, n_labels=args.n_labels)
+    if args.texts is None or args.labels is None:
+        raise SystemExit("error: give --texts and --labels, or --lf-json.")
+    if args.labels_format == "xc":
+        texts = read_text_lines(args.texts)
+        Y = load_xc_sparse(args.labels)
+        if Y.shape[0] != len(texts):
+            raise SystemExit(
+                f"error: {args.texts} has {len(texts)} lines but {args.labels} has "
+                f"{Y.shape[0]} rows."
+            )
+        return texts, Y, np.arange(Y.shape[1])
+    return load_attentionxml(args.texts, args.labels, label_names=label_names)
+
+
+def _add_data_arguments(parser: argparse.ArgumentParser, *, labels_required: bool) -> None:
+    group = parser.add_argument_group("data (AttentionXML text layout, XC sparse labels, LF JSON)")
+    group.add_argument("--texts", help="file with one raw text per line (plain or gzip)")
+    if labels_required:
+        group.add_argument(
+            "--labels",
+            help="labels of each text: space-separated names per line (names), or an Extreme "
+            "Classification Repository sparse label file (xc)",
+        )
+        group.add_argument(
+            "--labels-format", choices=["names", "xc"], default="names", help="(names)"
+        )
+        group.add_argument(
+            "--lf-json", help="an LF-* JSON-lines file (title + target_ind) instead of the above"
+        )
+        group.add_argument("--n-labels", type=int, help="number of labels of the LF-* dataset")
+
+
+def _load_model(path: str) -> Any:
+    import joblib
+
+    from skxml._base import BaseInceptionXML
+
+    model = joblib.load(path)
+    if not isinstance(model, BaseInceptionXML):
+        raise SystemExit(f"error: {path} does not hold a skxml model ({type(model).__name__}).")
+    return model
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    import joblib
+
+    from skxml import InceptionXMLClassifier
+
+    texts, Y, names = _read_data(args)
+    params = dict(args.param or [])
+    params.setdefault("verbose", 1)
+    model = InceptionXMLClassifier(**params)
+    target: Any = (
+        _label_lists(Y, names) if args.labels_format == "names" and args.lf_json is None else Y
+    )
+    started = time.perf_counter()
+    model.fit(texts, target)
+    print(
+        f"trained on {len(texts)} texts, {Y.shape[1]} labels in "
+        f"{time.perf_counter() - started:.1f} s",
+        file=sys.stderr,
+    )
+    joblib.dump(model, args.model)
+    print(f"model saved to {args.model}", file=sys.stderr)
+    return 0
+
+
+def _run_predict(args: argparse.Namespace) -> int:
+    from skxml.datasets._io import read_text_lines
+
+    model = _load_model(args.model)
+    texts = read_text_lines(args.texts)
+    proba = model.predict_proba(texts, k=min(args.k, len(model.classes_)))
+    output = sys.stdout if args.output in (None, "-") else open(args.output, "w", encoding="utf-8")
+    try:
+        for row in range(proba.shape[0]):
+            start, end = proba.indptr[row], proba.indptr[row + 1]
+            values, columns = proba.data[start:end], proba.indices[start:end]
+            order = np.lexsort((columns, -values))
+            output.write(
+                " ".join(f"{model.classes_[columns[i]]}:{values[i]:.4f}" for i in order) + "\n"
+            )
+    finally:
+        if output is not sys.stdout:
+            output.close()
+    return 0
+
+
+def _run_evaluate(args: argparse.Namespace) -> int:
+    from skxml.metrics import inverse_propensity_from_counts
+
+    model = _load_model(args.model)
+    named = model.classes_.dtype == object
+    texts, Y, _ = _read_data(args, label_names=model.classes_ if named else None)
+    if Y.shape[1] != len(model.classes_):
+        raise SystemExit(
+            f"error: the labels have {Y.shape[1]} columns, the model {len(model.classes_)}."
+        )
+    scores = model.decision_function(texts, k=min(max(_K_VALUES), len(model.classes_)))
+    inv_propensity = inverse_propensity_from_counts(
+        model.label_counts_, model.n_train_samples_, A=args.A, B=args.B
+    )
+    results = evaluate_scores(Y, scores, inv_propensity)
+    if args.json:
+        print(json.dumps({name: round(value, 4) for name, value in results.items()}))
+    else:
+        _print_table(f"metrics (%, {len(texts)} texts):", results)
+    return 0
+
+
 def _run_demo(args: argparse.Namespace) -> int:
-    from skxml._knn_baseline import TfidfKNNBaseline
+    from skxml import InceptionXMLClassifier
     from skxml.datasets import describe_dataset, load_debian_tags
     from skxml.metrics import inverse_propensity
 
@@ -51,7 +258,7 @@ def _run_demo(args: argparse.Namespace) -> int:
     _print_table("train split:", describe_dataset(train.data, train.target))
     _print_table("test split:", describe_dataset(test.data, test.target))
 
-    model = TfidfKNNBaseline(n_neighbors=args.n_neighbors, top_k=max(_K_VALUES))
+    model = InceptionXMLClassifier(random_state=args.random_state, verbose=int(args.verbose))
     started = time.perf_counter()
     model.fit(train.data, train.target)
     fit_seconds = time.perf_counter() - started
@@ -60,14 +267,15 @@ def _run_demo(args: argparse.Namespace) -> int:
     predict_seconds = time.perf_counter() - started
 
     inv_propensity = inverse_propensity(train.target, A=0.55, B=1.5)
-    results = _evaluate(test.target, scores, inv_propensity)
+    results = evaluate_scores(test.target, scores, inv_propensity)
     print(
-        f"model: TF-IDF {args.n_neighbors}-nearest-neighbour baseline "
-        f"(fit {fit_seconds:.1f} s, predict {predict_seconds:.1f} s)"
+        f"model: InceptionXMLClassifier() with default parameters, on {model.device_} "
+        f"(fit {fit_seconds:.0f} s, {model.n_epochs_trained_} epochs; predict "
+        f"{len(test.data)} texts in {predict_seconds:.1f} s)"
     )
     _print_table("test metrics (%, propensities A=0.55 B=1.5 from the training split):", results)
     if args.json:
-        print(json.dumps({k: round(v, 4) for k, v in results.items()}))
+        print(json.dumps({name: round(value, 4) for name, value in results.items()}))
     return 0
 
 
@@ -94,17 +302,62 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser(
         "demo",
-        help="train and evaluate on the embedded debian-tags dataset",
+        help="train and evaluate InceptionXML on the embedded debian-tags dataset",
         description=(
-            "Load the embedded debian-tags dataset, print its statistics, fit a model on the "
-            "training split and print P@k, nDCG@k and PSP@k (k = 1, 3, 5) on the test split."
+            "Load the embedded debian-tags dataset, print its statistics, train "
+            "InceptionXMLClassifier (default parameters) on the training split and print "
+            "P@k, nDCG@k and PSP@k (k = 1, 3, 5) on the test split."
         ),
     )
-    demo.add_argument(
-        "--n-neighbors", type=int, default=10, help="neighbours of the k-NN baseline (10)"
-    )
+    demo.add_argument("--random-state", type=int, default=0, help="seed of the fit (0)")
+    demo.add_argument("--quiet", dest="verbose", action="store_false", help="no progress bar")
     demo.add_argument("--json", action="store_true", help="also print the metrics as JSON")
     demo.set_defaults(handler=_run_demo)
+
+    train = commands.add_parser(
+        "train",
+        help="train a model on data files and save it",
+        description="Train InceptionXMLClassifier on data files and save it with joblib.",
+    )
+    _add_data_arguments(train, labels_required=True)
+    train.add_argument("--model", required=True, help="where to save the model (.joblib)")
+    train.add_argument(
+        "--param",
+        action="append",
+        type=_parse_param,
+        metavar="NAME=VALUE",
+        help="a hyperparameter, repeatable (e.g. --param n_epochs=5)",
+    )
+    train.set_defaults(handler=_run_train)
+
+    predict = commands.add_parser(
+        "predict",
+        help="write the top-k labels of each text",
+        description=(
+            "Write one line per input text: its top-k labels as 'label:probability', best "
+            "first, separated by spaces."
+        ),
+    )
+    predict.add_argument("--model", required=True, help="a model saved by 'skxml train'")
+    predict.add_argument("--texts", required=True, help="file with one raw text per line")
+    predict.add_argument("--k", type=int, default=5, help="labels per text (5)")
+    predict.add_argument("--output", help="output file (default: standard output)")
+    predict.set_defaults(handler=_run_predict)
+
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="print P@k, nDCG@k and PSP@k of a saved model on labelled data",
+        description=(
+            "Score a saved model on labelled data. PSP@k uses inverse propensities computed "
+            "from the model's training label counts."
+        ),
+    )
+    evaluate.add_argument("--model", required=True, help="a model saved by 'skxml train'")
+    _add_data_arguments(evaluate, labels_required=True)
+    evaluate.add_argument("-A", type=float, default=0.55, help="propensity constant A (0.55)")
+    evaluate.add_argument("-B", type=float, default=1.5, help="propensity constant B (1.5)")
+    evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    evaluate.set_defaults(handler=_run_evaluate)
     return parser
 
 

@@ -216,7 +216,7 @@ class InceptionXMLClassifier(BaseInceptionXML):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(
-        self, X: Any, Y: Any, *, validation_data: tuple[Any, Any] | None = None
+        self, X: Any, y: Any, *, validation_data: tuple[Any, Any] | None = None
     ) -> InceptionXMLClassifier:
         """Train on raw texts and their labels.
 
@@ -224,7 +224,7 @@ class InceptionXMLClassifier(BaseInceptionXML):
         ----------
         X : sequence of str of length n_samples
             Raw texts (a single string is rejected).
-        Y : {array-like, sparse matrix} of shape (n_samples, n_labels) or list of lists
+        y : {array-like, sparse matrix} of shape (n_samples, n_labels) or list of lists
             0/1 label matrix (dense or any scipy.sparse format), or one collection of label
             names per text (then ``classes_`` holds the sorted names).
         validation_data : tuple (X_val, Y_val), default=None
@@ -236,7 +236,7 @@ class InceptionXMLClassifier(BaseInceptionXML):
         self : InceptionXMLClassifier
             The fitted estimator.
         """
-        return self._fit(X, Y, validation_data)
+        return self._fit(X, y, validation_data)
 
     def _build_network(
         self,

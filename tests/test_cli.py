@@ -1,0 +1,104 @@
+"""Tests of the skxml command line (train / predict / evaluate / --help) on tiny files."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from skxml.cli import _parse_param, build_parser, main
+
+TEXTS = ["red apple pie", "green apple tart", "blue sky today", "grey sky and rain"] * 6
+LABELS = ["food fruit", "food", "weather", "weather rain"] * 6
+FAST = ["--param", "embedding_dim=64", "--param", "max_seq_len=8", "--param", "n_epochs=15",
+        "--param", "batch_size=8", "--param", "random_state=0"]  # fmt: skip
+
+
+@pytest.fixture
+def data_files(tmp_path):
+    texts, labels = tmp_path / "texts.txt", tmp_path / "labels.txt"
+    texts.write_text("\n".join(TEXTS) + "\n", encoding="utf-8")
+    labels.write_text("\n".join(LABELS) + "\n", encoding="utf-8")
+    return texts, labels
+
+
+@pytest.fixture
+def trained_model(tmp_path, data_files):
+    texts, labels = data_files
+    model = tmp_path / "model.joblib"
+    main(["train", "--texts", str(texts), "--labels", str(labels), "--model", str(model), *FAST])
+    return model
+
+
+@pytest.mark.parametrize("command", [[], ["demo"], ["train"], ["predict"], ["evaluate"]])
+def test_every_command_has_help(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([*command, "--help"])
+    assert exit_info.value.code == 0
+    assert "usage: skxml" in capsys.readouterr().out
+
+
+def test_train_predict_round_trip(tmp_path, data_files, trained_model):
+    texts, _ = data_files
+    output = tmp_path / "predictions.txt"
+    main(["predict", "--model", str(trained_model), "--texts", str(texts), "--k", "2",
+          "--output", str(output)])  # fmt: skip
+    lines = output.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == len(TEXTS)
+    for line in lines:
+        pairs = [pair.rsplit(":", 1) for pair in line.split()]
+        assert len(pairs) == 2
+        assert {name for name, _ in pairs} <= {"food", "fruit", "rain", "weather"}
+        probabilities = [float(p) for _, p in pairs]
+        assert probabilities == sorted(probabilities, reverse=True)
+
+
+def test_evaluate_prints_json_metrics(data_files, trained_model, capsys):
+    texts, labels = data_files
+    capsys.readouterr()
+    main(["evaluate", "--model", str(trained_model), "--texts", str(texts), "--labels",
+          str(labels), "--json"])  # fmt: skip
+    results = json.loads(capsys.readouterr().out)
+    assert set(results) == {f"{m}@{k}" for m in ("P", "nDCG", "PSP") for k in (1, 3, 5)}
+    assert all(0 <= value <= 100 for value in results.values())
+    assert results["P@1"] > 50  # the training texts themselves
+
+
+def test_train_reads_xc_sparse_labels(tmp_path, data_files):
+    texts, _ = data_files
+    labels = tmp_path / "trn_X_Y.txt"
+    rows = ["0:1 1:1", "0:1", "2:1", "2:1 3:1"] * 6
+    labels.write_text(f"{len(rows)} 4\n" + "\n".join(rows) + "\n")
+    model = tmp_path / "model.joblib"
+    main(["train", "--texts", str(texts), "--labels", str(labels), "--labels-format", "xc",
+          "--model", str(model), *FAST])  # fmt: skip
+    assert model.exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("n_epochs=3", ("n_epochs", 3)), ("tfidf_linear=false", ("tfidf_linear", False)),
+     ("min_df=2", ("min_df", 2)), ("min_df=0.5", ("min_df", 0.5))],
+)  # fmt: skip
+def test_parse_param_converts_types(text, expected):
+    assert _parse_param(text) == expected
+
+
+@pytest.mark.parametrize("text", ["n_epochs", "unknown=3", "n_epochs=three", "tfidf_linear=maybe"])
+def test_parse_param_rejects_bad_values(text):
+    with pytest.raises(Exception, match="--param"):
+        _parse_param(text)
+
+
+def test_predict_rejects_a_file_that_is_not_a_model(tmp_path, data_files):
+    import joblib
+
+    bogus = tmp_path / "bogus.joblib"
+    joblib.dump({"not": "a model"}, bogus)
+    with pytest.raises(SystemExit, match="does not hold a skxml model"):
+        main(["predict", "--model", str(bogus), "--texts", str(data_files[0])])
+
+
+def test_parser_requires_a_command():
+    with pytest.raises(SystemExit):
+        build_parser().parse_args([])
