@@ -346,3 +346,29 @@ def test_texts_of_stop_words_or_unknown_words_still_get_predictions(fitted_toy):
         ["the and of", "zzzz qqqq", "", "   ", "🍎 pomme", "x" * 100_000]
     )
     np.testing.assert_array_equal(predicted.sum(axis=1).A.ravel(), 2)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_model_trained_for_cuda_predicts_on_a_cpu_only_machine(fitted_toy):
+    # What a model fitted with device="cuda" looks like once loaded where CUDA is absent.
+    restored = pickle.loads(pickle.dumps(fitted_toy))
+    restored.device = "cuda"
+    np.testing.assert_array_equal(
+        restored.decision_function(TEXTS).toarray(), fitted_toy.decision_function(TEXTS).toarray()
+    )
+
+
+@pytest.mark.parametrize("token_pattern", [r"(?u)\b\w\w+\b", r"\S+"])
+def test_tfidf_transform_equals_scikit_learn(token_pattern):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from skxml._base import tfidf_transform
+
+    vectorizer = TfidfVectorizer(
+        token_pattern=token_pattern, ngram_range=(1, 2), sublinear_tf=True, dtype=np.float32
+    ).fit(TEXTS)
+    queries = [*TEXTS[:8], "", "unknown words only", "apple apple apple pie", "🍎 apple"]
+    expected = vectorizer.transform(queries)
+    actual = tfidf_transform(vectorizer, queries)
+    assert actual.shape == expected.shape and actual.dtype == np.float32
+    np.testing.assert_allclose(actual.toarray(), expected.toarray(), atol=1e-6)

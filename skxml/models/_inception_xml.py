@@ -66,10 +66,14 @@ class InceptionXMLClassifier(BaseInceptionXML):
         N-grams of the TF-IDF inputs.
     tfidf_min_df : int or float, default=1
         Minimum document frequency of an n-gram of the TF-IDF inputs.
+    tfidf_token_pattern : str or None, default=r"(?u)\b\\w\\w+\b"
+        Regular expression of the TF-IDF inputs' tokens (scikit-learn's default word
+        analyser, lower-cased, stop words kept); ``None`` uses the encoder's tokenizer
+        (the paper's: stop words and punctuation removed).
     dropout : float, default=0.25
         Dropout of the encoder and of the head's residual layer.
-    output_dropout : float, default=0.5
-        Dropout in front of the output layer.
+    output_dropout : float, default=0.2
+        Dropout in front of the output layer (the paper's reference uses 0.5).
     n_epochs : int, default=10
         Passes over the training data.
     batch_size : int, default=128
@@ -169,8 +173,9 @@ class InceptionXMLClassifier(BaseInceptionXML):
         tfidf_linear: bool = True,
         tfidf_ngram_range: tuple[int, int] = (1, 2),
         tfidf_min_df: int | float = 1,
+        tfidf_token_pattern: str | None = r"(?u)\b\w\w+\b",
         dropout: float = 0.25,
-        output_dropout: float = 0.5,
+        output_dropout: float = 0.2,
         n_epochs: int = 10,
         batch_size: int = 128,
         learning_rate: float = 0.005,
@@ -198,6 +203,7 @@ class InceptionXMLClassifier(BaseInceptionXML):
         self.tfidf_linear = tfidf_linear
         self.tfidf_ngram_range = tfidf_ngram_range
         self.tfidf_min_df = tfidf_min_df
+        self.tfidf_token_pattern = tfidf_token_pattern
         self.dropout = dropout
         self.output_dropout = output_dropout
         self.n_epochs = n_epochs

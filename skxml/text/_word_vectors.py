@@ -45,6 +45,17 @@ class WordVectors:
         The file format read: ``"glove"``, ``"word2vec_text"`` or ``"word2vec_binary"``.
     path : str
         The file read.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from skxml.text import load_word_vectors
+    >>> path = os.path.join(tempfile.mkdtemp(), "vectors.txt")
+    >>> with open(path, "w") as f:
+    ...     _ = f.write("apple 0.1 0.2\\nsky 0.3 0.4\\n")
+    >>> vectors = load_word_vectors(path, {"apple": 2, "pear": 3}, random_state=0)
+    >>> vectors.matrix.shape, vectors.n_found, vectors.missing_words
+    ((4, 2), 1, ['pear'])
     """
 
     matrix: np.ndarray

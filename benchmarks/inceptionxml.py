@@ -1,0 +1,118 @@
+"""Benchmark skxml's InceptionXMLClassifier on the shared Debian datasets, beside the peers.
+
+For each dataset: fit ``InceptionXMLClassifier()`` (default parameters unless ``--param``
+says otherwise) on the training split, then measure P@k / PSP@k / nDCG@k on the test split,
+training time, the median latency of one raw query (tokenisation included) and the
+throughput at batch 256. Results go to ``results/inceptionxml.{json,md}``; with the peers'
+results present (``peers.py``), a merged ``results/comparison.{json,md}`` is written too.
+
+    python benchmarks/inceptionxml.py --data-dir ../shared/data --datasets debian-tags debian-deps
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import joblib
+import numpy as np
+import torch
+from _common import (
+    RESULTS_DIR,
+    command_line,
+    inverse_propensity,
+    label_matrices,
+    load_results,
+    median_latency_ms,
+    ranking_metrics,
+    read_attentionxml,
+    throughput,
+    timed,
+    write_results,
+)
+
+from skxml import InceptionXMLClassifier
+
+
+def ranked_indices(scores: Any, k: int) -> np.ndarray:
+    """(n, k) label indices, best first, from a CSR top-k score matrix (-1 pads)."""
+    ranked = np.full((scores.shape[0], k), -1, dtype=np.int64)
+    for row in range(scores.shape[0]):
+        start, end = scores.indptr[row], scores.indptr[row + 1]
+        order = np.lexsort((scores.indices[start:end], -scores.data[start:end]))[:k]
+        ranked[row, : order.size] = scores.indices[start:end][order]
+    return ranked
+
+
+def benchmark_dataset(args: argparse.Namespace, name: str, params: dict[str, Any]) -> dict:
+    data = read_attentionxml(args.data_dir, name)
+    Y_train, Y_test, _ = label_matrices(data["train_labels"], data["test_labels"])
+    model = InceptionXMLClassifier(random_state=args.random_state, **params)
+    _, train_seconds = timed(model.fit, data["train_texts"], Y_train)
+    scores = model.decision_function(data["test_texts"])
+    row: dict[str, Any] = {
+        "dataset": name,
+        "method": "skxml InceptionXML" + (f" {json.dumps(params)}" if params else ""),
+        **ranking_metrics(Y_test, ranked_indices(scores, 5), inverse_propensity(Y_train)),
+    }
+    queries = data["test_texts"]
+    row["train_s"] = round(train_seconds, 1)
+    row["latency_ms"] = round(
+        median_latency_ms(lambda q: model.decision_function([q]), queries, args.latency_queries), 3
+    )
+    row["throughput_qps"] = round(throughput(model.decision_function, queries, 256))
+    buffer = io.BytesIO()
+    joblib.dump(model, buffer)
+    row["model_mb"] = round(buffer.tell() / 2**20, 2)
+    row["epochs"] = model.n_epochs_trained_
+    row["device"] = str(model.device_)
+    print(json.dumps(row), flush=True)
+    return row
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default="../shared/data", help="datasets' parent folder")
+    parser.add_argument("--datasets", nargs="+", default=["debian-tags", "debian-deps"])
+    parser.add_argument(
+        "--param", action="append", default=[], metavar="NAME=JSON", help="estimator parameter"
+    )
+    parser.add_argument("--random-state", type=int, default=0)
+    parser.add_argument("--latency-queries", type=int, default=500)
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (all cores)")
+    parser.add_argument("--name", default="inceptionxml", help="results/<name>.json and .md")
+    parser.add_argument("--notes", default=None, help="free text stored with the results")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    params = {}
+    for item in args.param:
+        key, _, value = item.partition("=")
+        params[key] = json.loads(value)
+    rows = [benchmark_dataset(args, name, params) for name in args.datasets]
+    command = command_line()
+    write_results(args.name, rows, command, notes=args.notes)
+    if (RESULTS_DIR / "peers.json").exists():
+        peers = load_results("peers")
+        merged = sorted([*peers["rows"], *rows], key=lambda row: (row["dataset"], row["method"]))
+        write_results(
+            "comparison",
+            merged,
+            command,
+            notes="skxml rows from this command; peer rows from results/peers.json, run by: "
+            f"{peers['metadata']['command']} on {peers['metadata']['date_utc']}. "
+            + (args.notes or ""),
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
