@@ -99,7 +99,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         params[key] = json.loads(value)
     rows = [benchmark_dataset(args, name, params) for name in args.datasets]
     command = command_line()
-    write_results(args.name, rows, command, notes=args.notes)
+    notes = args.notes or ""
+    if (RESULTS_DIR / f"{args.name}.json").exists():
+        # Keep the rows of datasets this run did not measure, saying when they were taken.
+        previous = load_results(args.name)
+        kept = [row for row in previous["rows"] if row["dataset"] not in args.datasets]
+        if kept:
+            notes += (
+                f" Rows of {sorted({row['dataset'] for row in kept})} kept from the run of "
+                f"{previous['metadata']['date_utc']} ({previous['metadata']['command']})."
+            )
+            rows = kept + rows
+    write_results(args.name, rows, command, notes=notes.strip() or None)
     if (RESULTS_DIR / "peers.json").exists():
         peers = load_results("peers")
         merged = sorted([*peers["rows"], *rows], key=lambda row: (row["dataset"], row["method"]))
@@ -108,8 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             merged,
             command,
             notes="skxml rows from this command; peer rows from results/peers.json, run by: "
-            f"{peers['metadata']['command']} on {peers['metadata']['date_utc']}. "
-            + (args.notes or ""),
+            f"{peers['metadata']['command']} on {peers['metadata']['date_utc']}. {notes}",
         )
     return 0
 

