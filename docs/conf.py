@@ -59,3 +59,7 @@ html_theme_options = {
     "show_prev_next": False,
 }
 html_static_path: list[str] = []
+
+# scikit-learn's generated set_*_request docstrings link to its own glossary and user guide,
+# which do not exist in this offline build.
+suppress_warnings = ["ref.term", "ref.ref"]
