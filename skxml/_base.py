@@ -485,6 +485,13 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
             raise ValueError(f"k must be an int in [1, n_labels={n_labels}], got {k!r}.")
         return int(k)
 
+    def _resolve_threshold(self, threshold: float | None) -> float | None:
+        """The method's ``threshold`` argument, else the estimator's; checked in [0, 1]."""
+        threshold = self.threshold if threshold is None else threshold
+        if threshold is not None and not 0 <= threshold <= 1:
+            raise ValueError(f"threshold must be in [0, 1], got {threshold!r}.")
+        return threshold
+
     def _prediction_device(self) -> torch.device:
         """The training device, or the CPU when a CUDA-trained model is loaded without CUDA."""
         if str(self.device).startswith("cuda") and not torch.cuda.is_available():
@@ -592,10 +599,8 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
             1 for the predicted labels. Column ``j`` is ``classes_[j]``.
         """
         proba = self.predict_proba(X, k=k)
-        threshold = self.threshold if threshold is None else threshold
+        threshold = self._resolve_threshold(threshold)
         if threshold is not None:
-            if not 0 <= threshold <= 1:
-                raise ValueError(f"threshold must be in [0, 1], got {threshold!r}.")
             proba.data[proba.data < threshold] = 0
             proba.eliminate_zeros()
         proba.data = np.ones_like(proba.data, dtype=np.int8)
@@ -621,7 +626,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
             ``labels[i]`` lists the predicted labels of text ``i`` in decreasing score order.
         """
         proba = self.predict_proba(X, k=k)
-        threshold = self.threshold if threshold is None else threshold
+        threshold = self._resolve_threshold(threshold)
         names = []
         for row in range(proba.shape[0]):
             start, end = proba.indptr[row], proba.indptr[row + 1]

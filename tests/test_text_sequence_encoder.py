@@ -48,20 +48,11 @@ def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 
 
+# The estimator-wide API checks run for every estimator in tests/test_common.py; these two
+# apply to transformers only.
 API_CHECKS = [
-    "check_no_attributes_set_in_init",
-    "check_parameters_default_constructible",
-    "check_get_params_invariance",
-    "check_set_params",
-    "check_estimator_repr",
-    "check_estimator_tags_renamed",
-    "check_valid_tag_types",
-    "check_mixin_order",
-    "check_param_validation",
-    "check_do_not_raise_errors_in_init_or_set_params",
     "check_transformers_unfitted",
     "check_get_feature_names_out_error",
-    "check_estimator_sparse_tag",
 ]
 
 

@@ -60,11 +60,6 @@ class InceptionXMLNetwork(nn.Module):
         self.head = head
         self.sparse_linear = sparse_linear
 
-    @property
-    def uses_bag(self) -> bool:
-        """Whether ``forward`` needs the bag-of-n-grams input."""
-        return self.bag_of_words is not None or self.sparse_linear is not None
-
     def features(
         self, token_ids: torch.Tensor, bag: BagOfWordsBatch | None = None
     ) -> torch.Tensor:
