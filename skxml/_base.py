@@ -29,6 +29,13 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 import skxml
+from skxml._checkpoint import (
+    copy_state_to_cpu,
+    load_checkpoint,
+    save_checkpoint,
+    to_cpu,
+    training_data_fingerprint,
+)
 from skxml.metrics import precision_at_k
 from skxml.nn._network import BagOfWordsBatch
 from skxml.text import SequenceEncoder, load_word_vectors
@@ -36,6 +43,15 @@ from skxml.utils._validation import check_label_matrix, check_texts
 
 # Number of texts scored per forward pass at prediction time.
 _PREDICT_BATCH_SIZE = 1024
+
+# Parameters that may change between a checkpointed fit and the fit that resumes it.
+_PARAMETERS_FREE_ON_RESUME = frozenset({"verbose", "device", "checkpoint_path", "warm_start"})
+
+
+def _same_parameter(first: Any, second: Any) -> bool:
+    if isinstance(first, np.ndarray) or isinstance(second, np.ndarray):
+        return bool(np.array_equal(np.asarray(first), np.asarray(second)))
+    return bool(first == second)
 
 
 def _resolve_device(device: str) -> torch.device:
@@ -53,15 +69,29 @@ def _resolve_device(device: str) -> torch.device:
 
 
 def _is_label_lists(Y: Any) -> bool:
-    """Whether ``Y`` is a sequence of label collections (not a matrix)."""
+    """Whether ``Y`` is a sequence of label collections (not a label matrix).
+
+    As in scikit-learn, a list of equal-length numeric lists is a 0/1 indicator matrix;
+    sets, ragged lists and lists of names are label collections.
+    """
     if sp.issparse(Y) or isinstance(Y, np.ndarray) or isinstance(Y, str):
         return False
     if not isinstance(Y, Sequence) or len(Y) == 0:
         return False
     first = Y[0]
-    return isinstance(first, (list, tuple, set, frozenset)) or (
-        isinstance(first, np.ndarray) and first.dtype.kind in "OUS"
-    )
+    if isinstance(first, (set, frozenset)):
+        return True
+    if isinstance(first, np.ndarray) and first.dtype.kind in "OUS":
+        return True
+    if not isinstance(first, (list, tuple)):
+        return False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            array = np.asarray(Y)
+    except ValueError:  # ragged
+        return True
+    return not (array.ndim == 2 and array.dtype.kind in "biuf")
 
 
 def _csr_rows_to_bag(
@@ -191,10 +221,13 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
+        "checkpoint_path": [str, os.PathLike, None],
     }
 
     # ------------------------------------------------------------------ inputs
-    def _check_fit_inputs(self, X: Any, Y: Any) -> tuple[list[str], sp.csr_matrix]:
+    def _check_fit_inputs(
+        self, X: Any, Y: Any, *, reuse_fitted: bool
+    ) -> tuple[list[str], sp.csr_matrix]:
         texts = check_texts(X)
         if _is_label_lists(Y):
             if len(Y) != len(texts):
@@ -202,7 +235,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
                     f"X and Y have different numbers of samples: {len(texts)} texts, "
                     f"{len(Y)} label lists."
                 )
-            if self._is_warm and self._label_binarizer_ is not None:
+            if reuse_fitted and self._label_binarizer_ is not None:
                 binarizer = self._label_binarizer_
             else:
                 binarizer = MultiLabelBinarizer(sparse_output=True).fit(Y)
@@ -226,10 +259,15 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
                 )
             self._label_binarizer_ = None
             classes = np.arange(labels.shape[1])
-        if self._is_warm and labels.shape[1] != len(self.classes_):
+        if reuse_fitted and labels.shape[1] != len(self.classes_):
             raise ValueError(
-                f"warm_start=True continues training the fitted model, which has "
-                f"{len(self.classes_)} labels, but Y has {labels.shape[1]} columns."
+                f"warm_start=True (or resume_from) continues training the fitted model, which "
+                f"has {len(self.classes_)} labels, but Y has {labels.shape[1]} columns."
+            )
+        if labels.nnz == 0:
+            raise ValueError(
+                f"Y has no positive entry: none of its {labels.shape[0]} rows has a label, so "
+                "there is nothing to learn."
             )
         self.classes_ = classes
         return texts, labels
@@ -238,9 +276,14 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         self, texts: list[str], fit: bool
     ) -> tuple[np.ndarray, sp.csr_matrix | None]:
         if fit:
-            self.sequence_encoder_ = SequenceEncoder(
-                max_seq_len=self.max_seq_len, min_df=self.min_df, max_features=self.max_features
-            ).fit(texts)
+            try:
+                self.sequence_encoder_ = SequenceEncoder(
+                    max_seq_len=self.max_seq_len,
+                    min_df=self.min_df,
+                    max_features=self.max_features,
+                ).fit(texts)
+            except ValueError as exc:
+                raise ValueError(f"X has no usable word: {exc}") from exc
             if self.tfidf_embedding or self.tfidf_linear:
                 # Either scikit-learn's word analyser (stop words kept: "module for" and
                 # "for python" are telling bigrams) or the encoder's paper tokenizer.
@@ -317,13 +360,40 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
             )
         return np.sort(order[n_validation:]), np.sort(order[:n_validation])
 
-    def _fit(self, X: Any, Y: Any, validation_data: tuple[Any, Any] | None) -> BaseInceptionXML:
-        warm = self._is_warm
+    def _fit(
+        self,
+        X: Any,
+        Y: Any,
+        validation_data: tuple[Any, Any] | None,
+        resume_from: str | os.PathLike | None = None,
+    ) -> BaseInceptionXML:
+        # A failed fit, or Ctrl-C before the first complete epoch, puts this state back.
+        state_before_fit = dict(self.__dict__)
+        try:
+            return self._fit_interruptible(X, Y, validation_data, resume_from)
+        except KeyboardInterrupt:
+            self._recover_from_failed_fit(state_before_fit, "was interrupted")
+            raise
+        except Exception:
+            self._recover_from_failed_fit(state_before_fit, "failed")
+            raise
+        finally:
+            self.__dict__.pop("_last_epoch_state", None)
+
+    def _fit_interruptible(
+        self,
+        X: Any,
+        Y: Any,
+        validation_data: tuple[Any, Any] | None,
+        resume_from: str | os.PathLike | None,
+    ) -> BaseInceptionXML:
+        checkpoint = None if resume_from is None else self._restore_checkpoint(resume_from)
+        reuse_fitted = checkpoint is not None or self._is_warm
         self.device_ = _resolve_device(self.device)
         rng = check_random_state(self.random_state)
         self._torch_seed = int(rng.randint(np.iinfo(np.int32).max))
-        texts, labels = self._check_fit_inputs(X, Y)
-        token_ids, bag = self._prepare_text_features(texts, fit=not warm)
+        texts, labels = self._check_fit_inputs(X, Y, reuse_fitted=reuse_fitted)
+        token_ids, bag = self._prepare_text_features(texts, fit=not reuse_fitted)
 
         train_rows, validation_rows = self._validation_split(len(texts), rng)
         if validation_data is not None:
@@ -347,22 +417,80 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
             bag = None if bag is None else bag[train_rows]
         if labels.shape[0] < 2:
             raise ValueError("At least 2 training samples are needed (BatchNorm layers).")
+        needs_fingerprint = checkpoint is not None or self.checkpoint_path is not None
+        fingerprint = training_data_fingerprint(token_ids, labels) if needs_fingerprint else ""
+        if checkpoint is not None and checkpoint["data_fingerprint"] != fingerprint:
+            raise ValueError(
+                f"resume_from={resume_from!s} was written while training on other "
+                "data (or another validation split); resume with the same X, Y and "
+                "random_state."
+            )
 
         self.label_counts_ = np.asarray(labels.sum(axis=0)).ravel().astype(np.int64)
         self.n_train_samples_ = int(labels.shape[0])
+        self.skxml_version_ = skxml.__version__
 
         devices = [self.device_] if self.device_.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(self._torch_seed)
-            if not warm:
+            if not reuse_fitted:
                 self.network_ = self._build_network(
                     self.sequence_encoder_.vocabulary_size_, self._embedding_weights(), bag, labels
                 )
                 self.history_: list[dict[str, float]] = []
             self.network_.to(self.device_)
-            self._train(token_ids, bag, labels, validation)
-        self.skxml_version_ = skxml.__version__
+            self._train(token_ids, bag, labels, validation, checkpoint, fingerprint)
         return self
+
+    def _restore_checkpoint(self, resume_from: str | os.PathLike) -> dict[str, Any]:
+        """Load a checkpoint written by an identically configured fit; adopt its fitted state."""
+        checkpoint = load_checkpoint(resume_from)
+        saved = checkpoint["estimator"]
+        if type(saved) is not type(self):
+            raise ValueError(
+                f"resume_from={os.fspath(resume_from)!r} holds a {type(saved).__name__} "
+                f"checkpoint, not a {type(self).__name__} one."
+            )
+        ours, theirs = self.get_params(deep=False), saved.get_params(deep=False)
+        different = sorted(
+            name
+            for name in ours
+            if name not in _PARAMETERS_FREE_ON_RESUME
+            and not _same_parameter(ours[name], theirs.get(name))
+        )
+        if different:
+            raise ValueError(
+                f"resume_from={os.fspath(resume_from)!r} was written by a fit with other "
+                f"parameters ({', '.join(different)}); resume with the parameters it was "
+                "started with."
+            )
+        fitted = {key: value for key, value in vars(saved).items() if key.endswith("_")}
+        self.__dict__.update(fitted)
+        return checkpoint
+
+    def _recover_from_failed_fit(self, state_before_fit: dict[str, Any], what: str) -> None:
+        """Leave a consistent estimator: its last complete epoch, or exactly as before fit."""
+        snapshot = self.__dict__.pop("_last_epoch_state", None)
+        if snapshot is None:
+            self.__dict__.clear()
+            self.__dict__.update(state_before_fit)
+            if what == "was interrupted":
+                warnings.warn(
+                    f"fit {what} before its first epoch completed; the estimator is left as "
+                    "it was before fit.",
+                    UserWarning,
+                    stacklevel=3,
+                )
+            return
+        self.network_.load_state_dict(snapshot)
+        self.network_.eval()
+        self.n_epochs_trained_ = len(self.history_)
+        warnings.warn(
+            f"fit {what}; the estimator keeps the network of its last complete epoch "
+            f"(n_epochs_trained_={self.n_epochs_trained_} of n_epochs={self.n_epochs}).",
+            UserWarning,
+            stacklevel=3,
+        )
 
     def _batch_loss(
         self, token_ids: torch.Tensor, bag: BagOfWordsBatch | None, targets: torch.Tensor
@@ -376,6 +504,8 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         bag: sp.csr_matrix | None,
         labels: sp.csr_matrix,
         validation: tuple[np.ndarray, sp.csr_matrix | None, sp.csr_matrix] | None,
+        checkpoint: dict[str, Any] | None,
+        data_fingerprint: str,
     ) -> None:
         device = self.device_
         n_samples = token_ids.shape[0]
@@ -398,10 +528,23 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         )
         use_bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
         generator = torch.Generator().manual_seed(self._torch_seed)
-        best_score, epochs_without_gain, best_state = -math.inf, 0, None
+        first_epoch, stopped = 0, False
+        early_stopping: dict[str, Any] = {"best": -math.inf, "stale": 0, "best_state": None}
+        if checkpoint is not None:
+            optimizer.load_state_dict(checkpoint["optimizer"])
+            scheduler.load_state_dict(checkpoint["scheduler"])
+            generator.set_state(checkpoint["generator"])
+            torch.set_rng_state(checkpoint["torch_rng"])
+            if device.type == "cuda" and checkpoint.get("cuda_rng") is not None:
+                torch.cuda.set_rng_state(checkpoint["cuda_rng"], device)
+            first_epoch, stopped = checkpoint["epoch"], checkpoint["stopped"]
+            early_stopping = checkpoint["early_stopping"]
+        if self.history_:
+            # Warm start or resume: Ctrl-C in the first epoch falls back to this network.
+            self._last_epoch_state = copy_state_to_cpu(self.network_)
         progress = self._progress_bar(self.n_epochs)
         self.network_.train()
-        for _ in range(self.n_epochs):
+        for epoch in range(first_epoch, 0 if stopped else self.n_epochs):
             started, total_loss = time.perf_counter(), 0.0
             order = torch.randperm(n_samples, generator=generator).numpy()
             for step in range(steps_per_epoch):
@@ -430,18 +573,53 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
             progress.update(record)
             if validation is not None and self.n_iter_no_change is not None:
                 score = record["validation_precision_at_1"]
-                if score > best_score:
-                    best_score, epochs_without_gain = score, 0
-                    best_state = copy.deepcopy(self.network_.state_dict())
+                if score > early_stopping["best"]:
+                    early_stopping["best"], early_stopping["stale"] = score, 0
+                    early_stopping["best_state"] = copy_state_to_cpu(self.network_)
                 else:
-                    epochs_without_gain += 1
-                    if epochs_without_gain >= self.n_iter_no_change:
-                        break
+                    early_stopping["stale"] += 1
+                    stopped = early_stopping["stale"] >= self.n_iter_no_change
+            self.n_epochs_trained_ = len(self.history_)
+            self._last_epoch_state = copy_state_to_cpu(self.network_)
+            if self.checkpoint_path is not None:
+                self._write_checkpoint(
+                    epoch + 1, stopped, optimizer, scheduler, generator, early_stopping,
+                    data_fingerprint,
+                )  # fmt: skip
+            if stopped:
+                break
         progress.close()
-        if best_state is not None:
-            self.network_.load_state_dict(best_state)
+        if early_stopping["best_state"] is not None:
+            self.network_.load_state_dict(early_stopping["best_state"])
         self.n_epochs_trained_ = len(self.history_)
         self.network_.eval()
+
+    def _write_checkpoint(
+        self,
+        epoch: int,
+        stopped: bool,
+        optimizer: torch.optim.Optimizer,
+        scheduler: torch.optim.lr_scheduler.LRScheduler,
+        generator: torch.Generator,
+        early_stopping: dict[str, Any],
+        data_fingerprint: str,
+    ) -> None:
+        cuda = self.device_.type == "cuda"
+        save_checkpoint(
+            self.checkpoint_path,
+            {
+                "estimator": self,
+                "epoch": epoch,
+                "stopped": stopped,
+                "optimizer": to_cpu(optimizer.state_dict()),
+                "scheduler": scheduler.state_dict(),
+                "generator": generator.get_state(),
+                "torch_rng": torch.get_rng_state(),
+                "cuda_rng": torch.cuda.get_rng_state(self.device_) if cuda else None,
+                "early_stopping": early_stopping,
+                "data_fingerprint": data_fingerprint,
+            },
+        )
 
     def _parameter_groups(self) -> list[dict[str, Any]]:
         """Optimiser groups: the sparse linear head learns at ``linear_learning_rate``."""
@@ -664,7 +842,8 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ persistence
     def __getstate__(self) -> dict[str, Any]:
-        state = super().__getstate__()
+        state = dict(super().__getstate__())  # object.__getstate__ returns __dict__ itself
+        state.pop("_last_epoch_state", None)  # a training-time copy of the network
         network = state.get("network_")
         if network is not None and any(p.device.type != "cpu" for p in network.parameters()):
             # Save CPU tensors so the model loads on a machine without CUDA.

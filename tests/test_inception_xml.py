@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
+from _toy_data import LABELS, TEXTS
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import make_scorer
@@ -23,27 +24,6 @@ from skxml.metrics import get_xmc_scorer, precision_at_k
 
 # Small and fast: the narrowest width the convolution layout allows, short sequences.
 FAST = dict(embedding_dim=64, max_seq_len=8, batch_size=32, n_epochs=2, random_state=0)
-
-TEXTS = [
-    "red apple pie",
-    "green apple tart",
-    "apple crumble recipe",
-    "blue sky today",
-    "grey sky and rain",
-    "rain storm warning",
-    "fresh apple juice",
-    "heavy rain tonight",
-] * 4
-LABELS = [
-    ["food", "fruit"],
-    ["food", "fruit"],
-    ["food"],
-    ["weather"],
-    ["weather", "rain"],
-    ["weather", "rain"],
-    ["fruit"],
-    ["rain"],
-] * 4
 
 
 @pytest.fixture(scope="module")

@@ -105,6 +105,10 @@ class InceptionXMLClassifier(BaseInceptionXML):
     warm_start : bool, default=False
         Continue training the fitted network on the next ``fit`` (same vocabulary and
         labels) instead of starting anew.
+    checkpoint_path : str, path-like or None, default=None
+        If set, the training state is written to this file (atomically, with joblib) after
+        every epoch; ``fit(X, y, resume_from=checkpoint_path)`` continues an interrupted
+        fit from it.
 
     Attributes
     ----------
@@ -190,6 +194,7 @@ class InceptionXMLClassifier(BaseInceptionXML):
         random_state: Any = None,
         verbose: int = 0,
         warm_start: bool = False,
+        checkpoint_path: Any = None,
     ) -> None:
         self.max_seq_len = max_seq_len
         self.embedding_dim = embedding_dim
@@ -220,10 +225,16 @@ class InceptionXMLClassifier(BaseInceptionXML):
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
+        self.checkpoint_path = checkpoint_path
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(
-        self, X: Any, y: Any, *, validation_data: tuple[Any, Any] | None = None
+        self,
+        X: Any,
+        y: Any,
+        *,
+        validation_data: tuple[Any, Any] | None = None,
+        resume_from: Any = None,
     ) -> InceptionXMLClassifier:
         """Train on raw texts and their labels.
 
@@ -233,17 +244,31 @@ class InceptionXMLClassifier(BaseInceptionXML):
             Raw texts (a single string is rejected).
         y : {array-like, sparse matrix} of shape (n_samples, n_labels) or list of lists
             0/1 label matrix (dense or any scipy.sparse format), or one collection of label
-            names per text (then ``classes_`` holds the sorted names).
+            names per text (then ``classes_`` holds the sorted names). As in scikit-learn, a
+            list of equal-length lists of numbers is read as a 0/1 matrix; pass integer
+            label ids as sets (``[{0, 3}, {1}]``) to have them read as label collections.
         validation_data : tuple (X_val, Y_val), default=None
             Held-out texts and labels (same label columns) scored after every epoch; with
             ``n_iter_no_change`` training stops early.
+        resume_from : str or path-like, default=None
+            A checkpoint written by a fit with ``checkpoint_path`` set: training continues
+            after its last complete epoch, with the same parameters (``verbose``, ``device``
+            and ``checkpoint_path`` may differ) and the same ``X``, ``y`` and
+            ``validation_data``. On CPU the result is bit-identical to an uninterrupted fit.
 
         Returns
         -------
         self : InceptionXMLClassifier
             The fitted estimator.
+
+        Notes
+        -----
+        A fit stopped by ``KeyboardInterrupt`` (Ctrl-C) re-raises it after leaving the
+        estimator consistent: with the network of the last complete epoch
+        (``n_epochs_trained_`` says how many), or, when no epoch completed, exactly as it
+        was before ``fit`` (unfitted, or the previous model). A warning says which.
         """
-        return self._fit(X, y, validation_data)
+        return self._fit(X, y, validation_data, resume_from)
 
     def _build_network(
         self,

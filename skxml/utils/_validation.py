@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Set
 from typing import Any
 
 import numpy as np
@@ -77,7 +77,7 @@ def check_label_matrix(
         if not np.all(np.isfinite(data)):
             raise ValueError(f"{name} contains NaN or infinite values; expected only 0 and 1.")
         if np.any((data != 0) & (data != 1)):
-            bad = data[(data != 0) & (data != 1)][0]
+            bad = data[(data != 0) & (data != 1)][0].item()
             raise ValueError(f"{name} must contain only 0 and 1, found the value {bad!r}.")
     matrix.eliminate_zeros()
     matrix.sort_indices()
@@ -103,7 +103,8 @@ def check_texts(X: Any, *, name: str = "X", allow_empty: bool = False) -> list[s
     Raises
     ------
     TypeError
-        If ``X`` is a single string, not iterable, or holds non-string items.
+        If ``X`` is a single string, a mapping or a set, not iterable, or holds non-string
+        items.
     ValueError
         If ``X`` is empty and ``allow_empty`` is False.
     """
@@ -121,6 +122,12 @@ def check_texts(X: Any, *, name: str = "X", allow_empty: bool = False) -> list[s
             )
     if not isinstance(X, Iterable):
         raise TypeError(f"{name} must be a sequence of strings, got {type(X).__name__}.")
+    if isinstance(X, (Mapping, Set)):
+        # Iterating a dict gives its keys and a set has no order: rows would not line up.
+        raise TypeError(
+            f"{name} must be an ordered sequence of strings (list, tuple, array, Series), "
+            f"got a {type(X).__name__}."
+        )
     texts = list(X)
     for position, text in enumerate(texts):
         if not isinstance(text, str):

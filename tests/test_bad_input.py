@@ -1,0 +1,316 @@
+"""Bad and unusual input: one table of cases, each with its exception and message fragment.
+
+Every public entry point must answer bad input with a ``TypeError`` / ``ValueError`` (or
+``NotFittedError``, ``FileNotFoundError``) that names the argument and what was expected,
+never a trace from deep inside torch or numpy; unusual but valid input (empty texts, emoji,
+1 MB texts, rows without labels) must work. The data-file readers have their own, longer
+tables in ``test_datasets_*.py`` and ``test_text_word_vectors.py``; a few representatives are
+repeated here so this file lists every kind of bad input the issue names.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sklearn.exceptions import NotFittedError
+
+from skxml import InceptionXMLClassifier
+from skxml.datasets import dump_attentionxml, load_attentionxml, load_lf_json, load_xc_sparse
+from skxml.text import load_word_vectors
+
+TEXTS = ["red apple pie", "green apple tart", "blue sky today", "grey sky and rain"] * 3
+LABELS = np.array([[1, 0], [1, 0], [0, 1], [0, 1]] * 3)
+SMALL = dict(embedding_dim=64, max_seq_len=8, batch_size=4, n_epochs=2, random_state=0)
+N = len(TEXTS)
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    return InceptionXMLClassifier(**SMALL).fit(TEXTS, LABELS)
+
+
+def _with_nan(matrix: np.ndarray) -> np.ndarray:
+    matrix = matrix.astype(float)
+    matrix[1, 1] = np.nan
+    return matrix
+
+
+# (case id, X, Y, fit parameters, exception, message fragment)
+FIT_CASES = [
+    ("empty X", [], LABELS[:0], {}, ValueError, "X is empty"),
+    ("None item", [None, *TEXTS[1:]], LABELS, {}, TypeError, "item 0 is NoneType"),
+    ("int item", [*TEXTS[:-1], 7], LABELS, {}, TypeError, "item 11 is int"),
+    ("bytes item", [b"apple", *TEXTS[1:]], LABELS, {}, TypeError, "item 0 is bytes"),
+    ("single string", "red apple pie", LABELS[:1], {}, TypeError, "single str"),
+    ("dict of texts", dict.fromkeys(TEXTS), LABELS, {}, TypeError, "ordered sequence"),
+    ("set of texts", set(TEXTS), LABELS[:4], {}, TypeError, "ordered sequence"),
+    ("2-D array X", np.array(TEXTS).reshape(3, 4), LABELS[:3], {}, ValueError, "1-D"),
+    ("X not iterable", 42, LABELS, {}, TypeError, "sequence of strings, got int"),
+    ("only empty texts", [""] * N, LABELS, {}, ValueError, "X has no usable word"),
+    ("only white space", [" \t\n "] * N, LABELS, {}, ValueError, "X has no usable word"),
+    ("only stop words", ["the and of a"] * N, LABELS, {}, ValueError, "X has no usable word"),
+    ("X/Y length mismatch", TEXTS, LABELS[:5], {}, ValueError, "12 texts, 5 rows"),
+    (
+        "X/label-lists mismatch",
+        TEXTS,
+        [["a"]] * 3,
+        {},
+        ValueError,
+        "12 texts, 3 label lists",
+    ),
+    ("Y value 2", TEXTS, LABELS * 2, {}, ValueError, "only 0 and 1, found the value 2"),
+    ("Y negative", TEXTS, -LABELS, {}, ValueError, "only 0 and 1, found the value -1"),
+    ("Y NaN", TEXTS, _with_nan(LABELS), {}, ValueError, "NaN or infinite"),
+    (
+        "sparse Y NaN",
+        TEXTS,
+        sp.csr_matrix(_with_nan(LABELS)),
+        {},
+        ValueError,
+        "NaN or infinite",
+    ),
+    ("Y inf", TEXTS, np.where(LABELS == 1, np.inf, 0), {}, ValueError, "NaN or infinite"),
+    ("Y strings", TEXTS, np.array(["a"] * N), {}, TypeError, "numeric 0/1"),
+    ("Y 1-D", TEXTS, np.ones(N), {}, ValueError, "must be 2-D"),
+    ("Y None", TEXTS, None, {}, TypeError, "Y must be a 2-D array-like"),
+    ("Y without columns", TEXTS, [[]] * N, {}, ValueError, "no columns"),
+    ("Y without positives", TEXTS, np.zeros((N, 3)), {}, ValueError, "no positive entry"),
+    ("bad parameter", TEXTS, LABELS, {"n_epochs": 0}, ValueError, "'n_epochs' parameter"),
+    ("bad device", TEXTS, LABELS, {"device": "tpu"}, ValueError, "not a valid torch device"),
+    (
+        "word vectors of wrong shape",
+        TEXTS,
+        LABELS,
+        {"word_vectors": np.zeros((3, 50))},
+        ValueError,
+        r"shape \(vocabulary_size, dim\)",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("X", "Y", "params", "error", "match"),
+    [case[1:] for case in FIT_CASES],
+    ids=[case[0] for case in FIT_CASES],
+)
+def test_fit_rejects_bad_input(X, Y, params, error, match):
+    clf = InceptionXMLClassifier(**{**SMALL, **params})
+    with pytest.raises(error, match=match):
+        clf.fit(X, Y)
+    assert not [name for name in vars(clf) if name.endswith("_")]  # left unfitted
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_cuda_without_cuda_names_the_device():
+    with pytest.raises(ValueError, match=r"device='cuda' was requested but CUDA is not"):
+        InceptionXMLClassifier(**SMALL, device="cuda").fit(TEXTS, LABELS)
+
+
+def test_validation_data_with_other_columns_is_rejected():
+    with pytest.raises(ValueError, match=r"validation_data\[1\] must have shape"):
+        InceptionXMLClassifier(**SMALL).fit(
+            TEXTS, LABELS, validation_data=(TEXTS[:2], np.ones((2, 3)))
+        )
+    with pytest.raises(ValueError, match="either validation_data or validation_fraction"):
+        InceptionXMLClassifier(**SMALL, validation_fraction=0.2).fit(
+            TEXTS, LABELS, validation_data=(TEXTS[:2], LABELS[:2])
+        )
+
+
+# (case id, method, X, keyword arguments, exception, message fragment)
+PREDICT_CASES = [
+    ("empty X", "predict", [], {}, ValueError, "X is empty"),
+    ("None item", "predict", ["apple", None], {}, TypeError, "item 1 is NoneType"),
+    ("single string", "predict_proba", "apple", {}, TypeError, "single str"),
+    ("k = 0", "predict", ["apple"], {"k": 0}, ValueError, "k must be an int in"),
+    ("k < 0", "decision_function", ["apple"], {"k": -2}, ValueError, "k must be an int in"),
+    ("k > n_labels", "predict_proba", ["apple"], {"k": 3}, ValueError, r"n_labels=2\], got 3"),
+    ("k float", "predict", ["apple"], {"k": 1.5}, ValueError, "k must be an int"),
+    ("k bool", "predict", ["apple"], {"k": True}, ValueError, "k must be an int"),
+    ("threshold > 1", "predict", ["apple"], {"threshold": 1.5}, ValueError, "threshold must"),
+    ("threshold < 0", "predict_labels", ["a"], {"threshold": -0.1}, ValueError, "threshold"),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "X", "kwargs", "error", "match"),
+    [case[1:] for case in PREDICT_CASES],
+    ids=[case[0] for case in PREDICT_CASES],
+)
+def test_prediction_rejects_bad_input(fitted, method, X, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        getattr(fitted, method)(X, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "method", ["predict", "predict_proba", "decision_function", "predict_labels"]
+)
+def test_unfitted_estimator_raises_not_fitted(method):
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        getattr(InceptionXMLClassifier(), method)(["apple"])
+
+
+def test_score_with_more_label_columns_is_rejected(fitted):
+    wider = np.hstack([LABELS, LABELS])
+    with pytest.raises(ValueError, match=r"y must have shape .* \(12, 2\), got \(12, 4\)"):
+        fitted.score(TEXTS, wider)
+
+
+# ---------------------------------------------------------------- unusual but valid input
+@pytest.mark.parametrize(
+    "query",
+    ["", "   ", "the of and", "zzqx wvut", "🍎🍏 pie ünïcödé 苹果 \u200b", "a" * 1000],
+    ids=["empty", "white space", "stop words", "unknown words", "emoji", "one long word"],
+)
+def test_unusual_texts_still_get_k_predictions(fitted, query):
+    proba = fitted.predict_proba([query, "red apple pie"], k=2)
+    assert proba.shape == (2, 2)
+    assert np.all(np.diff(proba.indptr) == 2)
+    assert np.all((proba.data > 0) & (proba.data < 1))
+
+
+def test_one_megabyte_text_is_truncated_not_fatal(fitted):
+    huge = "red apple pie " * (2**20 // 14)
+    assert len(huge) > 10**6 - 20
+    proba = fitted.predict_proba([huge], k=1)
+    # Only the first max_seq_len words reach the encoder: the huge text scores like them.
+    assert proba.indices.tolist() == fitted.predict_proba(["red apple pie"], k=1).indices.tolist()
+
+
+def test_fit_on_a_one_megabyte_text_works():
+    texts = [*TEXTS[:-1], "grey sky " * (2**20 // 9)]
+    clf = InceptionXMLClassifier(**SMALL).fit(texts, LABELS)
+    assert clf.predict(["grey sky"]).shape == (1, 2)
+
+
+def test_rows_without_labels_and_labels_without_rows_are_kept():
+    Y = np.hstack([LABELS, np.zeros((N, 1), dtype=int)])  # label 2 never occurs
+    Y[0] = 0  # text 0 has no label
+    clf = InceptionXMLClassifier(**SMALL).fit(TEXTS, Y)
+    assert clf.classes_.tolist() == [0, 1, 2]
+    assert clf.label_counts_.tolist() == [5, 6, 0]
+    assert clf.predict(["apple"], k=3).shape == (1, 3)
+
+
+def test_texts_with_and_without_emoji_fit_together():
+    texts = [text + (" 🍎" if i % 2 else " naïve") for i, text in enumerate(TEXTS)]
+    clf = InceptionXMLClassifier(**SMALL).fit(texts, LABELS)
+    assert "naïve" in clf.sequence_encoder_.vocabulary_
+
+
+# ---------------------------------------------------------------- files
+def test_word_vector_files_with_wrong_content_are_rejected(tmp_path):
+    vocabulary = {"apple": 2, "pie": 3}
+    cases = {
+        "wrong dimension": ("apple 1 2 3\npie 1 2\n", "line 2 has 2 values, expected 3"),
+        "NaN": ("apple 1 nan 3\npie 1 2 3\n", "line 1 has NaN or infinite"),
+        "truncated": ("apple 1 2 3\npie 1 2", "a wrong dimension or a truncated line"),
+        "header": ("5 3\napple 1 2 3\n", "announces 5 words but the file has 1"),
+    }
+    for name, (content, match) in cases.items():
+        path = tmp_path / f"{name}.txt"
+        path.write_text(content)
+        with pytest.raises(ValueError, match=match):
+            load_word_vectors(path, vocabulary)
+        with pytest.raises(ValueError, match=match):
+            InceptionXMLClassifier(**SMALL, word_vectors=path).fit(TEXTS, LABELS)
+
+
+def test_duplicated_words_in_a_vector_file_warn_and_keep_the_first(tmp_path):
+    path = tmp_path / "dup.txt"
+    path.write_text("apple 1 2 3\napple 4 5 6\npie 7 8 9\n")
+    with pytest.warns(UserWarning, match="repeat"):
+        vectors = load_word_vectors(path, {"apple": 2, "pie": 3})
+    np.testing.assert_array_equal(vectors.matrix[2], [1, 2, 3])
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        ("2 x\n0:1\n1:1\n", "expected a header 'n_rows n_cols'"),
+        ("2 3\n0:1\n5:1\n", "column index 5 is out of range"),
+        ("3 3\n0:1\n1:1\n", "declares 3 rows but the file has 2"),
+        ("2 3\n0:1\n1:one\n", "line 3"),
+    ],
+    ids=["bad header", "index >= n_cols", "missing rows", "bad value"],
+)
+def test_malformed_xc_sparse_files_name_file_and_line(tmp_path, content, match):
+    path = tmp_path / "Y.txt"
+    path.write_text(content)
+    with pytest.raises(ValueError, match=match):
+        load_xc_sparse(path)
+
+
+def test_malformed_json_line_is_reported_with_its_line(tmp_path):
+    path = tmp_path / "trn.json.gz"
+    with gzip.open(path, "wt") as file:
+        file.write(json.dumps({"uid": "1", "title": "a b", "target_ind": [0]}) + "\n{oops\n")
+    with pytest.raises(ValueError, match=r"line 2: invalid JSON"):
+        load_lf_json(path)
+
+
+# ---------------------------------------------------------------- property-based
+_text = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r\x0b\x0c"),
+    max_size=30,
+)
+_labels = st.lists(st.sampled_from(["a", "b", "c", "d/e", "ü"]), max_size=3, unique=True)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(rows=st.lists(st.tuples(_text, _labels), min_size=1, max_size=8))
+def test_attentionxml_round_trip_keeps_texts_and_labels(tmp_path_factory, rows):
+    directory: Path = tmp_path_factory.mktemp("axml")
+    texts = [" ".join(text.split()) for text, _ in rows]  # the format is one line per text
+    names = sorted({label for _, labels in rows for label in labels} | {"a"})
+    Y = sp.csr_matrix(
+        [[int(name in labels) for name in names] for _, labels in rows], dtype=np.float32
+    )
+    dump_attentionxml(texts, Y, names, directory / "t_texts.txt", directory / "t_labels.txt")
+    loaded_texts, loaded_Y, loaded_names = load_attentionxml(
+        directory / "t_texts.txt", directory / "t_labels.txt", label_names=names
+    )
+    assert loaded_texts == texts
+    assert loaded_names.tolist() == names
+    assert (loaded_Y != Y).nnz == 0
+
+
+@settings(max_examples=25, deadline=None)
+@given(queries=st.lists(_text, min_size=1, max_size=5))
+def test_any_text_gets_exactly_k_predictions(queries):
+    clf = _hypothesis_model()
+    proba = clf.predict_proba(queries, k=2)
+    assert proba.shape == (len(queries), 2)
+    assert np.all(np.diff(proba.indptr) == 2)
+    assert np.all(np.isfinite(proba.data))
+
+
+_MODEL: list[InceptionXMLClassifier] = []
+
+
+def _hypothesis_model() -> InceptionXMLClassifier:
+    if not _MODEL:
+        _MODEL.append(InceptionXMLClassifier(**SMALL).fit(TEXTS, LABELS))
+    return _MODEL[0]
+
+
+def test_equal_length_numeric_lists_are_a_label_matrix_and_sets_are_label_ids():
+    as_matrix = InceptionXMLClassifier(**SMALL).fit(TEXTS, LABELS.tolist())
+    assert as_matrix.classes_.tolist() == [0, 1]
+    ids = [{0, 3} if row[0] else {1} for row in LABELS]
+    as_ids = InceptionXMLClassifier(**SMALL).fit(TEXTS, ids)
+    assert as_ids.classes_.tolist() == [0, 1, 3]
+    with pytest.raises(ValueError, match="only 0 and 1, found the value 3"):
+        InceptionXMLClassifier(**SMALL).fit(
+            TEXTS, [[0, 3] if row[0] else [1, 2] for row in LABELS]
+        )
