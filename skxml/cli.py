@@ -188,12 +188,14 @@ def _run_train(args: argparse.Namespace) -> int:
     texts, Y, names = _read_data(args)
     params = dict(args.param or [])
     params.setdefault("verbose", 1)
+    if args.checkpoint is not None:
+        params["checkpoint_path"] = args.checkpoint
     model = InceptionXMLClassifier(**params)
     target: Any = (
         _label_lists(Y, names) if args.labels_format == "names" and args.lf_json is None else Y
     )
     started = time.perf_counter()
-    model.fit(texts, target)
+    model.fit(texts, target, resume_from=args.resume_from)
     print(
         f"trained on {len(texts)} texts, {Y.shape[1]} labels in "
         f"{time.perf_counter() - started:.1f} s",
@@ -327,6 +329,18 @@ def build_parser() -> argparse.ArgumentParser:
         type=_parse_param,
         metavar="NAME=VALUE",
         help="a hyperparameter, repeatable (e.g. --param n_epochs=5)",
+    )
+    train.add_argument(
+        "--checkpoint",
+        metavar="PATH",
+        help="write the training state here after every epoch (same as "
+        "--param checkpoint_path=PATH)",
+    )
+    train.add_argument(
+        "--resume-from",
+        metavar="PATH",
+        help="continue an interrupted 'skxml train' from its --checkpoint file (same data "
+        "and parameters)",
     )
     train.set_defaults(handler=_run_train)
 

@@ -102,3 +102,20 @@ def test_predict_rejects_a_file_that_is_not_a_model(tmp_path, data_files):
 def test_parser_requires_a_command():
     with pytest.raises(SystemExit):
         build_parser().parse_args([])
+
+
+def test_train_writes_a_checkpoint_that_resume_continues(tmp_path, data_files):
+    import joblib
+    import numpy as np
+
+    texts, labels = data_files
+    checkpoint, first, second = (tmp_path / name for name in ("ck.joblib", "a.joblib", "b.joblib"))
+    common = ["train", "--texts", str(texts), "--labels", str(labels), *FAST]
+    main([*common, "--model", str(first), "--checkpoint", str(checkpoint)])
+    assert checkpoint.exists()
+    main([*common, "--model", str(second), "--resume-from", str(checkpoint)])
+    one, two = joblib.load(first), joblib.load(second)
+    assert two.n_epochs_trained_ == one.n_epochs_trained_ == 15
+    np.testing.assert_array_equal(
+        one.decision_function(TEXTS[:4]).toarray(), two.decision_function(TEXTS[:4]).toarray()
+    )

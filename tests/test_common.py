@@ -6,7 +6,7 @@ arrays: for skxml's estimators, which take raw texts (``input_tags.string``),
 
 1. ``parametrize_with_checks`` runs on every estimator (what it yields all passes);
 2. the data-independent API checks are called directly (all pass, none expected to fail);
-3. every other check scikit-learn has for a multilabel classifier is listed in
+3. every other check scikit-learn has for a classifier or a transformer is listed in
    ``NOT_APPLICABLE`` with the reason, and where its intent applies to texts it is re-run
    below on text data (``test_text_*``). ``test_every_sklearn_check_is_accounted_for`` fails
    when a scikit-learn release adds a check this file does not list.
@@ -21,7 +21,7 @@ from _toy_data import TEXTS as TOY_TEXTS
 from sklearn.base import clone
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import FunctionTransformer
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.utils import estimator_checks
 from sklearn.utils.estimator_checks import _yield_all_checks, parametrize_with_checks
 
@@ -56,6 +56,8 @@ _SPARSE_OUTPUT = (
     "(DESIGN.md §6: never a dense n × L array); shapes and values are tested in "
     "tests/test_inception_xml.py"
 )
+
+_NO_SAMPLE_WEIGHT = "fit takes no sample_weight"
 
 # The checks scikit-learn has for a multilabel classifier that are not run on skxml, why,
 # and where their intent is tested with texts.
@@ -107,6 +109,22 @@ NOT_APPLICABLE = {
     "check_classifiers_multilabel_output_format_predict": _SPARSE_OUTPUT,
     "check_classifiers_multilabel_output_format_predict_proba": _SPARSE_OUTPUT,
     "check_classifiers_multilabel_output_format_decision_function": _SPARSE_OUTPUT,
+    # Transformers (SequenceEncoder; tested with texts in tests/test_text_sequence_encoder.py).
+    "check_transformer_general": _NUMERIC_X + "; fit_transform = fit + transform is tested",
+    "check_transformer_data_not_an_array": _NUMERIC_X + "; lists, tuples, arrays are tested",
+    "check_transformer_preserve_dtypes": _NUMERIC_X + " (output is int64 token ids)",
+    "check_transformer_n_iter": "not iterative",
+    "check_transformers_unfitted": _NUMERIC_X + "; the unfitted error is tested",
+    "check_array_api_mixed_inputs": _NUMERIC_X + " (and no Array API namespace)",
+    "check_array_api_same_namespace": _NUMERIC_X + " (and no Array API namespace)",
+    # Yielded only for estimators whose fit takes sample_weight; skxml's do not.
+    "check_all_zero_sample_weights_error": _NO_SAMPLE_WEIGHT,
+    "check_sample_weight_equivalence_on_dense_data": _NO_SAMPLE_WEIGHT,
+    "check_sample_weights_list": _NO_SAMPLE_WEIGHT,
+    "check_sample_weights_not_an_array": _NO_SAMPLE_WEIGHT,
+    "check_sample_weights_not_overwritten": _NO_SAMPLE_WEIGHT,
+    "check_sample_weights_pandas_series": _NO_SAMPLE_WEIGHT,
+    "check_sample_weights_shape": _NO_SAMPLE_WEIGHT,
 }
 
 
@@ -122,11 +140,12 @@ def test_sklearn_api_check(estimator, check_name):
 
 
 def test_every_sklearn_check_is_accounted_for():
-    # The checks scikit-learn runs on a numeric classifier, all of which a multilabel
-    # classifier would get; the cloneability check is yielded by parametrize_with_checks.
+    # The checks scikit-learn runs on a numeric classifier and a numeric transformer (with
+    # sample weights); the cloneability check is yielded by parametrize_with_checks.
     names = {
         getattr(check, "func", check).__name__
-        for check in _yield_all_checks(KNeighborsClassifier(), legacy=True)
+        for estimator in (KNeighborsClassifier(), StandardScaler())
+        for check in _yield_all_checks(estimator, legacy=True)
     }
     assert names - set(API_CHECKS) - set(NOT_APPLICABLE) == set()
     assert set(NOT_APPLICABLE) - names == set()
