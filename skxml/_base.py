@@ -515,24 +515,24 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         tokens = torch.from_numpy(token_ids)
         if device.type == "cuda":
             tokens = tokens.to(device)
-        optimizer = torch.optim.Adam(
-            self._parameter_groups(),
-            lr=self.learning_rate,
-            weight_decay=self.weight_decay,
-            fused=device.type == "cuda",
-        )
-        scheduler = torch.optim.lr_scheduler.OneCycleLR(
-            optimizer,
-            max_lr=[group["lr"] for group in optimizer.param_groups],
-            total_steps=self.n_epochs * steps_per_epoch,
-        )
+        optimizers = self._build_optimizers()
+        schedulers = [
+            torch.optim.lr_scheduler.OneCycleLR(
+                optimizer,
+                max_lr=[group["lr"] for group in optimizer.param_groups],
+                total_steps=self.n_epochs * steps_per_epoch,
+            )
+            for optimizer in optimizers
+        ]
         use_bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
         generator = torch.Generator().manual_seed(self._torch_seed)
         first_epoch, stopped = 0, False
         early_stopping: dict[str, Any] = {"best": -math.inf, "stale": 0, "best_state": None}
         if checkpoint is not None:
-            optimizer.load_state_dict(checkpoint["optimizer"])
-            scheduler.load_state_dict(checkpoint["scheduler"])
+            for optimizer, state in zip(optimizers, checkpoint["optimizers"], strict=True):
+                optimizer.load_state_dict(state)
+            for scheduler, state in zip(schedulers, checkpoint["schedulers"], strict=True):
+                scheduler.load_state_dict(state)
             generator.set_state(checkpoint["generator"])
             torch.set_rng_state(checkpoint["torch_rng"])
             if device.type == "cuda" and checkpoint.get("cuda_rng") is not None:
@@ -554,10 +554,12 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
                 targets = _csr_rows_to_dense(labels, rows, device)
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
                     loss = self._batch_loss(batch_tokens, batch_bag, targets)
-                optimizer.zero_grad(set_to_none=True)
+                for optimizer in optimizers:
+                    optimizer.zero_grad(set_to_none=True)
                 loss.backward()
-                optimizer.step()
-                scheduler.step()
+                for optimizer, scheduler in zip(optimizers, schedulers, strict=True):
+                    optimizer.step()
+                    scheduler.step()
                 total_loss += float(loss.detach())
             record = {
                 "epoch": len(self.history_) + 1,
@@ -583,7 +585,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
             self._last_epoch_state = copy_state_to_cpu(self.network_)
             if self.checkpoint_path is not None:
                 self._write_checkpoint(
-                    epoch + 1, stopped, optimizer, scheduler, generator, early_stopping,
+                    epoch + 1, stopped, optimizers, schedulers, generator, early_stopping,
                     data_fingerprint,
                 )  # fmt: skip
             if stopped:
@@ -598,8 +600,8 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         self,
         epoch: int,
         stopped: bool,
-        optimizer: torch.optim.Optimizer,
-        scheduler: torch.optim.lr_scheduler.LRScheduler,
+        optimizers: list[torch.optim.Optimizer],
+        schedulers: list[torch.optim.lr_scheduler.LRScheduler],
         generator: torch.Generator,
         early_stopping: dict[str, Any],
         data_fingerprint: str,
@@ -611,8 +613,8 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
                 "estimator": self,
                 "epoch": epoch,
                 "stopped": stopped,
-                "optimizer": to_cpu(optimizer.state_dict()),
-                "scheduler": scheduler.state_dict(),
+                "optimizers": [to_cpu(optimizer.state_dict()) for optimizer in optimizers],
+                "schedulers": [scheduler.state_dict() for scheduler in schedulers],
                 "generator": generator.get_state(),
                 "torch_rng": torch.get_rng_state(),
                 "cuda_rng": torch.cuda.get_rng_state(self.device_) if cuda else None,
@@ -621,16 +623,48 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
             },
         )
 
-    def _parameter_groups(self) -> list[dict[str, Any]]:
-        """Optimiser groups: the sparse linear head learns at ``linear_learning_rate``."""
+    def _build_optimizers(self) -> list[torch.optim.Optimizer]:
+        """Adam for the dense weights; SparseAdam for tables with sparse gradients.
+
+        The n-gram tables (the TF-IDF bag and the sparse linear map) get sparse gradients, so
+        a step costs what the batch touches rather than the whole table; the sparse linear
+        map learns at ``linear_learning_rate``. ``weight_decay`` applies to the dense weights.
+        """
+        sparse_groups: list[dict[str, Any]] = []
+        sparse_ids: set[int] = set()
         linear = getattr(self.network_, "sparse_linear", None)
-        linear_ids = set() if linear is None else {id(p) for p in linear.parameters()}
-        groups: list[dict[str, Any]] = [
-            {"params": [p for p in self.network_.parameters() if id(p) not in linear_ids]}
-        ]
         if linear is not None:
-            groups.append({"params": list(linear.parameters()), "lr": self.linear_learning_rate})
-        return groups
+            group = {"params": [linear.weight], "lr": self.linear_learning_rate}
+            if linear.sparse_gradients:
+                sparse_groups.append(group)
+                sparse_ids.add(id(linear.weight))
+        bag = getattr(self.network_, "bag_of_words", None)
+        if bag is not None and bag.bag.sparse:
+            sparse_groups.append({"params": [bag.bag.weight], "lr": self.learning_rate})
+            sparse_ids.add(id(bag.bag.weight))
+        special = {id(linear.weight)} if linear is not None else set()
+        dense_groups: list[dict[str, Any]] = [
+            {
+                "params": [
+                    p
+                    for p in self.network_.parameters()
+                    if id(p) not in sparse_ids and id(p) not in special
+                ],
+                "lr": self.learning_rate,
+            }
+        ]
+        if linear is not None and not linear.sparse_gradients:
+            dense_groups.append({"params": [linear.weight], "lr": self.linear_learning_rate})
+        optimizers: list[torch.optim.Optimizer] = [
+            torch.optim.Adam(
+                dense_groups,
+                weight_decay=self.weight_decay,
+                fused=self.device_.type == "cuda",
+            )
+        ]
+        if sparse_groups:
+            optimizers.append(torch.optim.SparseAdam(sparse_groups))
+        return optimizers
 
     def _progress_bar(self, n_epochs: int) -> _EpochProgress:
         return _EpochProgress(n_epochs, enabled=bool(self.verbose))

@@ -67,3 +67,30 @@ def test_bag_of_words_encoder_matches_weighted_sum():
 def test_bag_of_words_encoder_rejects_empty_sizes(n_ngrams, n_features):
     with pytest.raises(ValueError, match=r"n_ngrams|n_features"):
         BagOfWordsEncoder(n_ngrams, n_features)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_sparse_gradients_equal_dense_gradients(seed):
+    rng = np.random.default_rng(seed)
+    support = sp.random(40, 30, density=0.2, format="csr", random_state=seed)
+    X = sp.random(6, 40, density=0.15, format="csr", random_state=seed + 10)
+    init = torch.from_numpy(rng.normal(size=support.nnz).astype(np.float32))
+    upstream = torch.from_numpy(rng.normal(size=(6, 30)).astype(np.float32))
+    gradients = []
+    for sparse in (False, True):
+        head = SparseLinearHead(support, sparse_gradients=sparse)
+        with torch.no_grad():
+            head.weight.copy_(init)
+        (head(*_bag(X)) * upstream).sum().backward()
+        assert head.weight.grad.is_sparse == sparse
+        gradients.append(head.weight.grad.to_dense())
+    torch.testing.assert_close(gradients[1], gradients[0])
+
+
+def test_bag_of_words_sparse_gradients_touch_only_the_batch_rows():
+    bag = BagOfWordsEncoder(10, 4, sparse_gradients=True)
+    ids, offsets, weights = torch.tensor([1, 3, 3]), torch.tensor([0, 2]), torch.ones(3)
+    bag(ids, offsets, weights).sum().backward()
+    grad = bag.bag.weight.grad
+    assert grad.is_sparse
+    assert sorted(set(grad.coalesce().indices()[0].tolist())) == [1, 3]

@@ -303,7 +303,9 @@ class InceptionXMLClassifier(BaseInceptionXML):
         )
         bag_of_words = sparse_linear = None
         if bag is not None and self.tfidf_embedding:
-            bag_of_words = BagOfWordsEncoder(bag.shape[1], n_features)
+            bag_of_words = BagOfWordsEncoder(bag.shape[1], n_features, sparse_gradients=True)
         if bag is not None and self.tfidf_linear:
-            sparse_linear = SparseLinearHead(cooccurrence_support(bag, labels))
+            sparse_linear = SparseLinearHead(
+                cooccurrence_support(bag, labels), sparse_gradients=True
+            )
         return InceptionXMLNetwork(encoder, head, bag_of_words, sparse_linear)

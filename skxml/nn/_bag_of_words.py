@@ -27,6 +27,10 @@ class BagOfWordsEncoder(nn.Module):
         Width of the output, equal to the encoder's ``n_features_out``.
     init_std : float, default=0.01
         Standard deviation of the normal initialisation of the n-gram vectors.
+    sparse_gradients : bool, default=False
+        Give the n-gram table sparse gradients (only the rows of the batch's n-grams), to be
+        stepped by :class:`torch.optim.SparseAdam`: a step then costs what the batch touches,
+        not the whole table.
 
     Examples
     --------
@@ -40,13 +44,20 @@ class BagOfWordsEncoder(nn.Module):
     torch.Size([2, 4])
     """
 
-    def __init__(self, n_ngrams: int, n_features: int, *, init_std: float = 0.01) -> None:
+    def __init__(
+        self,
+        n_ngrams: int,
+        n_features: int,
+        *,
+        init_std: float = 0.01,
+        sparse_gradients: bool = False,
+    ) -> None:
         super().__init__()
         check_positive_int(n_ngrams, "n_ngrams")
         check_positive_int(n_features, "n_features")
         self.n_ngrams = n_ngrams
         self.n_features = n_features
-        self.bag = nn.EmbeddingBag(n_ngrams, n_features, mode="sum")
+        self.bag = nn.EmbeddingBag(n_ngrams, n_features, mode="sum", sparse=sparse_gradients)
         nn.init.normal_(self.bag.weight, std=init_std)
 
     def forward(

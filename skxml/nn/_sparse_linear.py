@@ -2,10 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import scipy.sparse as sp
 import torch
 from torch import nn
+
+
+class _SparseGather(torch.autograd.Function):
+    """``weight[positions]`` whose gradient is a sparse COO tensor (for SparseAdam)."""
+
+    @staticmethod
+    def forward(ctx: Any, weight: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(positions)
+        ctx.n_weights = weight.shape[0]
+        return weight[positions]
+
+    @staticmethod
+    def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[torch.Tensor, None]:
+        (positions,) = ctx.saved_tensors
+        grad = torch.sparse_coo_tensor(
+            positions.unsqueeze(0), grad_output, (ctx.n_weights,), check_invariants=False
+        )
+        return grad, None
 
 
 class SparseLinearHead(nn.Module):
@@ -23,6 +43,9 @@ class SparseLinearHead(nn.Module):
     ----------
     support : scipy.sparse matrix of shape (n_ngrams, n_labels)
         Its non-zero pattern is the set of learned weights; the values are ignored.
+    sparse_gradients : bool, default=False
+        Give ``weight`` sparse gradients (only the entries the batch touches), to be stepped
+        by :class:`torch.optim.SparseAdam`.
 
     Attributes
     ----------
@@ -42,8 +65,9 @@ class SparseLinearHead(nn.Module):
     tensor([[1.0000, 1.5000, 2.0000]])
     """
 
-    def __init__(self, support: sp.spmatrix) -> None:
+    def __init__(self, support: sp.spmatrix, *, sparse_gradients: bool = False) -> None:
         super().__init__()
+        self.sparse_gradients = sparse_gradients
         pattern = sp.csr_matrix(support, copy=True)
         pattern.sum_duplicates()
         pattern.sort_indices()
@@ -54,6 +78,7 @@ class SparseLinearHead(nn.Module):
 
     indptr: torch.Tensor
     label_ids: torch.Tensor
+    sparse_gradients: bool = False  # class default: modules pickled before the option
 
     @property
     def n_weights(self) -> int:
@@ -95,6 +120,10 @@ class SparseLinearHead(nn.Module):
             + torch.arange(total, device=lengths.device)
             - first_pair[pair_entry]
         )
-        contributions = weights[pair_entry].to(self.weight.dtype) * self.weight[positions]
+        if self.sparse_gradients:
+            gathered = _SparseGather.apply(self.weight, positions)
+        else:
+            gathered = self.weight[positions]
+        contributions = weights[pair_entry].to(self.weight.dtype) * gathered
         flat_index = entry_rows[pair_entry] * self.n_labels + self.label_ids[positions]
         return logits.view(-1).index_add(0, flat_index, contributions).view(n_rows, self.n_labels)
