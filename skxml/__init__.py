@@ -5,6 +5,7 @@ The public names are re-exported here; see the API reference for each.
 
 __version__ = "0.1.0.dev0"  # first: submodules read it
 
+from skxml.cluster import LabelTreeClusterer
 from skxml.metrics import (
     get_xmc_scorer,
     get_xmc_scorer_names,
@@ -21,6 +22,7 @@ from skxml.models import InceptionXMLClassifier
 
 __all__ = [
     "InceptionXMLClassifier",
+    "LabelTreeClusterer",
     "__version__",
     "get_xmc_scorer",
     "get_xmc_scorer_names",

@@ -516,7 +516,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         if device.type == "cuda":
             tokens = tokens.to(device)
         optimizers = self._build_optimizers()
-        schedulers = [
+        schedulers: list[torch.optim.lr_scheduler.LRScheduler] = [
             torch.optim.lr_scheduler.OneCycleLR(
                 optimizer,
                 max_lr=[group["lr"] for group in optimizer.param_groups],

@@ -25,7 +25,7 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.utils import estimator_checks
 from sklearn.utils.estimator_checks import _yield_all_checks, parametrize_with_checks
 
-from skxml import InceptionXMLClassifier
+from skxml import InceptionXMLClassifier, LabelTreeClusterer
 from skxml.text import SequenceEncoder
 
 ESTIMATORS = [InceptionXMLClassifier(n_epochs=1, embedding_dim=64), SequenceEncoder()]
@@ -130,6 +130,62 @@ NOT_APPLICABLE = {
 
 @parametrize_with_checks(ESTIMATORS)
 def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+# LabelTreeClusterer truthfully accepts numeric 2-D X (a precomputed feature matrix), so
+# scikit-learn runs its full transformer suite on it: 15 checks pass, and these fail only
+# because scikit-learn fits transformers with a 1-D y and transforms X.
+_CLUSTERS_LABELS = (
+    "scikit-learn fits it with a 1-D y; LabelTreeClusterer clusters the labels of a 2-D label "
+    "matrix and its transform maps label matrices, not X (tested in "
+    "tests/test_cluster_label_tree.py)"
+)
+CLUSTERER_EXPECTED_FAILURES = {
+    **dict.fromkeys(
+        [
+            "check_fit_score_takes_y",
+            "check_estimators_overwrite_params",
+            "check_dont_overwrite_parameters",
+            "check_estimators_fit_returns_self",
+            "check_readonly_memmap_input",
+            "check_n_features_in_after_fitting",
+            "check_positive_only_tag_during_fit",
+            "check_estimators_dtypes",
+            "check_pipeline_consistency",
+            "check_estimators_nan_inf",
+            "check_estimator_sparse_tag",
+            "check_estimator_sparse_array",
+            "check_estimator_sparse_matrix",
+            "check_estimators_pickle",
+            "check_f_contiguous_array_estimator",
+            "check_transformer_general",
+            "check_transformer_n_iter",
+            "check_methods_sample_order_invariance",
+            "check_methods_subset_invariance",
+            "check_fit2d_1sample",
+            "check_fit2d_1feature",
+            "check_dict_unchanged",
+            "check_fit_idempotent",
+            "check_fit_check_is_fitted",
+            "check_n_features_in",
+            "check_fit2d_predict1d",
+            "check_requires_y_none",
+        ],
+        _CLUSTERS_LABELS,
+    ),
+    "check_dtype_object": "an object array is read as raw texts, so a 2-D one is rejected",
+    "check_transformer_data_not_an_array": (
+        "scikit-learn's _NotAnArray wrapper is neither an array nor a sequence of texts"
+    ),
+}
+
+
+@parametrize_with_checks(
+    [LabelTreeClusterer(max_leaf_size=2, random_state=0)],
+    expected_failed_checks=lambda estimator: CLUSTERER_EXPECTED_FAILURES,
+)
+def test_sklearn_checks_on_label_tree_clusterer(estimator, check):
     check(estimator)
 
 
