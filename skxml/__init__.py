@@ -17,11 +17,13 @@ from skxml.metrics import (
     psndcg_at_k,
     psp_at_k,
     recall_at_k,
+    shortlist_recall,
 )
-from skxml.models import InceptionXMLClassifier
+from skxml.models import InceptionXMLClassifier, InceptionXMLPlusClassifier
 
 __all__ = [
     "InceptionXMLClassifier",
+    "InceptionXMLPlusClassifier",
     "LabelTreeClusterer",
     "__version__",
     "get_xmc_scorer",
@@ -34,4 +36,5 @@ __all__ = [
     "psndcg_at_k",
     "psp_at_k",
     "recall_at_k",
+    "shortlist_recall",
 ]

@@ -37,6 +37,7 @@ from skxml._checkpoint import (
     training_data_fingerprint,
 )
 from skxml.metrics import precision_at_k
+from skxml.nn import BagOfWordsEncoder, InceptionXMLEncoder, SparseLinearHead
 from skxml.nn._network import BagOfWordsBatch
 from skxml.text import SequenceEncoder, load_word_vectors
 from skxml.utils._validation import check_label_matrix, check_texts
@@ -49,6 +50,13 @@ _PARAMETERS_FREE_ON_RESUME = frozenset({"verbose", "device", "checkpoint_path", 
 
 
 def _same_parameter(first: Any, second: Any) -> bool:
+    if isinstance(first, BaseEstimator) or isinstance(second, BaseEstimator):
+        if type(first) is not type(second):
+            return False
+        ours, theirs = first.get_params(deep=False), second.get_params(deep=False)
+        return ours.keys() == theirs.keys() and all(
+            _same_parameter(ours[name], theirs[name]) for name in ours
+        )
     if isinstance(first, np.ndarray) or isinstance(second, np.ndarray):
         return bool(np.array_equal(np.asarray(first), np.asarray(second)))
     return bool(first == second)
@@ -116,6 +124,17 @@ def _csr_rows_to_dense(
     col_ids = torch.from_numpy(subset.col.astype(np.int64)).to(device, non_blocking=True)
     dense[row_ids, col_ids] = 1.0
     return dense
+
+
+def _sparse_gradient_parameters(network: nn.Module) -> list[torch.Tensor]:
+    """The parameters of ``network`` whose gradients are sparse tensors."""
+    found: list[torch.Tensor] = []
+    for module in network.modules():
+        if isinstance(module, (nn.Embedding, nn.EmbeddingBag)) and module.sparse:
+            found.append(module.weight)
+        elif getattr(module, "sparse_gradients", False):
+            found.extend(module.parameters(recurse=False))
+    return found
 
 
 def _top_k_to_csr(
@@ -415,6 +434,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         if validation_rows.size:
             token_ids, labels = token_ids[train_rows], labels[train_rows]
             bag = None if bag is None else bag[train_rows]
+            texts = [texts[row] for row in train_rows]
         if labels.shape[0] < 2:
             raise ValueError("At least 2 training samples are needed (BatchNorm layers).")
         needs_fingerprint = checkpoint is not None or self.checkpoint_path is not None
@@ -434,6 +454,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(self._torch_seed)
             if not reuse_fitted:
+                self._fit_label_structure(texts, bag, labels)
                 self.network_ = self._build_network(
                     self.sequence_encoder_.vocabulary_size_, self._embedding_weights(), bag, labels
                 )
@@ -492,8 +513,62 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
             stacklevel=3,
         )
 
+    def _build_encoder(
+        self, n_tokens: int, embedding_weights: np.ndarray | None
+    ) -> InceptionXMLEncoder:
+        """The encoder of both models (vectors narrower than 64 projected to 128)."""
+        embedding_dim = (
+            self.embedding_dim if embedding_weights is None else embedding_weights.shape[1]
+        )
+        model_dim = self.model_dim
+        if model_dim is None and embedding_dim < 64:
+            model_dim = 128
+        return InceptionXMLEncoder(
+            n_tokens,
+            embedding_dim,
+            model_dim=model_dim,
+            max_seq_len=self.max_seq_len,
+            embedding_weights=embedding_weights,
+            freeze_embeddings=self.freeze_embeddings,
+            dropout=self.dropout,
+            word_attention=self.word_attention,
+            embedding_attention=self.embedding_attention,
+        )
+
+    def _build_tfidf_parts(
+        self, bag: sp.csr_matrix | None, labels: sp.csr_matrix, n_features: int
+    ) -> tuple[BagOfWordsEncoder | None, SparseLinearHead | None]:
+        """The TF-IDF side input and sparse linear map, as switched on (sparse gradients)."""
+        bag_of_words = sparse_linear = None
+        if bag is not None and self.tfidf_embedding:
+            bag_of_words = BagOfWordsEncoder(bag.shape[1], n_features, sparse_gradients=True)
+        if bag is not None and self.tfidf_linear:
+            sparse_linear = SparseLinearHead(
+                cooccurrence_support(bag, labels), sparse_gradients=True
+            )
+        return bag_of_words, sparse_linear
+
+    def _fit_label_structure(
+        self, texts: list[str], bag: sp.csr_matrix | None, labels: sp.csr_matrix
+    ) -> None:
+        """Learn what the network is built on besides the texts (InceptionXML+: clusters)."""
+
+    def _batch_targets(self, labels: sp.csr_matrix, rows: np.ndarray, device: torch.device) -> Any:
+        """The training targets of some rows: a dense (rows, n_labels) 0/1 tensor."""
+        return _csr_rows_to_dense(labels, rows, device)
+
+    def _validation_metrics(
+        self, token_ids: np.ndarray, bag: sp.csr_matrix | None, labels: sp.csr_matrix
+    ) -> dict[str, float]:
+        """What is recorded in ``history_`` for the validation data after each epoch."""
+        scores = self._scores_from_features(token_ids, bag, k=1)
+        return {"validation_precision_at_1": precision_at_k(labels, scores, k=1)}
+
+    def _on_epoch_start(self, epoch: int) -> None:
+        """Called before each training epoch (0-based, counting from this fit's start)."""
+
     def _batch_loss(
-        self, token_ids: torch.Tensor, bag: BagOfWordsBatch | None, targets: torch.Tensor
+        self, token_ids: torch.Tensor, bag: BagOfWordsBatch | None, targets: Any
     ) -> torch.Tensor:
         logits = self.network_(token_ids, bag)
         return nn.functional.binary_cross_entropy_with_logits(logits.float(), targets)
@@ -545,13 +620,14 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         progress = self._progress_bar(self.n_epochs)
         self.network_.train()
         for epoch in range(first_epoch, 0 if stopped else self.n_epochs):
+            self._on_epoch_start(epoch)
             started, total_loss = time.perf_counter(), 0.0
             order = torch.randperm(n_samples, generator=generator).numpy()
             for step in range(steps_per_epoch):
                 rows = order[step * batch_size : (step + 1) * batch_size]
                 batch_tokens = tokens[torch.from_numpy(rows).to(tokens.device)].to(device)
                 batch_bag = None if bag is None else _csr_rows_to_bag(bag, rows, device)
-                targets = _csr_rows_to_dense(labels, rows, device)
+                targets = self._batch_targets(labels, rows, device)
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
                     loss = self._batch_loss(batch_tokens, batch_bag, targets)
                 for optimizer in optimizers:
@@ -568,8 +644,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
             }
             record["samples_per_second"] = n_samples / record["seconds"]
             if validation is not None:
-                scores = self._scores_from_features(validation[0], validation[1], k=1)
-                record["validation_precision_at_1"] = precision_at_k(validation[2], scores, k=1)
+                record.update(self._validation_metrics(*validation))
                 self.network_.train()
             self.history_.append(record)
             progress.update(record)
@@ -626,44 +701,38 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
     def _build_optimizers(self) -> list[torch.optim.Optimizer]:
         """Adam for the dense weights; SparseAdam for tables with sparse gradients.
 
-        The n-gram tables (the TF-IDF bag and the sparse linear map) get sparse gradients, so
-        a step costs what the batch touches rather than the whole table; the sparse linear
-        map learns at ``linear_learning_rate``. ``weight_decay`` applies to the dense weights.
+        The n-gram tables (the TF-IDF bag and the sparse linear map) and InceptionXML+'s
+        label-embedding table get sparse gradients, so a step costs what the batch touches
+        rather than the whole table. The sparse linear map learns at
+        ``linear_learning_rate``; ``weight_decay`` applies to the dense weights.
         """
-        sparse_groups: list[dict[str, Any]] = []
-        sparse_ids: set[int] = set()
         linear = getattr(self.network_, "sparse_linear", None)
-        if linear is not None:
-            group = {"params": [linear.weight], "lr": self.linear_learning_rate}
-            if linear.sparse_gradients:
-                sparse_groups.append(group)
-                sparse_ids.add(id(linear.weight))
-        bag = getattr(self.network_, "bag_of_words", None)
-        if bag is not None and bag.bag.sparse:
-            sparse_groups.append({"params": [bag.bag.weight], "lr": self.learning_rate})
-            sparse_ids.add(id(bag.bag.weight))
-        special = {id(linear.weight)} if linear is not None else set()
-        dense_groups: list[dict[str, Any]] = [
-            {
-                "params": [
-                    p
-                    for p in self.network_.parameters()
-                    if id(p) not in sparse_ids and id(p) not in special
-                ],
-                "lr": self.learning_rate,
-            }
-        ]
-        if linear is not None and not linear.sparse_gradients:
-            dense_groups.append({"params": [linear.weight], "lr": self.linear_learning_rate})
+        linear_ids = set() if linear is None else {id(linear.weight)}
+        sparse_ids = {id(p) for p in _sparse_gradient_parameters(self.network_)}
+        groups: dict[tuple[bool, bool], list[nn.Parameter]] = {}
+        for parameter in self.network_.parameters():
+            key = (id(parameter) in sparse_ids, id(parameter) in linear_ids)
+            groups.setdefault(key, []).append(parameter)
+
+        def param_groups(sparse: bool) -> list[dict[str, Any]]:
+            return [
+                {
+                    "params": params,
+                    "lr": self.linear_learning_rate if is_linear else self.learning_rate,
+                }
+                for (is_sparse, is_linear), params in sorted(groups.items())
+                if is_sparse == sparse
+            ]
+
         optimizers: list[torch.optim.Optimizer] = [
             torch.optim.Adam(
-                dense_groups,
+                param_groups(sparse=False),
                 weight_decay=self.weight_decay,
                 fused=self.device_.type == "cuda",
             )
         ]
-        if sparse_groups:
-            optimizers.append(torch.optim.SparseAdam(sparse_groups))
+        if param_groups(sparse=True):
+            optimizers.append(torch.optim.SparseAdam(param_groups(sparse=True)))
         return optimizers
 
     def _progress_bar(self, n_epochs: int) -> _EpochProgress:

@@ -25,12 +25,24 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.utils import estimator_checks
 from sklearn.utils.estimator_checks import _yield_all_checks, parametrize_with_checks
 
-from skxml import InceptionXMLClassifier, LabelTreeClusterer
+from skxml import InceptionXMLClassifier, InceptionXMLPlusClassifier, LabelTreeClusterer
 from skxml.text import SequenceEncoder
 
-ESTIMATORS = [InceptionXMLClassifier(n_epochs=1, embedding_dim=64), SequenceEncoder()]
+ESTIMATORS = [
+    InceptionXMLClassifier(n_epochs=1, embedding_dim=64),
+    InceptionXMLPlusClassifier(n_epochs=1, embedding_dim=64),
+    SequenceEncoder(),
+]
 CLASSIFIERS = [
     InceptionXMLClassifier(embedding_dim=64, max_seq_len=8, batch_size=8, n_epochs=2),
+    InceptionXMLPlusClassifier(
+        embedding_dim=64,
+        max_seq_len=8,
+        batch_size=8,
+        n_epochs=2,
+        clusterer=LabelTreeClusterer(max_leaf_size=1),
+        n_shortlist=2,
+    ),
 ]
 
 # Every check below passes; none is expected to fail.

@@ -10,6 +10,7 @@ from skxml.metrics._ranking import (
     recall_at_k,
 )
 from skxml.metrics._scorer import get_xmc_scorer, get_xmc_scorer_names, make_xmc_scorer
+from skxml.metrics._shortlist import shortlist_recall
 
 __all__ = [
     "get_xmc_scorer",
@@ -22,4 +23,5 @@ __all__ = [
     "psndcg_at_k",
     "psp_at_k",
     "recall_at_k",
+    "shortlist_recall",
 ]

@@ -8,13 +8,10 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import _fit_context
 
-from skxml._base import BaseInceptionXML, cooccurrence_support
+from skxml._base import BaseInceptionXML
 from skxml.nn import (
-    BagOfWordsEncoder,
     ExtremeClassifierHead,
-    InceptionXMLEncoder,
     InceptionXMLNetwork,
-    SparseLinearHead,
 )
 
 
@@ -277,23 +274,7 @@ class InceptionXMLClassifier(BaseInceptionXML):
         bag: sp.csr_matrix | None,
         labels: sp.csr_matrix,
     ) -> InceptionXMLNetwork:
-        embedding_dim = (
-            self.embedding_dim if embedding_weights is None else embedding_weights.shape[1]
-        )
-        model_dim = self.model_dim
-        if model_dim is None and embedding_dim < 64:
-            model_dim = 128
-        encoder = InceptionXMLEncoder(
-            n_tokens,
-            embedding_dim,
-            model_dim=model_dim,
-            max_seq_len=self.max_seq_len,
-            embedding_weights=embedding_weights,
-            freeze_embeddings=self.freeze_embeddings,
-            dropout=self.dropout,
-            word_attention=self.word_attention,
-            embedding_attention=self.embedding_attention,
-        )
+        encoder = self._build_encoder(n_tokens, embedding_weights)
         n_features = encoder.n_features_out
         head = ExtremeClassifierHead(
             n_features,
@@ -301,11 +282,5 @@ class InceptionXMLClassifier(BaseInceptionXML):
             hidden_dropout=self.dropout,
             output_dropout=self.output_dropout,
         )
-        bag_of_words = sparse_linear = None
-        if bag is not None and self.tfidf_embedding:
-            bag_of_words = BagOfWordsEncoder(bag.shape[1], n_features, sparse_gradients=True)
-        if bag is not None and self.tfidf_linear:
-            sparse_linear = SparseLinearHead(
-                cooccurrence_support(bag, labels), sparse_gradients=True
-            )
+        bag_of_words, sparse_linear = self._build_tfidf_parts(bag, labels, n_features)
         return InceptionXMLNetwork(encoder, head, bag_of_words, sparse_linear)

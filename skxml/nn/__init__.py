@@ -3,6 +3,8 @@
 - :class:`InceptionXMLEncoder`: token ids → embedding enhancement → embedding convolutions;
 - :class:`BagOfWordsEncoder`: a weighted bag of n-grams (TF-IDF) as a side input;
 - :class:`InceptionXMLNetwork`: encoder (+ side input) and head in one module;
+- :class:`InceptionXMLPlusNetwork`: encoder, meta head over label clusters and shortlist
+  extreme head (InceptionXML+);
 - :class:`SimpleSelfAttention`: the gated linear self-attention the encoder uses;
 - :class:`ResidualHead`, :class:`ExtremeClassifierHead`, :class:`ShortlistClassifierHead`:
   the classifier heads (dense over all outputs, or over shortlisted labels only).
@@ -20,6 +22,7 @@ from skxml.nn._heads import (
     ShortlistClassifierHead,
 )
 from skxml.nn._network import InceptionXMLNetwork
+from skxml.nn._plus_network import InceptionXMLPlusNetwork, default_shortlist_size
 from skxml.nn._sparse_linear import SparseLinearHead
 
 __all__ = [
@@ -28,8 +31,10 @@ __all__ = [
     "ExtremeClassifierHead",
     "InceptionXMLEncoder",
     "InceptionXMLNetwork",
+    "InceptionXMLPlusNetwork",
     "ResidualHead",
     "ShortlistClassifierHead",
     "SimpleSelfAttention",
     "SparseLinearHead",
+    "default_shortlist_size",
 ]

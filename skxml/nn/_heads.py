@@ -9,6 +9,7 @@ from torch.nn.utils import parametrizations
 
 from skxml.nn._checks import check_dropout, check_positive_int
 from skxml.nn._serialization import StateDictPickleMixin
+from skxml.nn._sparse_gather import sparse_gather
 
 PADDING_LOGIT = -1e4
 """Logit given to padded shortlist positions.
@@ -207,6 +208,10 @@ class ShortlistClassifierHead(nn.Module):
         Whether the residual layer's linear map is spectral-normalised.
     batch_norm : bool, default=True
         Whether the residual layer ends with a BatchNorm1d.
+    sparse_gradients : bool, default=False
+        Give the label embeddings and biases sparse gradients (only the gathered rows), to be
+        stepped by :class:`torch.optim.SparseAdam`: a step then costs what the shortlists
+        touch, not ``n_labels × n_features``.
 
     Attributes
     ----------
@@ -240,12 +245,14 @@ class ShortlistClassifierHead(nn.Module):
         output_dropout: float = 0.5,
         spectral_norm: bool = True,
         batch_norm: bool = True,
+        sparse_gradients: bool = False,
     ) -> None:
         super().__init__()
         check_positive_int(n_labels, "n_labels")
         check_dropout(output_dropout, "output_dropout")
         self.n_features = n_features
         self.n_labels = n_labels
+        self.sparse_gradients = sparse_gradients
         self.hidden = ResidualHead(
             n_features, dropout=hidden_dropout, spectral_norm=spectral_norm, batch_norm=batch_norm
         )
@@ -317,8 +324,13 @@ class ShortlistClassifierHead(nn.Module):
         safe_ids = label_ids.masked_fill(~mask, 0)
         _check_label_range(label_ids[mask], self.n_labels, "label_ids")
         g = self.embed(h)
-        label_vectors = F.embedding(safe_ids, self.weight)  # (batch, K, F)
-        logits = torch.bmm(label_vectors, g.unsqueeze(2)).squeeze(2) + self.bias[safe_ids]
+        label_vectors = F.embedding(safe_ids, self.weight, sparse=self.sparse_gradients)
+        if self.sparse_gradients:
+            bias = sparse_gather(self.bias, safe_ids.flatten()).view(safe_ids.shape)
+        else:
+            bias = self.bias[safe_ids]
+        # (batch, K, F) · (batch, F, 1): one dot product per shortlisted label.
+        logits = torch.bmm(label_vectors, g.unsqueeze(2)).squeeze(2) + bias
         return logits.masked_fill(~mask, PADDING_LOGIT)
 
     def score_union(self, h: torch.Tensor, label_ids: torch.Tensor) -> torch.Tensor:

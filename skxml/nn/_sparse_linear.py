@@ -2,30 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import scipy.sparse as sp
 import torch
 from torch import nn
 
-
-class _SparseGather(torch.autograd.Function):
-    """``weight[positions]`` whose gradient is a sparse COO tensor (for SparseAdam)."""
-
-    @staticmethod
-    def forward(ctx: Any, weight: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
-        ctx.save_for_backward(positions)
-        ctx.n_weights = weight.shape[0]
-        return weight[positions]
-
-    @staticmethod
-    def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[torch.Tensor, None]:
-        (positions,) = ctx.saved_tensors
-        grad = torch.sparse_coo_tensor(
-            positions.unsqueeze(0), grad_output, (ctx.n_weights,), check_invariants=False
-        )
-        return grad, None
+from skxml.nn._sparse_gather import sparse_gather
 
 
 class SparseLinearHead(nn.Module):
@@ -100,6 +82,53 @@ class SparseLinearHead(nn.Module):
         logits : torch.Tensor of shape (batch, n_labels)
         """
         n_rows = offsets.numel()
+        logits = torch.zeros(n_rows, self.n_labels, device=weights.device, dtype=self.weight.dtype)
+        rows, labels, contributions = self._pairs(ngram_ids, offsets, weights)
+        if rows.numel() == 0:
+            return logits
+        flat_index = rows * self.n_labels + labels
+        return logits.view(-1).index_add(0, flat_index, contributions).view(n_rows, self.n_labels)
+
+    def score_pairs(
+        self,
+        ngram_ids: torch.Tensor,
+        offsets: torch.Tensor,
+        weights: torch.Tensor,
+        label_ids: torch.Tensor,
+    ) -> torch.Tensor:
+        """Logits of given labels only, shape (batch, K): no (batch, n_labels) tensor.
+
+        Parameters
+        ----------
+        ngram_ids, offsets, weights : torch.Tensor
+            CSR-style bags as for :class:`~skxml.nn.BagOfWordsEncoder`.
+        label_ids : torch.Tensor of shape (batch, K), int64
+            The labels to score per row; negative ids (padding) score 0.
+
+        Returns
+        -------
+        logits : torch.Tensor of shape (batch, K)
+            ``logits[i, j]`` equals ``forward(...)[i, label_ids[i, j]]``.
+        """
+        n_rows = offsets.numel()
+        result = torch.zeros(label_ids.shape, device=weights.device, dtype=self.weight.dtype)
+        rows, labels, contributions = self._pairs(ngram_ids, offsets, weights)
+        if rows.numel() == 0:
+            return result
+        keys, inverse = torch.unique(rows * self.n_labels + labels, return_inverse=True)
+        sums = torch.zeros(keys.numel(), device=keys.device, dtype=contributions.dtype)
+        sums = sums.index_add(0, inverse, contributions)
+        row_ids = torch.arange(n_rows, device=label_ids.device).unsqueeze(1)
+        queries = (row_ids * self.n_labels + label_ids.clamp(min=0)).flatten()
+        found_at = torch.searchsorted(keys, queries).clamp(max=keys.numel() - 1)
+        found = (keys[found_at] == queries) & (label_ids.flatten() >= 0)
+        return torch.where(found, sums[found_at], result.flatten()).view(label_ids.shape)
+
+    def _pairs(
+        self, ngram_ids: torch.Tensor, offsets: torch.Tensor, weights: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Every (row, label, weight·value) term of the product, one per support pair hit."""
+        n_rows = offsets.numel()
         entry_counts = torch.diff(offsets, append=offsets.new_tensor([ngram_ids.numel()]))
         entry_rows = torch.repeat_interleave(
             torch.arange(n_rows, device=offsets.device), entry_counts
@@ -107,9 +136,9 @@ class SparseLinearHead(nn.Module):
         starts = self.indptr[ngram_ids]
         lengths = self.indptr[ngram_ids + 1] - starts
         total = int(lengths.sum())
-        logits = torch.zeros(n_rows, self.n_labels, device=weights.device, dtype=self.weight.dtype)
         if total == 0:
-            return logits
+            empty = ngram_ids.new_zeros(0)
+            return empty, empty, weights.new_zeros(0, dtype=self.weight.dtype)
         # Position of every (entry, support weight) pair in the flat CSR arrays.
         first_pair = torch.cumsum(lengths, 0) - lengths
         pair_entry = torch.repeat_interleave(
@@ -121,9 +150,8 @@ class SparseLinearHead(nn.Module):
             - first_pair[pair_entry]
         )
         if self.sparse_gradients:
-            gathered = _SparseGather.apply(self.weight, positions)
+            gathered = sparse_gather(self.weight, positions)
         else:
             gathered = self.weight[positions]
         contributions = weights[pair_entry].to(self.weight.dtype) * gathered
-        flat_index = entry_rows[pair_entry] * self.n_labels + self.label_ids[positions]
-        return logits.view(-1).index_add(0, flat_index, contributions).view(n_rows, self.n_labels)
+        return entry_rows[pair_entry], self.label_ids[positions], contributions

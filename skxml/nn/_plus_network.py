@@ -1,0 +1,195 @@
+"""The InceptionXML+ network: encoder, meta head over label clusters, shortlist extreme head."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from skxml.nn._bag_of_words import BagOfWordsEncoder
+from skxml.nn._encoder import InceptionXMLEncoder
+from skxml.nn._heads import ExtremeClassifierHead, ShortlistClassifierHead
+from skxml.nn._network import BagOfWordsBatch
+from skxml.nn._sparse_linear import SparseLinearHead
+
+# Added to the meta logits of a sample's positive clusters so they enter its training
+# shortlist whatever their score.
+_FORCE_IN = 1.0e4
+
+
+class InceptionXMLPlusNetwork(nn.Module):
+    """InceptionXML+ (paper §5): a meta head picks clusters, the extreme head scores their labels.
+
+    For a batch of token ids the encoder gives ``h`` (plus a TF-IDF bag term when
+    ``bag_of_words`` is set). The meta head scores every label cluster; the ``n_shortlist``
+    best clusters (during training, the sample's positive clusters always among them) are
+    expanded to their labels with the cluster table, and only those labels are scored by the
+    extreme head (a gather of label embeddings; never a batch × n_labels tensor). An optional
+    sparse linear map over (n-gram, label) pairs adds its logits to the shortlisted labels.
+
+    Parameters
+    ----------
+    encoder : InceptionXMLEncoder
+        Token ids to features ``h_f``.
+    meta_head : ExtremeClassifierHead
+        Features to cluster logits, ``n_labels`` = number of clusters.
+    extreme_head : ShortlistClassifierHead
+        Features to the logits of given labels.
+    cluster_labels : torch.Tensor of shape (n_clusters, max_cluster_size), int64
+        The labels of every cluster, padded with -1.
+    bag_of_words : BagOfWordsEncoder or None, default=None
+        Side input added to ``h_f``.
+    sparse_linear : SparseLinearHead or None, default=None
+        Sparse (n-gram, label) weights added to the shortlisted labels' logits.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skxml.nn import (ExtremeClassifierHead, InceptionXMLEncoder,
+    ...                       InceptionXMLPlusNetwork, ShortlistClassifierHead)
+    >>> encoder = InceptionXMLEncoder(50, 64, max_seq_len=8)
+    >>> clusters = torch.tensor([[0, 1], [2, 3], [4, -1]])  # 5 labels in 3 clusters
+    >>> network = InceptionXMLPlusNetwork(
+    ...     encoder,
+    ...     ExtremeClassifierHead(encoder.n_features_out, 3, spectral_norm=True),
+    ...     ShortlistClassifierHead(encoder.n_features_out, 5),
+    ...     clusters,
+    ... ).eval()
+    >>> h = network.features(torch.randint(0, 50, (4, 8)))
+    >>> label_ids, mask = network.shortlist(network.meta_head(h), n_shortlist=2)
+    >>> label_ids.shape, network.extreme_logits(h, label_ids, mask).shape
+    (torch.Size([4, 4]), torch.Size([4, 4]))
+    """
+
+    cluster_labels: torch.Tensor
+    label_clusters: torch.Tensor
+
+    def __init__(
+        self,
+        encoder: InceptionXMLEncoder,
+        meta_head: ExtremeClassifierHead,
+        extreme_head: ShortlistClassifierHead,
+        cluster_labels: torch.Tensor,
+        bag_of_words: BagOfWordsEncoder | None = None,
+        sparse_linear: SparseLinearHead | None = None,
+    ) -> None:
+        super().__init__()
+        if cluster_labels.dim() != 2 or cluster_labels.shape[0] != meta_head.n_labels:
+            raise ValueError(
+                f"cluster_labels must have shape (n_clusters={meta_head.n_labels}, "
+                f"max_cluster_size), got {tuple(cluster_labels.shape)}."
+            )
+        self.encoder = encoder
+        self.bag_of_words = bag_of_words
+        self.meta_head = meta_head
+        self.extreme_head = extreme_head
+        self.sparse_linear = sparse_linear
+        self.register_buffer("cluster_labels", cluster_labels.to(torch.int64))
+        label_clusters = torch.full((extreme_head.n_labels,), -1, dtype=torch.int64)
+        members = cluster_labels >= 0
+        cluster_of_member = torch.arange(cluster_labels.shape[0]).unsqueeze(1).expand_as(members)
+        label_clusters[cluster_labels[members]] = cluster_of_member[members]
+        if bool((label_clusters < 0).any()):
+            raise ValueError("cluster_labels must hold every label of the extreme head once.")
+        self.register_buffer("label_clusters", label_clusters)
+
+    @property
+    def n_clusters(self) -> int:
+        """Number of label clusters."""
+        return int(self.cluster_labels.shape[0])
+
+    @property
+    def n_labels(self) -> int:
+        """Number of labels."""
+        return int(self.extreme_head.n_labels)
+
+    def features(
+        self, token_ids: torch.Tensor, bag: BagOfWordsBatch | None = None
+    ) -> torch.Tensor:
+        """The features ``h``, shape (batch, n_features_out)."""
+        features = self.encoder(token_ids)
+        if self.bag_of_words is not None:
+            if bag is None:
+                raise ValueError("This network has a bag-of-n-grams input: pass bag=(...).")
+            features = features + self.bag_of_words(*bag)
+        return features
+
+    def shortlist(
+        self,
+        meta_logits: torch.Tensor,
+        n_shortlist: int,
+        positive_clusters: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The labels of each sample's best clusters, padded, and their mask.
+
+        Parameters
+        ----------
+        meta_logits : torch.Tensor of shape (batch, n_clusters)
+        n_shortlist : int
+            Clusters kept per sample (at most ``n_clusters``).
+        positive_clusters : torch.Tensor of shape (batch, n_clusters), bool, default=None
+            Clusters forced into the shortlist (training: those of the sample's labels).
+
+        Returns
+        -------
+        label_ids : torch.Tensor of shape (batch, n_shortlist · max_cluster_size), int64
+            Shortlisted labels, -1 where padded.
+        mask : torch.Tensor of the same shape, bool
+            ``label_ids >= 0``.
+        """
+        scores = meta_logits.detach().float()
+        if positive_clusters is not None:
+            scores = scores + positive_clusters.to(scores.dtype) * _FORCE_IN
+        n_shortlist = min(int(n_shortlist), self.n_clusters)
+        clusters = torch.topk(scores, n_shortlist, dim=1, sorted=False).indices
+        label_ids = self.cluster_labels[clusters].flatten(1)
+        return label_ids, label_ids >= 0
+
+    def extreme_logits(
+        self,
+        h: torch.Tensor,
+        label_ids: torch.Tensor,
+        mask: torch.Tensor,
+        bag: BagOfWordsBatch | None = None,
+    ) -> torch.Tensor:
+        """Logits of the shortlisted labels, shape (batch, K); padded slots hold PADDING_LOGIT."""
+        logits = self.extreme_head.score_shortlist(h, label_ids, mask)
+        if self.sparse_linear is not None:
+            if bag is None:
+                raise ValueError("This network has a sparse linear map: pass bag=(...).")
+            linear = self.sparse_linear.score_pairs(*bag, label_ids)
+            logits = logits + linear.masked_fill(~mask, 0.0).to(logits.dtype)
+        return logits
+
+    def forward(
+        self,
+        token_ids: torch.Tensor,
+        bag: BagOfWordsBatch | None = None,
+        *,
+        n_shortlist: int,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Meta logits, shortlisted label ids and their logits (prediction path).
+
+        Returns
+        -------
+        meta_logits : torch.Tensor of shape (batch, n_clusters)
+        label_ids : torch.Tensor of shape (batch, K), int64, -1 where padded
+        logits : torch.Tensor of shape (batch, K), PADDING_LOGIT where padded
+        """
+        h = self.features(token_ids, bag)
+        meta_logits = self.meta_head(h)
+        label_ids, mask = self.shortlist(meta_logits, n_shortlist)
+        return meta_logits, label_ids, self.extreme_logits(h, label_ids, mask, bag)
+
+
+def default_shortlist_size(n_clusters: int) -> int:
+    """Clusters shortlisted per text: ``⌈4·√L'⌉``, at most ``L'`` (800-ish for 65K clusters).
+
+    Examples
+    --------
+    >>> from skxml.nn import default_shortlist_size
+    >>> default_shortlist_size(64), default_shortlist_size(4096), default_shortlist_size(65536)
+    (32, 256, 1024)
+    """
+    return int(min(n_clusters, math.ceil(4 * math.sqrt(n_clusters))))

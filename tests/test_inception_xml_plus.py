@@ -1,0 +1,270 @@
+"""Tests of InceptionXMLPlusClassifier and shortlist_recall on small real and synthetic data."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from _toy_data import LABELS, TEXTS
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV
+
+from skxml import InceptionXMLPlusClassifier, LabelTreeClusterer
+from skxml.datasets import load_debian_tags
+from skxml.metrics import get_xmc_scorer, precision_at_k, shortlist_recall
+
+FAST = dict(embedding_dim=64, max_seq_len=8, batch_size=32, n_epochs=2, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def debian_subset():
+    train = load_debian_tags(subset="train")
+    test = load_debian_tags(subset="test")
+    return train.data[:3000], train.target[:3000], test.data[:400], test.target[:400]
+
+
+@pytest.fixture(scope="module")
+def fitted_on_debian(debian_subset):
+    X, Y, _, _ = debian_subset
+    clf = InceptionXMLPlusClassifier(
+        **{**FAST, "n_epochs": 4, "max_seq_len": 16},
+        clusterer=LabelTreeClusterer(max_leaf_size=8),
+        n_shortlist=16,
+    )
+    return clf.fit(X, Y)
+
+
+@pytest.fixture(scope="module")
+def fitted_toy():
+    clf = InceptionXMLPlusClassifier(
+        **{**FAST, "n_epochs": 15, "top_k": 2},
+        clusterer=LabelTreeClusterer(max_leaf_size=1),
+        n_shortlist=2,
+    )
+    return clf.fit(TEXTS, LABELS)
+
+
+# ---------------------------------------------------------------- shortlist_recall
+def test_shortlist_recall_hand_computed():
+    y_true = sp.csr_matrix(np.array([[1, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 0], [1, 0, 1, 1]]))
+    ids = np.array([[0, 3, -1], [2, 1, 0], [1, 2, 3], [3, -1, -1]])
+    assert shortlist_recall(y_true, ids) == pytest.approx((1 / 2 + 1 + 1 / 3) / 3)
+    indicator = np.array([[1, 0, 0, 1], [1, 1, 1, 0], [0, 1, 1, 1], [0, 0, 0, 1]])
+    assert shortlist_recall(y_true, indicator) == pytest.approx((1 / 2 + 1 + 1 / 3) / 3)
+
+
+def test_shortlist_recall_of_no_true_label_is_zero_and_bad_shapes_fail():
+    assert shortlist_recall(np.zeros((2, 3)), np.array([[0], [1]])) == 0.0
+    with pytest.raises(ValueError, match="n_samples=2, K"):
+        shortlist_recall(np.eye(2, 3), np.array([0, 1]))
+    with pytest.raises(ValueError, match="label id 5"):
+        shortlist_recall(np.eye(2, 3), np.array([[5], [1]]))
+
+
+# ---------------------------------------------------------------- fitting and predicting
+def test_defaults_follow_from_the_number_of_labels(fitted_on_debian, debian_subset):
+    _, Y, _, _ = debian_subset
+    n_labels = Y.shape[1]
+    assert fitted_on_debian.n_clusters_ == 2 ** int(np.ceil(np.log2(n_labels / 8)))
+    assert fitted_on_debian.n_shortlist_ == 16
+    default = InceptionXMLPlusClassifier(**FAST).fit(TEXTS, LABELS)
+    assert default.n_clusters_ == 1 and default.n_shortlist_ == 1  # 4 labels, leaves of 16
+
+
+def test_fit_beats_the_most_frequent_labels_baseline(debian_subset, fitted_on_debian):
+    _, Y, X_test, Y_test = debian_subset
+    frequent = np.argsort(-np.asarray(Y.sum(axis=0)).ravel(), kind="stable")[:5]
+    baseline = np.tile(frequent, (len(X_test), 1))
+    scores = fitted_on_debian.decision_function(X_test, k=5)
+    assert precision_at_k(Y_test, scores, k=1) > precision_at_k(Y_test, baseline, k=1) + 0.05
+    assert 0.0 < fitted_on_debian.shortlist_recall(X_test, Y_test) <= 1.0
+
+
+def test_predictions_come_from_the_shortlist(fitted_on_debian, debian_subset):
+    _, _, X_test, _ = debian_subset
+    shortlists = fitted_on_debian.shortlist(X_test[:50])
+    assert shortlists.shape == (
+        50,
+        16 * int(np.diff(fitted_on_debian.clusterer_.cluster_indptr_).max()),
+    )
+    predicted = fitted_on_debian.predict(X_test[:50], k=5)
+    assert np.all(np.diff(predicted.indptr) == 5)
+    for row in range(50):
+        columns = predicted.indices[predicted.indptr[row] : predicted.indptr[row + 1]]
+        assert set(columns) <= set(shortlists[row][shortlists[row] >= 0])
+
+
+def test_k_beyond_the_shortlist_widens_it(fitted_toy):
+    n_labels = len(fitted_toy.classes_)
+    proba = fitted_toy.predict_proba(["apple pie", "rain"], k=n_labels)
+    assert proba.shape == (2, n_labels)
+    assert np.all(np.diff(proba.indptr) == n_labels)  # k distinct labels per row
+
+
+def test_label_lists_give_named_predictions(fitted_toy):
+    assert fitted_toy.classes_.tolist() == ["food", "fruit", "rain", "weather"]
+    predicted = fitted_toy.predict_labels(["red apple pie", "heavy rain tonight"], k=1)
+    assert predicted == [["food"], ["rain"]] or predicted[0][0] in {"food", "fruit"}
+
+
+def test_full_shortlist_has_full_recall():
+    clf = InceptionXMLPlusClassifier(
+        **FAST, clusterer=LabelTreeClusterer(max_leaf_size=1), n_shortlist=4
+    ).fit(TEXTS, LABELS)
+    assert clf.n_shortlist_ == clf.n_clusters_ == 4
+    assert clf.shortlist_recall(TEXTS, LABELS) == 1.0
+
+
+def test_combined_meta_scores_are_probability_products(fitted_toy):
+    combined = clone(fitted_toy).set_params(combine_meta_scores=True)
+    combined.__dict__.update({k: v for k, v in vars(fitted_toy).items() if k.endswith("_")})
+    texts = ["apple pie", "storm"]
+    plain = fitted_toy.predict_proba(texts, k=4).toarray()
+    product = combined.predict_proba(texts, k=4).toarray()
+    with torch.inference_mode():
+        tokens, bag = fitted_toy._prepare_text_features(texts, fit=False)
+        from skxml._base import _csr_rows_to_bag
+
+        network = fitted_toy.network_.eval()
+        h = network.features(torch.from_numpy(tokens), _csr_rows_to_bag(bag, np.arange(2), "cpu"))
+        meta = torch.sigmoid(network.meta_head(h)).numpy()
+    cluster_of = fitted_toy.clusterer_.labels_to_clusters_
+    np.testing.assert_allclose(product, plain * meta[:, cluster_of], rtol=1e-4, atol=1e-6)
+
+
+def test_training_shortlist_always_holds_the_positive_clusters(fitted_toy):
+    network = fitted_toy.network_
+    meta_logits = torch.zeros(3, network.n_clusters)
+    meta_logits[:, 0] = 5.0  # cluster 0 is everyone's best
+    positive = torch.zeros(3, network.n_clusters, dtype=torch.bool)
+    positive[0, 3] = positive[1, 2] = True
+    label_ids, mask = network.shortlist(meta_logits, 2, positive_clusters=positive)
+    clusters = fitted_toy.clusterer_.labels_to_clusters_
+    first = set(clusters[label_ids[0][mask[0]].numpy()])
+    second = set(clusters[label_ids[1][mask[1]].numpy()])
+    assert first == {0, 3} and second == {0, 2}
+
+
+def test_detached_extreme_head_sends_no_gradient_to_the_encoder(fitted_toy):
+    clf = pickle.loads(pickle.dumps(fitted_toy))
+    clf.network_.train()
+    rows = np.arange(8)
+    tokens, bag = clf._prepare_text_features(TEXTS[:8], fit=False)
+    from skxml._base import _csr_rows_to_bag
+
+    targets = clf._batch_targets(clf._check_eval_labels(LABELS[:8], 8, name="y"), rows, "cpu")
+    gradients = {}
+    for detach in (True, False):
+        clf.network_.zero_grad()
+        clf._detach_extreme = detach
+        torch.manual_seed(0)
+        clf._batch_loss(
+            torch.from_numpy(tokens), _csr_rows_to_bag(bag, rows, "cpu"), targets
+        ).backward()
+        gradients[detach] = clf.network_.encoder.embedding.weight.grad.clone()
+    # The meta loss alone reaches the encoder when detached.
+    clf.network_.zero_grad()
+    torch.manual_seed(0)
+    h = clf.network_.features(torch.from_numpy(tokens), _csr_rows_to_bag(bag, rows, "cpu"))
+    meta = torch.nn.functional.binary_cross_entropy_with_logits(
+        clf.network_.meta_head(h), targets[0]
+    )
+    meta.backward()
+    torch.testing.assert_close(gradients[True], clf.network_.encoder.embedding.weight.grad)
+    assert not torch.allclose(gradients[False], gradients[True])
+
+
+def test_label_embeddings_get_sparse_gradients(fitted_toy):
+    head = fitted_toy.network_.extreme_head
+    assert head.sparse_gradients
+    optimizers = fitted_toy._build_optimizers()
+    assert [type(o).__name__ for o in optimizers] == ["Adam", "SparseAdam"]
+    sparse_params = {id(p) for group in optimizers[1].param_groups for p in group["params"]}
+    assert {id(head.weight), id(head.bias)} <= sparse_params
+
+
+def test_validation_history_records_shortlist_recall():
+    clf = InceptionXMLPlusClassifier(
+        **FAST, clusterer=LabelTreeClusterer(max_leaf_size=1), n_shortlist=2
+    ).fit(TEXTS, LABELS, validation_data=(TEXTS[:8], LABELS[:8]))
+    assert all(0 <= h["validation_shortlist_recall"] <= 1 for h in clf.history_)
+    assert len(clf.history_) == 2
+
+
+# ---------------------------------------------------------------- sklearn surface
+def test_same_random_state_gives_identical_predictions():
+    params = dict(**FAST, clusterer=LabelTreeClusterer(max_leaf_size=1), n_shortlist=2)
+    first = InceptionXMLPlusClassifier(**params).fit(TEXTS, LABELS)
+    second = InceptionXMLPlusClassifier(**params).fit(TEXTS, LABELS)
+    np.testing.assert_array_equal(
+        first.decision_function(TEXTS[:8]).toarray(), second.decision_function(TEXTS[:8]).toarray()
+    )
+
+
+def test_persistence_round_trip_gives_identical_predictions(fitted_on_debian, debian_subset):
+    _, _, X_test, _ = debian_subset
+    restored = pickle.loads(pickle.dumps(fitted_on_debian))
+    np.testing.assert_array_equal(
+        restored.decision_function(X_test[:100]).toarray(),
+        fitted_on_debian.decision_function(X_test[:100]).toarray(),
+    )
+
+
+def test_grid_search_over_the_nested_clusterer(debian_subset):
+    X, Y, _, _ = debian_subset
+    search = GridSearchCV(
+        InceptionXMLPlusClassifier(
+            **{**FAST, "n_epochs": 1}, clusterer=LabelTreeClusterer(), n_shortlist=8
+        ),
+        {"clusterer__max_leaf_size": [8, 32]},
+        scoring=get_xmc_scorer("precision@1"),
+        cv=2,
+    ).fit(X[:600], Y[:600])
+    assert set(search.cv_results_["param_clusterer__max_leaf_size"]) == {8, 32}
+    assert (
+        search.best_estimator_.clusterer_.max_leaf_size
+        == search.best_params_["clusterer__max_leaf_size"]
+    )
+
+
+def test_interrupted_fit_resumes_bit_identically(tmp_path, monkeypatch):
+    params = dict(
+        **{**FAST, "n_epochs": 3, "batch_size": 16},
+        clusterer=LabelTreeClusterer(max_leaf_size=1),
+        n_shortlist=2,
+    )
+    full = InceptionXMLPlusClassifier(**params).fit(TEXTS, LABELS)
+    original, calls = InceptionXMLPlusClassifier._batch_loss, {"n": 0}
+
+    def interrupt_at_fourth_step(self, *args):
+        calls["n"] += 1
+        if calls["n"] == 4:  # epoch 2, step 2
+            raise KeyboardInterrupt
+        return original(self, *args)
+
+    path = tmp_path / "plus.ckpt"
+    monkeypatch.setattr(InceptionXMLPlusClassifier, "_batch_loss", interrupt_at_fourth_step)
+    interrupted = InceptionXMLPlusClassifier(**params, checkpoint_path=path)
+    with pytest.warns(UserWarning, match="n_epochs_trained_=1"), pytest.raises(KeyboardInterrupt):
+        interrupted.fit(TEXTS, LABELS)
+    monkeypatch.setattr(InceptionXMLPlusClassifier, "_batch_loss", original)
+    resumed = InceptionXMLPlusClassifier(**params).fit(TEXTS, LABELS, resume_from=path)
+    np.testing.assert_array_equal(
+        resumed.decision_function(TEXTS[:8]).toarray(), full.decision_function(TEXTS[:8]).toarray()
+    )
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"n_shortlist": 0}, "n_shortlist"),
+        ({"detach_fraction": 1.5}, "detach_fraction"),
+        ({"clusterer": "tree"}, "clusterer"),
+    ],
+)
+def test_rejects_bad_parameters(params, match):
+    with pytest.raises(ValueError, match=match):
+        InceptionXMLPlusClassifier(**{**FAST, **params}).fit(TEXTS, LABELS)
