@@ -1,7 +1,8 @@
-"""Benchmark skxml's InceptionXMLClassifier on the shared Debian datasets, beside the peers.
+"""Benchmark skxml's InceptionXML and InceptionXML+ on the shared Debian datasets, beside peers.
 
-For each dataset: fit ``InceptionXMLClassifier()`` (default parameters unless ``--param``
-says otherwise) on the training split, then measure P@k / PSP@k / nDCG@k on the test split,
+For each dataset and model (``--models inceptionxml plus``): fit ``InceptionXMLClassifier()``
+or ``InceptionXMLPlusClassifier()`` (default parameters unless ``--param`` says otherwise)
+on the training split, then measure P@k / PSP@k / nDCG@k on the test split,
 training time, the median latency of one raw query (tokenisation included) and the
 throughput at batch 256. Results go to ``results/inceptionxml.{json,md}``; with the peers'
 results present (``peers.py``), a merged ``results/comparison.{json,md}`` is written too.
@@ -35,7 +36,12 @@ from _common import (
     write_results,
 )
 
-from skxml import InceptionXMLClassifier
+from skxml import InceptionXMLClassifier, InceptionXMLPlusClassifier
+
+MODELS = {
+    "inceptionxml": ("skxml InceptionXML", InceptionXMLClassifier),
+    "plus": ("skxml InceptionXML+", InceptionXMLPlusClassifier),
+}
 
 
 def ranked_indices(scores: Any, k: int) -> np.ndarray:
@@ -48,15 +54,18 @@ def ranked_indices(scores: Any, k: int) -> np.ndarray:
     return ranked
 
 
-def benchmark_dataset(args: argparse.Namespace, name: str, params: dict[str, Any]) -> dict:
+def benchmark_dataset(
+    args: argparse.Namespace, name: str, model_name: str, params: dict[str, Any]
+) -> dict:
     data = read_attentionxml(args.data_dir, name)
     Y_train, Y_test, _ = label_matrices(data["train_labels"], data["test_labels"])
-    model = InceptionXMLClassifier(random_state=args.random_state, **params)
+    method, estimator = MODELS[model_name]
+    model = estimator(random_state=args.random_state, **params)
     _, train_seconds = timed(model.fit, data["train_texts"], Y_train)
     scores = model.decision_function(data["test_texts"])
     row: dict[str, Any] = {
         "dataset": name,
-        "method": "skxml InceptionXML" + (f" {json.dumps(params)}" if params else ""),
+        "method": method + (f" {json.dumps(params)}" if params else ""),
         **ranking_metrics(Y_test, ranked_indices(scores, 5), inverse_propensity(Y_train)),
     }
     queries = data["test_texts"]
@@ -70,6 +79,10 @@ def benchmark_dataset(args: argparse.Namespace, name: str, params: dict[str, Any
     row["model_mb"] = round(buffer.tell() / 2**20, 2)
     row["epochs"] = model.n_epochs_trained_
     row["device"] = str(model.device_)
+    if model_name == "plus":
+        row["shortlist_recall"] = round(
+            100 * model.shortlist_recall(data["test_texts"], Y_test), 2
+        )
     print(json.dumps(row), flush=True)
     return row
 
@@ -78,6 +91,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default="../shared/data", help="datasets' parent folder")
     parser.add_argument("--datasets", nargs="+", default=["debian-tags", "debian-deps"])
+    parser.add_argument("--models", nargs="+", choices=sorted(MODELS), default=sorted(MODELS))
     parser.add_argument(
         "--param", action="append", default=[], metavar="NAME=JSON", help="estimator parameter"
     )
@@ -97,16 +111,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     for item in args.param:
         key, _, value = item.partition("=")
         params[key] = json.loads(value)
-    rows = [benchmark_dataset(args, name, params) for name in args.datasets]
+    rows = [
+        benchmark_dataset(args, name, model_name, params)
+        for name in args.datasets
+        for model_name in args.models
+    ]
+    measured = {(row["dataset"], row["method"]) for row in rows}
     command = command_line()
     notes = args.notes or ""
     if (RESULTS_DIR / f"{args.name}.json").exists():
         # Keep the rows of datasets this run did not measure, saying when they were taken.
         previous = load_results(args.name)
-        kept = [row for row in previous["rows"] if row["dataset"] not in args.datasets]
+        kept = [row for row in previous["rows"] if (row["dataset"], row["method"]) not in measured]
         if kept:
             notes += (
-                f" Rows of {sorted({row['dataset'] for row in kept})} kept from the run of "
+                f" Rows {sorted({(row['dataset'], row['method']) for row in kept})} kept from "
+                "the run of "
                 f"{previous['metadata']['date_utc']} ({previous['metadata']['command']})."
             )
             rows = kept + rows
