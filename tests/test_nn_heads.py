@@ -303,3 +303,42 @@ def test_heads_pickle_and_deepcopy_round_trip(cls):
     for restored in (pickle.loads(pickle.dumps(head)), copy.deepcopy(head)):
         assert not restored.training
         assert torch.equal(scores(restored), expected)
+
+
+@pytest.mark.parametrize("sparse_gradients", [False, True])
+def test_plus_network_union_scoring_equals_gathering(sparse_gradients):
+    import scipy.sparse as sp
+
+    from skxml.nn import (
+        ExtremeClassifierHead,
+        InceptionXMLEncoder,
+        InceptionXMLPlusNetwork,
+        SparseLinearHead,
+    )
+
+    torch.manual_seed(0)
+    encoder = InceptionXMLEncoder(50, 64, max_seq_len=8)
+    n_features = encoder.n_features_out
+    extreme = ShortlistClassifierHead(n_features, 10, sparse_gradients=sparse_gradients)
+    support = sp.random(20, 10, density=0.3, format="csr", random_state=0)
+    linear = SparseLinearHead(support)
+    with torch.no_grad():
+        linear.weight.copy_(torch.randn(linear.n_weights))
+    clusters = torch.tensor([[0, 1, 2], [3, 4, 5], [6, 7, -1], [8, 9, -1]])
+    network = InceptionXMLPlusNetwork(
+        encoder, ExtremeClassifierHead(n_features, 4), extreme, clusters, sparse_linear=linear
+    ).eval()
+    bag_matrix = sp.random(3, 20, density=0.3, format="csr", random_state=1)
+    bag = (
+        torch.from_numpy(bag_matrix.indices.astype("int64")),
+        torch.from_numpy(bag_matrix.indptr[:-1].astype("int64")),
+        torch.from_numpy(bag_matrix.data.astype("float32")),
+    )
+    h = network.features(torch.randint(0, 50, (3, 8)))
+    label_ids, mask = network.shortlist(torch.randn(3, 4), 2)
+    logits = network.extreme_logits(h, label_ids, mask, bag)
+    expected = extreme.score_shortlist(h, label_ids, mask) + torch.gather(
+        linear(*bag), 1, label_ids.clamp(min=0)
+    ).masked_fill(~mask, 0.0)
+    torch.testing.assert_close(logits[mask], expected[mask])
+    assert torch.all(logits[~mask] == PADDING_LOGIT)

@@ -94,3 +94,13 @@ def test_bag_of_words_sparse_gradients_touch_only_the_batch_rows():
     grad = bag.bag.weight.grad
     assert grad.is_sparse
     assert sorted(set(grad.coalesce().indices()[0].tolist())) == [1, 3]
+
+
+def test_score_labels_equals_columns_of_the_dense_logits():
+    support = sp.random(40, 30, density=0.2, format="csr", random_state=3)
+    X = sp.random(5, 40, density=0.2, format="csr", random_state=4)
+    head = SparseLinearHead(support)
+    with torch.no_grad():
+        head.weight.copy_(torch.randn(head.n_weights))
+    labels = torch.tensor([29, 0, 7, 12])
+    torch.testing.assert_close(head.score_labels(*_bag(X), labels), head(*_bag(X))[:, labels])

@@ -361,7 +361,12 @@ class ShortlistClassifierHead(nn.Module):
             raise ValueError(f"label_ids must be 1-D, got shape {tuple(label_ids.shape)}.")
         _check_label_range(label_ids, self.n_labels, "label_ids")
         g = self.embed(h)
-        return F.linear(g, self.weight[label_ids], self.bias[label_ids])
+        label_vectors = F.embedding(label_ids, self.weight, sparse=self.sparse_gradients)
+        if self.sparse_gradients:
+            bias = sparse_gather(self.bias, label_ids)
+        else:
+            bias = self.bias[label_ids]
+        return F.linear(g, label_vectors, bias)
 
     def forward(
         self,

@@ -89,40 +89,38 @@ class SparseLinearHead(nn.Module):
         flat_index = rows * self.n_labels + labels
         return logits.view(-1).index_add(0, flat_index, contributions).view(n_rows, self.n_labels)
 
-    def score_pairs(
+    def score_labels(
         self,
         ngram_ids: torch.Tensor,
         offsets: torch.Tensor,
         weights: torch.Tensor,
         label_ids: torch.Tensor,
     ) -> torch.Tensor:
-        """Logits of given labels only, shape (batch, K): no (batch, n_labels) tensor.
+        """Logits of some labels only, shape (batch, U): no (batch, n_labels) tensor.
 
         Parameters
         ----------
         ngram_ids, offsets, weights : torch.Tensor
             CSR-style bags as for :class:`~skxml.nn.BagOfWordsEncoder`.
-        label_ids : torch.Tensor of shape (batch, K), int64
-            The labels to score per row; negative ids (padding) score 0.
+        label_ids : torch.Tensor of shape (U,), int64
+            Distinct labels to score for every row.
 
         Returns
         -------
-        logits : torch.Tensor of shape (batch, K)
-            ``logits[i, j]`` equals ``forward(...)[i, label_ids[i, j]]``.
+        logits : torch.Tensor of shape (batch, U)
+            Equal to ``forward(...)[:, label_ids]``.
         """
-        n_rows = offsets.numel()
-        result = torch.zeros(label_ids.shape, device=weights.device, dtype=self.weight.dtype)
+        n_rows, n_scored = offsets.numel(), label_ids.numel()
+        logits = torch.zeros(n_rows, n_scored, device=weights.device, dtype=self.weight.dtype)
         rows, labels, contributions = self._pairs(ngram_ids, offsets, weights)
         if rows.numel() == 0:
-            return result
-        keys, inverse = torch.unique(rows * self.n_labels + labels, return_inverse=True)
-        sums = torch.zeros(keys.numel(), device=keys.device, dtype=contributions.dtype)
-        sums = sums.index_add(0, inverse, contributions)
-        row_ids = torch.arange(n_rows, device=label_ids.device).unsqueeze(1)
-        queries = (row_ids * self.n_labels + label_ids.clamp(min=0)).flatten()
-        found_at = torch.searchsorted(keys, queries).clamp(max=keys.numel() - 1)
-        found = (keys[found_at] == queries) & (label_ids.flatten() >= 0)
-        return torch.where(found, sums[found_at], result.flatten()).view(label_ids.shape)
+            return logits
+        column_of_label = torch.full((self.n_labels,), -1, device=label_ids.device)
+        column_of_label[label_ids] = torch.arange(n_scored, device=label_ids.device)
+        columns = column_of_label[labels]
+        kept = columns >= 0
+        flat_index = rows[kept] * n_scored + columns[kept]
+        return logits.view(-1).index_add(0, flat_index, contributions[kept]).view(n_rows, -1)
 
     def _pairs(
         self, ngram_ids: torch.Tensor, offsets: torch.Tensor, weights: torch.Tensor
