@@ -395,7 +395,7 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
 
         Returns
         -------
-        label_ids : ndarray of shape (n_samples, n_shortlist_ · max_cluster_size), int64
+        label_ids : ndarray of shape (n_samples, ``n_shortlist_`` · max_cluster_size), int64
             Column indices (into ``classes_``) of the shortlisted labels, -1 where padded.
         """
         check_is_fitted(self, "network_")
