@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.exceptions import NotFittedError
 
-from skxml import InceptionXMLClassifier
+from skxml import InceptionXMLClassifier, InceptionXMLPlusClassifier
 from skxml.datasets import dump_attentionxml, load_attentionxml, load_lf_json, load_xc_sparse
 from skxml.text import load_word_vectors
 
@@ -101,8 +101,9 @@ FIT_CASES = [
     [case[1:] for case in FIT_CASES],
     ids=[case[0] for case in FIT_CASES],
 )
-def test_fit_rejects_bad_input(X, Y, params, error, match):
-    clf = InceptionXMLClassifier(**{**SMALL, **params})
+@pytest.mark.parametrize("estimator", [InceptionXMLClassifier, InceptionXMLPlusClassifier])
+def test_fit_rejects_bad_input(estimator, X, Y, params, error, match):
+    clf = estimator(**{**SMALL, **params})
     with pytest.raises(error, match=match):
         clf.fit(X, Y)
     assert not [name for name in vars(clf) if name.endswith("_")]  # left unfitted
