@@ -793,21 +793,31 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
             self.network_.eval()
         return device
 
-    def _iter_top_k(
-        self, token_ids: np.ndarray, bag: sp.csr_matrix | None, k: int
-    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """Top-k logits and label indices, batch by batch."""
+    def _iter_network_outputs(
+        self, token_ids: np.ndarray, bag: sp.csr_matrix | None, **forward_kwargs: Any
+    ) -> Iterator[Any]:
+        """The network's outputs for the texts, batch by batch, in inference mode."""
         device = self._prediction_device()
         use_bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
         tokens = torch.from_numpy(token_ids)
         with torch.inference_mode():
             for start in range(0, token_ids.shape[0], _PREDICT_BATCH_SIZE):
-                rows = np.arange(start, min(start + _PREDICT_BATCH_SIZE, token_ids.shape[0]))
+                stop = min(start + _PREDICT_BATCH_SIZE, token_ids.shape[0])
+                rows = np.arange(start, stop)
                 batch_bag = None if bag is None else _csr_rows_to_bag(bag, rows, device)
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
-                    logits = self.network_(tokens[start : rows[-1] + 1].to(device), batch_bag)
-                values, indices = torch.topk(logits.float(), k, dim=1, sorted=True)
-                yield values.cpu().numpy(), indices.cpu().numpy()
+                    outputs = self.network_(
+                        tokens[start:stop].to(device), batch_bag, **forward_kwargs
+                    )
+                yield outputs
+
+    def _iter_top_k(
+        self, token_ids: np.ndarray, bag: sp.csr_matrix | None, k: int
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Top-k logits and label indices, batch by batch."""
+        for logits in self._iter_network_outputs(token_ids, bag):
+            values, indices = torch.topk(logits.float(), k, dim=1, sorted=True)
+            yield values.cpu().numpy(), indices.cpu().numpy()
 
     def _scores_from_features(
         self, token_ids: np.ndarray, bag: sp.csr_matrix | None, k: int

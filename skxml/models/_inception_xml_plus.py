@@ -15,7 +15,7 @@ from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from skxml._base import BaseInceptionXML
+from skxml._base import BaseInceptionXML, _top_k_to_csr
 from skxml.cluster import LabelTreeClusterer
 from skxml.metrics import precision_at_k, shortlist_recall
 from skxml.nn import (
@@ -26,8 +26,6 @@ from skxml.nn import (
 )
 from skxml.nn._network import BagOfWordsBatch
 from skxml.utils._validation import check_texts
-
-_PREDICT_BATCH_SIZE = 1024
 
 
 def _cluster_table(clusterer: LabelTreeClusterer) -> torch.Tensor:
@@ -325,11 +323,20 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
     def _validation_metrics(
         self, token_ids: np.ndarray, bag: sp.csr_matrix | None, labels: sp.csr_matrix
     ) -> dict[str, float]:
-        scores = self._scores_from_features(token_ids, bag, k=1)
-        recall = shortlist_recall(labels, self._shortlists(token_ids, bag))
+        # One pass gives both the best label and the shortlist of every text.
+        shortlists, values, indices = [], [], []
+        n_shortlist = self._clusters_for_k(1)
+        for meta_logits, label_ids, logits in self._iter_network_outputs(
+            token_ids, bag, n_shortlist=n_shortlist
+        ):
+            shortlists.append(label_ids.cpu().numpy())
+            best_values, best_labels = self._rank(meta_logits, label_ids, logits, k=1)
+            values.append(best_values)
+            indices.append(best_labels)
+        scores = _top_k_to_csr(np.vstack(values), np.vstack(indices), len(self.classes_))
         return {
             "validation_precision_at_1": precision_at_k(labels, scores, k=1),
-            "validation_shortlist_recall": recall,
+            "validation_shortlist_recall": shortlist_recall(labels, np.vstack(shortlists)),
         }
 
     # ------------------------------------------------------------------ prediction
@@ -340,48 +347,37 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         needed = int(np.searchsorted(np.cumsum(sizes), k)) + 1
         return min(self.n_clusters_, max(self.n_shortlist_, needed))
 
+    def _rank(
+        self, meta_logits: torch.Tensor, label_ids: torch.Tensor, logits: torch.Tensor, k: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` best shortlisted labels of each row and their (possibly combined) logits."""
+        logits = logits.float()
+        if self.combine_meta_scores:
+            cluster_ids = self.network_.label_clusters[label_ids.clamp(min=0)]
+            log_p = nn.functional.logsigmoid(logits) + nn.functional.logsigmoid(
+                torch.gather(meta_logits.float(), 1, cluster_ids)
+            )
+            log_p = log_p.clamp(max=-1e-7)
+            logits = torch.where(label_ids >= 0, log_p - torch.log(-torch.expm1(log_p)), logits)
+        values, positions = torch.topk(logits, k, dim=1, sorted=True)
+        return values.cpu().numpy(), torch.gather(label_ids, 1, positions).cpu().numpy()
+
     def _iter_top_k(
         self, token_ids: np.ndarray, bag: sp.csr_matrix | None, k: int
     ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         n_shortlist = self._clusters_for_k(k)
-        for meta_logits, label_ids, logits in self._iter_shortlist_logits(
-            token_ids, bag, n_shortlist
+        for meta_logits, label_ids, logits in self._iter_network_outputs(
+            token_ids, bag, n_shortlist=n_shortlist
         ):
-            if self.combine_meta_scores:
-                cluster_ids = self.network_.label_clusters[label_ids.clamp(min=0)]
-                log_p = nn.functional.logsigmoid(logits) + nn.functional.logsigmoid(
-                    torch.gather(meta_logits, 1, cluster_ids)
-                )
-                log_p = log_p.clamp(max=-1e-7)
-                logits = torch.where(
-                    label_ids >= 0, log_p - torch.log(-torch.expm1(log_p)), logits
-                )
-            values, positions = torch.topk(logits, k, dim=1, sorted=True)
-            yield values.cpu().numpy(), torch.gather(label_ids, 1, positions).cpu().numpy()
+            yield self._rank(meta_logits, label_ids, logits, k)
 
-    def _iter_shortlist_logits(
-        self, token_ids: np.ndarray, bag: sp.csr_matrix | None, n_shortlist: int
-    ) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
-        from skxml._base import _csr_rows_to_bag
-
-        device = self._prediction_device()
-        use_bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
-        tokens = torch.from_numpy(token_ids)
-        with torch.inference_mode():
-            for start in range(0, token_ids.shape[0], _PREDICT_BATCH_SIZE):
-                stop = min(start + _PREDICT_BATCH_SIZE, token_ids.shape[0])
-                rows = np.arange(start, stop)
-                batch_bag = None if bag is None else _csr_rows_to_bag(bag, rows, device)
-                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
-                    meta_logits, label_ids, logits = self.network_(
-                        tokens[start:stop].to(device), batch_bag, n_shortlist=n_shortlist
-                    )
-                yield meta_logits.float(), label_ids, logits.float()
-
-    def _shortlists(self, token_ids: np.ndarray, bag: sp.csr_matrix | None) -> np.ndarray:
+    def _shortlists(self, texts: list[str]) -> np.ndarray:
+        token_ids, bag = self._prepare_text_features(texts, fit=False)
         blocks = [
             label_ids.cpu().numpy()
-            for _, label_ids, _ in self._iter_shortlist_logits(token_ids, bag, self.n_shortlist_)
+            for _, label_ids, _ in self._iter_network_outputs(
+                token_ids, bag, n_shortlist=self.n_shortlist_
+            )
         ]
         return np.vstack(blocks)
 
@@ -399,9 +395,7 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
             Column indices (into ``classes_``) of the shortlisted labels, -1 where padded.
         """
         check_is_fitted(self, "network_")
-        texts = check_texts(X)
-        token_ids, bag = self._prepare_text_features(texts, fit=False)
-        return self._shortlists(token_ids, bag)
+        return self._shortlists(check_texts(X))
 
     def shortlist_recall(self, X: Any, y: Any) -> float:
         """Fraction of each text's true labels inside its shortlist, averaged over texts.
@@ -422,4 +416,4 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         check_is_fitted(self, "network_")
         texts = check_texts(X)
         labels = self._check_eval_labels(y, len(texts), name="y")
-        return shortlist_recall(labels, self.shortlist(texts))
+        return shortlist_recall(labels, self._shortlists(texts))
