@@ -104,3 +104,37 @@ def test_score_labels_equals_columns_of_the_dense_logits():
         head.weight.copy_(torch.randn(head.n_weights))
     labels = torch.tensor([29, 0, 7, 12])
     torch.testing.assert_close(head.score_labels(*_bag(X), labels), head(*_bag(X))[:, labels])
+
+
+@pytest.fixture
+def two_threads():
+    """Run with 2 intra-op threads (where multi-threaded scatter-adds can reorder sums)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(previous)
+
+
+@pytest.mark.parametrize("sparse_gradient", [False, True])
+def test_gather_gradient_is_the_in_order_sum_on_several_threads(two_threads, sparse_gradient):
+    from skxml.nn._sparse_gather import gather
+
+    generator = torch.Generator().manual_seed(0)
+    n_weights, n_positions = 50_000, 400_000  # about 8 repeats per weight
+    positions = torch.randint(0, n_weights, (n_positions,), generator=generator)
+    upstream = torch.randn(n_positions, generator=generator)
+    exact = torch.zeros(n_weights, dtype=torch.float64).index_add_(0, positions, upstream.double())
+    reference = torch.zeros(n_weights).index_add_(0, positions, upstream)  # in index order
+    weight = torch.randn(n_weights, requires_grad=True, generator=generator)
+    gradients = []
+    for _ in range(5):
+        weight.grad = None
+        values = gather(weight, positions, sparse_gradient=sparse_gradient)
+        assert torch.equal(values, weight.detach()[positions])
+        values.backward(upstream)
+        grad = weight.grad.coalesce().to_dense() if sparse_gradient else weight.grad
+        gradients.append(grad)
+    assert all(torch.equal(grad, gradients[0]) for grad in gradients)
+    torch.testing.assert_close(gradients[0].double(), exact, rtol=0, atol=1e-5)
+    if not sparse_gradient:
+        assert torch.equal(gradients[0], reference)

@@ -12,8 +12,9 @@ import torch
 from _toy_data import LABELS, TEXTS
 from sklearn.exceptions import NotFittedError
 
-from skxml import InceptionXMLClassifier
+from skxml import InceptionXMLClassifier, InceptionXMLPlusClassifier
 from skxml._checkpoint import load_checkpoint
+from skxml.datasets import load_debian_tags
 
 QUERIES = ["apple pie tonight", "storm over the sky", "juice", "unknown words only"]
 
@@ -229,3 +230,23 @@ def test_two_cpu_fits_with_the_same_random_state_are_identical():
     second = InceptionXMLClassifier(**SMALL).fit(TEXTS, LABELS)
     assert _network_equal(first, second)
     np.testing.assert_array_equal(_scores(first), _scores(second))
+
+
+@pytest.mark.parametrize("estimator", [InceptionXMLClassifier, InceptionXMLPlusClassifier])
+def test_two_cpu_fits_on_two_threads_are_bit_identical(estimator):
+    # Real data large enough for repeated (n-gram, label) pairs in every batch: the case where
+    # a multi-threaded scatter-add used to sum in a varying order (5e-6 logit drift).
+    texts, labels = load_debian_tags(subset="train", return_X_y=True)
+    texts, labels = texts[:3000], labels[:3000]
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        fits = [
+            estimator(n_epochs=1, embedding_dim=32, random_state=0).fit(texts, labels)
+            for _ in range(2)
+        ]
+    finally:
+        torch.set_num_threads(previous)
+    assert _network_equal(*fits)
+    queries = texts[:200]
+    assert (fits[0].decision_function(queries) != fits[1].decision_function(queries)).nnz == 0

@@ -97,7 +97,7 @@ class InceptionXMLClassifier(BaseInceptionXML):
         Where to train and predict; "auto" uses CUDA when available.
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, shuffling and dropout: CPU fits with an int are bit-identical
-        with one torch thread (several threads may sum scatter-adds in another order).
+        (with any number of torch threads).
     verbose : int, default=0
         Show a progress bar with the loss and throughput of every epoch.
     warm_start : bool, default=False

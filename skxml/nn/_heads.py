@@ -9,7 +9,7 @@ from torch.nn.utils import parametrizations
 
 from skxml.nn._checks import check_dropout, check_positive_int
 from skxml.nn._serialization import StateDictPickleMixin
-from skxml.nn._sparse_gather import sparse_gather
+from skxml.nn._sparse_gather import gather
 
 PADDING_LOGIT = -1e4
 """Logit given to padded shortlist positions.
@@ -325,10 +325,8 @@ class ShortlistClassifierHead(nn.Module):
         _check_label_range(label_ids[mask], self.n_labels, "label_ids")
         g = self.embed(h)
         label_vectors = F.embedding(safe_ids, self.weight, sparse=self.sparse_gradients)
-        if self.sparse_gradients:
-            bias = sparse_gather(self.bias, safe_ids.flatten()).view(safe_ids.shape)
-        else:
-            bias = self.bias[safe_ids]
+        flat_bias = gather(self.bias, safe_ids.flatten(), sparse_gradient=self.sparse_gradients)
+        bias = flat_bias.view(safe_ids.shape)
         # (batch, K, F) · (batch, F, 1): one dot product per shortlisted label.
         logits = torch.bmm(label_vectors, g.unsqueeze(2)).squeeze(2) + bias
         return logits.masked_fill(~mask, PADDING_LOGIT)
@@ -362,10 +360,7 @@ class ShortlistClassifierHead(nn.Module):
         _check_label_range(label_ids, self.n_labels, "label_ids")
         g = self.embed(h)
         label_vectors = F.embedding(label_ids, self.weight, sparse=self.sparse_gradients)
-        if self.sparse_gradients:
-            bias = sparse_gather(self.bias, label_ids)
-        else:
-            bias = self.bias[label_ids]
+        bias = gather(self.bias, label_ids, sparse_gradient=self.sparse_gradients)
         return F.linear(g, label_vectors, bias)
 
     def forward(

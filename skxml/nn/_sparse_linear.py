@@ -7,7 +7,7 @@ import scipy.sparse as sp
 import torch
 from torch import nn
 
-from skxml.nn._sparse_gather import sparse_gather
+from skxml.nn._sparse_gather import gather
 
 
 class SparseLinearHead(nn.Module):
@@ -147,9 +147,6 @@ class SparseLinearHead(nn.Module):
             + torch.arange(total, device=lengths.device)
             - first_pair[pair_entry]
         )
-        if self.sparse_gradients:
-            gathered = sparse_gather(self.weight, positions)
-        else:
-            gathered = self.weight[positions]
+        gathered = gather(self.weight, positions, sparse_gradient=self.sparse_gradients)
         contributions = weights[pair_entry].to(self.weight.dtype) * gathered
         return entry_rows[pair_entry], self.label_ids[positions], contributions
