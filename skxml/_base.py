@@ -9,11 +9,12 @@ module owns everything else.
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 import os
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from numbers import Integral, Real
 from typing import Any
 
@@ -36,6 +37,8 @@ from skxml._checkpoint import (
     to_cpu,
     training_data_fingerprint,
 )
+from skxml._distributed import DistributedContext, TrainingStep, distributed_context
+from skxml.datasets._token_corpus import TokenCorpus
 from skxml.metrics import precision_at_k
 from skxml.nn import BagOfWordsEncoder, InceptionXMLEncoder, SparseLinearHead
 from skxml.nn._network import BagOfWordsBatch
@@ -44,6 +47,10 @@ from skxml.utils._validation import check_label_matrix, check_texts
 
 # Number of texts scored per forward pass at prediction time.
 _PREDICT_BATCH_SIZE = 1024
+# Texts tokenised at a time at prediction time: token ids and TF-IDF rows of more never
+# exist at once, so memory beyond the O(n·k) result does not grow with n.
+_PREDICT_CHUNK_SIZE = 16 * _PREDICT_BATCH_SIZE
+_PREDICT_ITER_METHODS = ("predict", "predict_proba", "decision_function", "predict_labels")
 
 # Above this many weights the sparse linear map is stepped by SparseAdam (on debian-deps, with
 # ~10^6 pairs per batch, SparseAdam took 184 ms per step against ~100 ms for dense Adam).
@@ -64,6 +71,10 @@ def _same_parameter(first: Any, second: Any) -> bool:
     if isinstance(first, np.ndarray) or isinstance(second, np.ndarray):
         return bool(np.array_equal(np.asarray(first), np.asarray(second)))
     return bool(first == second)
+
+
+def _same_vocabulary(first: SequenceEncoder, second: SequenceEncoder) -> bool:
+    return bool(first.vocabulary_ == second.vocabulary_)
 
 
 def _resolve_device(device: str) -> torch.device:
@@ -191,10 +202,32 @@ def tfidf_transform(vectorizer: TfidfVectorizer, texts: Sequence[str]) -> sp.csr
     )
 
 
-def cooccurrence_support(bag: sp.csr_matrix, labels: sp.csr_matrix) -> sp.csr_matrix:
-    """The (n-gram, label) pairs seen together in training: the pattern of binary ``Xᵀ·Y``."""
-    present = bag.astype(bool).astype(np.float32)
-    return (present.T @ labels).tocsr()
+def transform_texts(
+    sequence_encoder: SequenceEncoder,
+    vectorizer: TfidfVectorizer | None,
+    texts: Sequence[str],
+) -> tuple[np.ndarray, sp.csr_matrix | None]:
+    """Token ids ``(n, max_seq_len)`` and, with a vectorizer, the TF-IDF bag of some texts."""
+    token_ids = sequence_encoder.transform(texts)
+    bag = None if vectorizer is None else tfidf_transform(vectorizer, texts)
+    return token_ids, bag
+
+
+def cooccurrence_support(
+    bag: sp.csr_matrix, labels: sp.csr_matrix, *, chunk_size: int = 1 << 18
+) -> sp.csr_matrix:
+    """The (n-gram, label) pairs seen together in training: the pattern of binary ``Xᵀ·Y``.
+
+    Computed ``chunk_size`` rows at a time, so a bag memory-mapped from disk
+    (:class:`~skxml.datasets.TokenCorpus`) is never loaded whole.
+    """
+    support = sp.csr_matrix((bag.shape[1], labels.shape[1]), dtype=np.float32)
+    for start in range(0, bag.shape[0], chunk_size):
+        present = bag[start : start + chunk_size].astype(bool).astype(np.float32)
+        support = support + present.T @ labels[start : start + chunk_size]
+    support = support.tocsr()
+    support.data[:] = 1.0
+    return support
 
 
 class BaseInceptionXML(ClassifierMixin, BaseEstimator):
@@ -206,6 +239,8 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
 
     classes_: np.ndarray
     _label_binarizer_: MultiLabelBinarizer | None
+    sequence_encoder_: SequenceEncoder
+    tfidf_vectorizer_: TfidfVectorizer | None
 
     _parameter_constraints: dict = {
         "max_seq_len": [Interval(Integral, 1, None, closed="left")],
@@ -252,6 +287,11 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         self, X: Any, Y: Any, *, reuse_fitted: bool
     ) -> tuple[list[str], sp.csr_matrix]:
         texts = check_texts(X)
+        if Y is None:
+            raise TypeError(
+                "Y must be a 2-D array-like or scipy.sparse matrix of 0/1 values, or label "
+                "lists; got None (Y may be None only when X is a TokenCorpus)."
+            )
         if _is_label_lists(Y):
             if len(Y) != len(texts):
                 raise ValueError(
@@ -295,54 +335,98 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         self.classes_ = classes
         return texts, labels
 
+    def _fit_text_features(
+        self, texts: Sequence[str]
+    ) -> tuple[SequenceEncoder, TfidfVectorizer | None]:
+        """The vocabularies of the texts under this estimator's parameters (sets nothing)."""
+        try:
+            sequence_encoder = SequenceEncoder(
+                max_seq_len=self.max_seq_len,
+                min_df=self.min_df,
+                max_features=self.max_features,
+            ).fit(texts)
+        except ValueError as exc:
+            raise ValueError(f"X has no usable word: {exc}") from exc
+        if not self._uses_tfidf:
+            return sequence_encoder, None
+        # Either scikit-learn's word analyser (stop words kept: "module for" and "for
+        # python" are telling bigrams) or the encoder's paper tokenizer.
+        analyser: dict[str, Any] = (
+            {"token_pattern": self.tfidf_token_pattern}
+            if self.tfidf_token_pattern is not None
+            else {
+                "tokenizer": sequence_encoder.tokenizer_,
+                "lowercase": False,
+                "token_pattern": None,
+            }
+        )
+        vectorizer = TfidfVectorizer(
+            **analyser,
+            ngram_range=tuple(self.tfidf_ngram_range),
+            min_df=self.tfidf_min_df,
+            sublinear_tf=True,
+            dtype=np.float32,
+        )
+        try:
+            vectorizer.fit(texts)
+        except ValueError as exc:  # empty vocabulary after min_df
+            raise ValueError(
+                f"tfidf_min_df={self.tfidf_min_df} leaves no n-gram in the training texts "
+                f"({exc}); lower tfidf_min_df or set tfidf_embedding=False and "
+                "tfidf_linear=False."
+            ) from exc
+        return sequence_encoder, vectorizer
+
+    @property
+    def _uses_tfidf(self) -> bool:
+        return bool(self.tfidf_embedding or self.tfidf_linear)
+
+    def _corpus_inputs(
+        self, corpus: TokenCorpus, Y: Any, *, reuse_fitted: bool
+    ) -> tuple[np.ndarray, sp.csr_matrix | None, sp.csr_matrix]:
+        """The memory-mapped training arrays of a corpus, after checking it fits this model."""
+        if Y is not None:
+            raise ValueError(
+                "y must be None when X is a TokenCorpus (the corpus holds the labels), got "
+                f"{type(Y).__name__}."
+            )
+        if self.validation_fraction is not None:
+            raise ValueError(
+                "validation_fraction would copy the rest of the corpus into memory; with a "
+                "TokenCorpus, pass validation_data=(texts, Y) instead."
+            )
+        differing = [
+            f"{name}={getattr(self, name)!r} (corpus: {value!r})"
+            for name, value in corpus.text_parameters.items()
+            if not _same_parameter(getattr(self, name), value)
+        ]
+        if differing:
+            raise ValueError(
+                f"The corpus at {corpus.path} was prepared with other text parameters: "
+                f"{', '.join(differing)}. Write it again with write_token_corpus(..., "
+                "estimator=<this estimator>)."
+            )
+        if reuse_fitted:
+            if not np.array_equal(corpus.classes, self.classes_) or not _same_vocabulary(
+                corpus.sequence_encoder, self.sequence_encoder_
+            ):
+                raise ValueError(
+                    "warm_start=True (or resume_from) continues training the fitted model, "
+                    f"but the corpus at {corpus.path} has other labels or another vocabulary."
+                )
+        else:
+            self.sequence_encoder_ = corpus.sequence_encoder
+            self.tfidf_vectorizer_ = corpus.tfidf_vectorizer
+        self.classes_ = corpus.classes
+        self._label_binarizer_ = corpus.label_binarizer
+        return corpus.tokens, corpus.bag, corpus.labels
+
     def _prepare_text_features(
-        self, texts: list[str], fit: bool
+        self, texts: Sequence[str], fit: bool
     ) -> tuple[np.ndarray, sp.csr_matrix | None]:
         if fit:
-            try:
-                self.sequence_encoder_ = SequenceEncoder(
-                    max_seq_len=self.max_seq_len,
-                    min_df=self.min_df,
-                    max_features=self.max_features,
-                ).fit(texts)
-            except ValueError as exc:
-                raise ValueError(f"X has no usable word: {exc}") from exc
-            if self.tfidf_embedding or self.tfidf_linear:
-                # Either scikit-learn's word analyser (stop words kept: "module for" and
-                # "for python" are telling bigrams) or the encoder's paper tokenizer.
-                analyser: dict[str, Any] = (
-                    {"token_pattern": self.tfidf_token_pattern}
-                    if self.tfidf_token_pattern is not None
-                    else {
-                        "tokenizer": self.sequence_encoder_.tokenizer_,
-                        "lowercase": False,
-                        "token_pattern": None,
-                    }
-                )
-                self.tfidf_vectorizer_ = TfidfVectorizer(
-                    **analyser,
-                    ngram_range=tuple(self.tfidf_ngram_range),
-                    min_df=self.tfidf_min_df,
-                    sublinear_tf=True,
-                    dtype=np.float32,
-                )
-                try:
-                    self.tfidf_vectorizer_.fit(texts)
-                except ValueError as exc:  # empty vocabulary after min_df
-                    raise ValueError(
-                        f"tfidf_min_df={self.tfidf_min_df} leaves no n-gram in the training "
-                        f"texts ({exc}); lower tfidf_min_df or set tfidf_embedding=False and "
-                        "tfidf_linear=False."
-                    ) from exc
-            else:
-                self.tfidf_vectorizer_ = None
-        token_ids = self.sequence_encoder_.transform(texts)
-        bag = (
-            None
-            if self.tfidf_vectorizer_ is None
-            else tfidf_transform(self.tfidf_vectorizer_, texts)
-        )
-        return token_ids, bag
+            self.sequence_encoder_, self.tfidf_vectorizer_ = self._fit_text_features(texts)
+        return transform_texts(self.sequence_encoder_, self.tfidf_vectorizer_, texts)
 
     def _embedding_weights(self) -> np.ndarray | None:
         vocabulary = self.sequence_encoder_.vocabulary_
@@ -402,6 +486,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
             raise
         finally:
             self.__dict__.pop("_last_epoch_state", None)
+            self.__dict__.pop("_context", None)
 
     def _fit_interruptible(
         self,
@@ -413,12 +498,23 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         checkpoint = None if resume_from is None else self._restore_checkpoint(resume_from)
         reuse_fitted = checkpoint is not None or self._is_warm
         self.device_ = _resolve_device(self.device)
+        self._context = context = distributed_context(self.device_)
+        if context.enabled and self.device_.type == "cuda" and self.device_.index is None:
+            self.device_ = torch.device("cuda", context.local_rank)  # one GPU per process
         rng = check_random_state(self.random_state)
+        if context.enabled and not isinstance(self.random_state, Integral):
+            # Every rank must draw the same weights, batches and validation split.
+            rng = np.random.RandomState(context.broadcast_int(rng.randint(2**31 - 1)))
         self._torch_seed = int(rng.randint(np.iinfo(np.int32).max))
-        texts, labels = self._check_fit_inputs(X, Y, reuse_fitted=reuse_fitted)
-        token_ids, bag = self._prepare_text_features(texts, fit=not reuse_fitted)
+        texts: list[str] | None
+        if isinstance(X, TokenCorpus):
+            texts = None
+            token_ids, bag, labels = self._corpus_inputs(X, Y, reuse_fitted=reuse_fitted)
+        else:
+            texts, labels = self._check_fit_inputs(X, Y, reuse_fitted=reuse_fitted)
+            token_ids, bag = self._prepare_text_features(texts, fit=not reuse_fitted)
 
-        train_rows, validation_rows = self._validation_split(len(texts), rng)
+        train_rows, validation_rows = self._validation_split(labels.shape[0], rng)
         if validation_data is not None:
             if self.validation_fraction is not None:
                 raise ValueError("Pass either validation_data or validation_fraction, not both.")
@@ -438,7 +534,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         if validation_rows.size:
             token_ids, labels = token_ids[train_rows], labels[train_rows]
             bag = None if bag is None else bag[train_rows]
-            texts = [texts[row] for row in train_rows]
+            texts = None if texts is None else [texts[row] for row in train_rows]
         if labels.shape[0] < 2:
             raise ValueError("At least 2 training samples are needed (BatchNorm layers).")
         needs_fingerprint = checkpoint is not None or self.checkpoint_path is not None
@@ -464,6 +560,8 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
                 )
                 self.history_: list[dict[str, float]] = []
             self.network_.to(self.device_)
+            if context.enabled:  # same weights everywhere, other dropout masks per rank
+                torch.manual_seed(self._torch_seed + context.rank)
             self._train(token_ids, bag, labels, validation, checkpoint, fingerprint)
         return self
 
@@ -545,18 +643,22 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         """The TF-IDF side input and sparse linear map, as switched on (sparse gradients)."""
         bag_of_words = sparse_linear = None
         if bag is not None and self.tfidf_embedding:
-            bag_of_words = BagOfWordsEncoder(bag.shape[1], n_features, sparse_gradients=True)
+            bag_of_words = BagOfWordsEncoder(
+                bag.shape[1], n_features, sparse_gradients=self._sparse_gradients
+            )
         if bag is not None and self.tfidf_linear:
             support = cooccurrence_support(bag, labels)
             # A batch touches millions of (n-gram, label) pairs: coalescing them for
             # SparseAdam costs more than a dense Adam step until the map is very large.
             sparse_linear = SparseLinearHead(
-                support, sparse_gradients=support.nnz > _SPARSE_LINEAR_MIN_WEIGHTS
+                support,
+                sparse_gradients=self._sparse_gradients
+                and support.nnz > _SPARSE_LINEAR_MIN_WEIGHTS,
             )
         return bag_of_words, sparse_linear
 
     def _fit_label_structure(
-        self, texts: list[str], bag: sp.csr_matrix | None, labels: sp.csr_matrix
+        self, texts: list[str] | None, bag: sp.csr_matrix | None, labels: sp.csr_matrix
     ) -> None:
         """Learn what the network is built on besides the texts (InceptionXML+: clusters)."""
 
@@ -589,13 +691,23 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         checkpoint: dict[str, Any] | None,
         data_fingerprint: str,
     ) -> None:
-        device = self.device_
+        device, context = self.device_, self._distributed_context
         n_samples = token_ids.shape[0]
         batch_size = min(self.batch_size, n_samples)
-        # Drop a last batch of one sample: BatchNorm cannot train on it.
-        steps_per_epoch = n_samples // batch_size + (n_samples % batch_size > 1)
-        tokens = torch.from_numpy(token_ids)
-        if device.type == "cuda":
+        # Drop a last batch with fewer than 2 samples per process: BatchNorm cannot train
+        # on one. Data-parallel: batch_size is the global batch, split among the ranks.
+        steps_per_epoch = n_samples // batch_size + (
+            n_samples % batch_size >= 2 * context.world_size
+        )
+        if batch_size < 2 * context.world_size:
+            raise ValueError(
+                f"batch_size={batch_size} is split among {context.world_size} processes; "
+                "each needs at least 2 samples per batch (BatchNorm)."
+            )
+        # Token ids in memory go to a tensor (on the GPU) once; a memory-mapped corpus is read
+        # one batch at a time.
+        tokens = None if isinstance(token_ids, np.memmap) else torch.from_numpy(token_ids)
+        if tokens is not None and device.type == "cuda":
             tokens = tokens.to(device)
         optimizers = self._build_optimizers()
         schedulers: list[torch.optim.lr_scheduler.LRScheduler] = [
@@ -625,18 +737,26 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
             # Warm start or resume: Ctrl-C in the first epoch falls back to this network.
             self._last_epoch_state = copy_state_to_cpu(self.network_)
         progress = self._progress_bar(self.n_epochs)
+        step_module: nn.Module = TrainingStep(self.network_, self._batch_loss)
+        if context.enabled:
+            step_module = nn.parallel.DistributedDataParallel(
+                step_module, device_ids=None if device.type != "cuda" else [device.index]
+            )
         self.network_.train()
         for epoch in range(first_epoch, 0 if stopped else self.n_epochs):
             self._on_epoch_start(epoch)
             started, total_loss = time.perf_counter(), 0.0
             order = torch.randperm(n_samples, generator=generator).numpy()
             for step in range(steps_per_epoch):
-                rows = order[step * batch_size : (step + 1) * batch_size]
-                batch_tokens = tokens[torch.from_numpy(rows).to(tokens.device)].to(device)
+                rows = context.shard(order[step * batch_size : (step + 1) * batch_size])
+                if tokens is None:
+                    batch_tokens = torch.from_numpy(token_ids[rows].astype(np.int64)).to(device)
+                else:
+                    batch_tokens = tokens[torch.from_numpy(rows).to(tokens.device)].to(device)
                 batch_bag = None if bag is None else _csr_rows_to_bag(bag, rows, device)
                 targets = self._batch_targets(labels, rows, device)
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
-                    loss = self._batch_loss(batch_tokens, batch_bag, targets)
+                    loss = step_module(batch_tokens, batch_bag, targets)
                 for optimizer in optimizers:
                     optimizer.zero_grad(set_to_none=True)
                 loss.backward()
@@ -644,6 +764,9 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
                     optimizer.step()
                     scheduler.step()
                 total_loss += float(loss.detach())
+            # Ranks keep identical weights (averaged gradients) but their own BatchNorm and
+            # spectral-norm statistics: rank 0's go to all.
+            context.broadcast_state(self.network_)
             record = {
                 "epoch": len(self.history_) + 1,
                 "loss": total_loss / steps_per_epoch,
@@ -665,7 +788,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
                     stopped = early_stopping["stale"] >= self.n_iter_no_change
             self.n_epochs_trained_ = len(self.history_)
             self._last_epoch_state = copy_state_to_cpu(self.network_)
-            if self.checkpoint_path is not None:
+            if self.checkpoint_path is not None and context.is_main:
                 self._write_checkpoint(
                     epoch + 1, stopped, optimizers, schedulers, generator, early_stopping,
                     data_fingerprint,
@@ -743,7 +866,20 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         return optimizers
 
     def _progress_bar(self, n_epochs: int) -> _EpochProgress:
-        return _EpochProgress(n_epochs, enabled=bool(self.verbose))
+        return _EpochProgress(
+            n_epochs, enabled=bool(self.verbose) and self._distributed_context.is_main
+        )
+
+    @property
+    def _distributed_context(self) -> DistributedContext:
+        """The data-parallel context of the running fit (one process outside fit)."""
+        return getattr(self, "_context", None) or DistributedContext()
+
+    @property
+    def _sparse_gradients(self) -> bool:
+        """Whether tables may get sparse gradients: not under DDP, which all-reduces dense
+        gradients (NCCL has no sparse all-reduce)."""
+        return not self._distributed_context.enabled
 
     # ------------------------------------------------------------------ prediction
     def _check_eval_labels(self, Y: Any, n_samples: int, *, name: str) -> sp.csr_matrix:
@@ -834,8 +970,87 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
     def _top_k_logits(self, X: Any, k: int | None) -> sp.csr_matrix:
         check_is_fitted(self, "network_")
         texts = check_texts(X)
-        token_ids, bag = self._prepare_text_features(texts, fit=False)
-        return self._scores_from_features(token_ids, bag, self._resolve_k(k))
+        k = self._resolve_k(k)
+        blocks = [
+            self._scores_from_features(*self._prepare_text_features(chunk, fit=False), k)
+            for chunk in (
+                texts[start : start + _PREDICT_CHUNK_SIZE]
+                for start in range(0, max(len(texts), 1), _PREDICT_CHUNK_SIZE)
+            )
+        ]
+        return blocks[0] if len(blocks) == 1 else sp.vstack(blocks, format="csr")
+
+    def predict_iter(
+        self,
+        X: Iterable[str],
+        *,
+        method: str = "predict",
+        batch_size: int = _PREDICT_CHUNK_SIZE,
+        **kwargs: Any,
+    ) -> Iterator[Any]:
+        """Predict for a stream of texts, ``batch_size`` at a time, in bounded memory.
+
+        ``X`` may be any iterable — a generator reading a file, a database cursor — and is
+        consumed lazily: memory holds one batch of texts and its results, whatever the
+        number of texts (measured: ``benchmarks/streaming_predict.py``).
+
+        Parameters
+        ----------
+        X : iterable of str
+            Raw texts (a single string is rejected).
+        method : {"predict", "predict_proba", "decision_function", "predict_labels"}, \
+                default="predict"
+            The method applied to each batch.
+        batch_size : int, default=16384
+            Texts per batch.
+        **kwargs
+            Passed to ``method`` (``k``, ``threshold``).
+
+        Yields
+        ------
+        result : scipy.sparse.csr_matrix of shape (n_batch, n_labels) or list of lists
+            ``method``'s result for the next ``batch_size`` texts (fewer for the last);
+            concatenated, the batches equal ``method(list(X))``.
+
+        Raises
+        ------
+        ValueError
+            If ``method`` or ``batch_size`` is not valid.
+        TypeError
+            If ``X`` is a string or not iterable, or holds something other than strings
+            (raised when that batch is reached).
+
+        Examples
+        --------
+        >>> import scipy.sparse as sp
+        >>> from skxml import InceptionXMLClassifier
+        >>> texts = ["apple pie", "apple juice", "storm cloud", "storm rain"] * 4
+        >>> labels = [["food"], ["drink"], ["weather"], ["weather"]] * 4
+        >>> clf = InceptionXMLClassifier(n_epochs=2, batch_size=4, top_k=1, random_state=0)
+        >>> clf = clf.fit(texts, labels)
+        >>> queries = (line.strip() for line in ["apple pie\\n", "storm\\n", "rain\\n"])
+        >>> batches = list(clf.predict_iter(queries, batch_size=2))
+        >>> [batch.shape for batch in batches]
+        [(2, 3), (1, 3)]
+        >>> (sp.vstack(batches) != clf.predict(["apple pie", "storm", "rain"])).nnz
+        0
+        """
+        check_is_fitted(self, "network_")
+        if method not in _PREDICT_ITER_METHODS:
+            raise ValueError(
+                f"method must be one of {', '.join(_PREDICT_ITER_METHODS)}; got {method!r}."
+            )
+        if not isinstance(batch_size, Integral) or isinstance(batch_size, bool) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+        if isinstance(X, (str, bytes)) or not isinstance(X, Iterable):
+            check_texts(X)  # raises the usual message
+            raise TypeError(f"X must be an iterable of strings, got {type(X).__name__}.")
+        predict = getattr(self, method)
+        iterator, start = iter(X), 0
+        while batch := list(itertools.islice(iterator, batch_size)):
+            texts = check_texts(batch, name=f"X[{start}:{start + len(batch)}]")
+            yield predict(texts, **kwargs)
+            start += len(batch)
 
     def decision_function(self, X: Any, *, k: int | None = None) -> sp.csr_matrix:
         """Logits of each text's ``k`` best labels.

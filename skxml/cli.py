@@ -21,6 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from skxml import __version__
+from skxml._distributed import is_main_process
 
 _K_VALUES = (1, 3, 5)
 
@@ -46,6 +47,14 @@ _PARAM_TYPES: dict[str, Any] = {
     "embedding_attention": bool,
     "validation_fraction": float,
     "n_iter_no_change": int,
+    "output_dropout": float,
+    "weight_decay": float,
+    "tfidf_min_df": float,
+    "verbose": int,
+    # InceptionXML+ (--estimator plus)
+    "n_shortlist": int,
+    "detach_fraction": float,
+    "combine_meta_scores": bool,
 }
 
 
@@ -111,7 +120,7 @@ def _parse_param(text: str) -> tuple[str, Any]:
             if value.lower() not in {"true", "false", "1", "0"}:
                 raise ValueError(value)
             return name, value.lower() in {"true", "1"}
-        if name == "min_df" and value.isdigit():
+        if name in {"min_df", "tfidf_min_df"} and value.isdigit():
             return name, int(value)
         return name, kind(value)
     except ValueError:
@@ -169,6 +178,22 @@ def _add_data_arguments(parser: argparse.ArgumentParser, *, labels_required: boo
         group.add_argument("--n-labels", type=int, help="number of labels of the LF-* dataset")
 
 
+def _add_estimator_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--estimator",
+        choices=["inceptionxml", "plus"],
+        default="inceptionxml",
+        help="InceptionXMLClassifier or InceptionXMLPlusClassifier (inceptionxml)",
+    )
+    parser.add_argument(
+        "--param",
+        action="append",
+        type=_parse_param,
+        metavar="NAME=VALUE",
+        help="a hyperparameter, repeatable (e.g. --param n_epochs=5)",
+    )
+
+
 def _load_model(path: str) -> Any:
     import joblib
 
@@ -180,24 +205,57 @@ def _load_model(path: str) -> Any:
     return model
 
 
+def _make_estimator(args: argparse.Namespace) -> Any:
+    from skxml import InceptionXMLClassifier, InceptionXMLPlusClassifier
+
+    params = dict(args.param or [])
+    params.setdefault("verbose", 1)
+    if getattr(args, "checkpoint", None) is not None:
+        params["checkpoint_path"] = args.checkpoint
+    estimator = {"inceptionxml": InceptionXMLClassifier, "plus": InceptionXMLPlusClassifier}
+    return estimator[args.estimator](**params)
+
+
+def _training_target(args: argparse.Namespace) -> tuple[list[str], Any]:
+    texts, Y, names = _read_data(args)
+    named = args.labels_format == "names" and args.lf_json is None
+    return texts, _label_lists(Y, names) if named else Y
+
+
+def _run_prepare(args: argparse.Namespace) -> int:
+    from skxml.datasets import write_token_corpus
+
+    texts, target = _training_target(args)
+    started = time.perf_counter()
+    corpus = write_token_corpus(
+        args.output, texts, target, estimator=_make_estimator(args), chunk_size=args.chunk_size
+    )
+    print(
+        f"{corpus} written to {args.output} in {time.perf_counter() - started:.1f} s",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def _run_train(args: argparse.Namespace) -> int:
     import joblib
 
-    from skxml import InceptionXMLClassifier
+    from skxml.datasets import load_token_corpus
 
-    texts, Y, names = _read_data(args)
-    params = dict(args.param or [])
-    params.setdefault("verbose", 1)
-    if args.checkpoint is not None:
-        params["checkpoint_path"] = args.checkpoint
-    model = InceptionXMLClassifier(**params)
-    target: Any = (
-        _label_lists(Y, names) if args.labels_format == "names" and args.lf_json is None else Y
-    )
+    model = _make_estimator(args)
     started = time.perf_counter()
-    model.fit(texts, target, resume_from=args.resume_from)
+    if args.corpus is not None:
+        corpus = load_token_corpus(args.corpus)
+        model.fit(corpus, resume_from=args.resume_from)
+        n_texts = len(corpus)
+    else:
+        texts, target = _training_target(args)
+        model.fit(texts, target, resume_from=args.resume_from)
+        n_texts = len(texts)
+    if not is_main_process():
+        return 0  # data-parallel training: rank 0 reports and saves
     print(
-        f"trained on {len(texts)} texts, {Y.shape[1]} labels in "
+        f"trained on {n_texts} texts, {len(model.classes_)} labels in "
         f"{time.perf_counter() - started:.1f} s",
         file=sys.stderr,
     )
@@ -322,14 +380,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train InceptionXMLClassifier on data files and save it with joblib.",
     )
     _add_data_arguments(train, labels_required=True)
-    train.add_argument("--model", required=True, help="where to save the model (.joblib)")
     train.add_argument(
-        "--param",
-        action="append",
-        type=_parse_param,
-        metavar="NAME=VALUE",
-        help="a hyperparameter, repeatable (e.g. --param n_epochs=5)",
+        "--corpus",
+        metavar="DIR",
+        help="train from a token corpus written by 'skxml prepare' (instead of --texts ...)",
     )
+    train.add_argument("--model", required=True, help="where to save the model (.joblib)")
+    _add_estimator_arguments(train)
     train.add_argument(
         "--checkpoint",
         metavar="PATH",
@@ -343,6 +400,23 @@ def build_parser() -> argparse.ArgumentParser:
         "and parameters)",
     )
     train.set_defaults(handler=_run_train)
+
+    prepare = commands.add_parser(
+        "prepare",
+        help="write training data as a memory-mapped token corpus (for data larger than memory)",
+        description=(
+            "Fit the vocabularies of the estimator that will be trained and write the token "
+            "ids, TF-IDF n-grams and labels to DIR, for 'skxml train --corpus DIR'. Give the "
+            "same --estimator and --param values as the training run."
+        ),
+    )
+    _add_data_arguments(prepare, labels_required=True)
+    prepare.add_argument("--output", required=True, metavar="DIR", help="corpus directory")
+    prepare.add_argument(
+        "--chunk-size", type=int, default=65_536, help="texts written at a time (65536)"
+    )
+    _add_estimator_arguments(prepare)
+    prepare.set_defaults(handler=_run_prepare)
 
     predict = commands.add_parser(
         "predict",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import joblib
+import numpy as np
 import pytest
 
 from skxml.cli import _parse_param, build_parser, main
@@ -119,3 +121,34 @@ def test_train_writes_a_checkpoint_that_resume_continues(tmp_path, data_files):
     np.testing.assert_array_equal(
         one.decision_function(TEXTS[:4]).toarray(), two.decision_function(TEXTS[:4]).toarray()
     )
+
+
+@pytest.mark.parametrize("estimator", ["inceptionxml", "plus"])
+def test_prepare_then_train_from_the_corpus_equals_training_from_files(
+    tmp_path, data_files, estimator
+):
+    texts, labels = data_files
+    files = ["--texts", str(texts), "--labels", str(labels)]
+    chosen = ["--estimator", estimator, *FAST, "--param", "n_epochs=2"]
+    main(["prepare", *files, "--output", str(tmp_path / "corpus"), "--chunk-size", "5", *chosen])
+    assert (tmp_path / "corpus" / "tokens.npy").exists()
+    main(["train", "--corpus", str(tmp_path / "corpus"), "--model", str(tmp_path / "a.joblib"),
+          *chosen])  # fmt: skip
+    main(["train", *files, "--model", str(tmp_path / "b.joblib"), *chosen])
+    from_corpus, from_files = (joblib.load(tmp_path / name) for name in ("a.joblib", "b.joblib"))
+    assert type(from_corpus).__name__ == (
+        "InceptionXMLPlusClassifier" if estimator == "plus" else "InceptionXMLClassifier"
+    )
+    assert list(from_corpus.classes_) == list(from_files.classes_)
+    queries = ["apple juice", "rain tonight"]
+    np.testing.assert_array_equal(
+        from_corpus.decision_function(queries).toarray(),
+        from_files.decision_function(queries).toarray(),
+    )
+
+
+def test_prepare_and_train_need_data(tmp_path):
+    with pytest.raises(SystemExit, match="give --texts and --labels"):
+        main(["prepare", "--output", str(tmp_path / "c")])
+    with pytest.raises(SystemExit, match="give --texts and --labels"):
+        main(["train", "--model", str(tmp_path / "m.joblib")])

@@ -229,7 +229,7 @@ class InceptionXMLClassifier(BaseInceptionXML):
     def fit(
         self,
         X: Any,
-        y: Any,
+        y: Any = None,
         *,
         validation_data: tuple[Any, Any] | None = None,
         resume_from: Any = None,
@@ -238,13 +238,16 @@ class InceptionXMLClassifier(BaseInceptionXML):
 
         Parameters
         ----------
-        X : sequence of str of length n_samples
-            Raw texts (a single string is rejected).
+        X : sequence of str of length n_samples, or TokenCorpus
+            Raw texts (a single string is rejected), or a corpus written by
+            :func:`~skxml.datasets.write_token_corpus` for training data larger than memory
+            (then ``y`` is None: the corpus holds the labels).
         y : {array-like, sparse matrix} of shape (n_samples, n_labels) or list of lists
             0/1 label matrix (dense or any scipy.sparse format), or one collection of label
             names per text (then ``classes_`` holds the sorted names). As in scikit-learn, a
             list of equal-length lists of numbers is read as a 0/1 matrix; pass integer
             label ids as sets (``[{0, 3}, {1}]``) to have them read as label collections.
+            None when ``X`` is a TokenCorpus.
         validation_data : tuple (X_val, Y_val), default=None
             Held-out texts and labels (same label columns) scored after every epoch; with
             ``n_iter_no_change`` training stops early.

@@ -197,7 +197,7 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
     def fit(
         self,
         X: Any,
-        y: Any,
+        y: Any = None,
         *,
         validation_data: tuple[Any, Any] | None = None,
         resume_from: Any = None,
@@ -206,11 +206,12 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
 
         Parameters
         ----------
-        X : sequence of str of length n_samples
-            Raw texts (a single string is rejected).
+        X : sequence of str of length n_samples, or TokenCorpus
+            Raw texts (a single string is rejected), or a corpus written by
+            :func:`~skxml.datasets.write_token_corpus` (then ``y`` is None).
         y : {array-like, sparse matrix} of shape (n_samples, n_labels) or list of lists
             0/1 label matrix or one collection of label names per text, as in
-            :meth:`InceptionXMLClassifier.fit`.
+            :meth:`InceptionXMLClassifier.fit`; None when ``X`` is a TokenCorpus.
         validation_data : tuple (X_val, Y_val), default=None
             Held-out texts and labels scored after every epoch (P@1 and shortlist recall in
             ``history_``); with ``n_iter_no_change`` training stops early.
@@ -227,11 +228,17 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
 
     # ------------------------------------------------------------------ building
     def _fit_label_structure(
-        self, texts: list[str], bag: sp.csr_matrix | None, labels: sp.csr_matrix
+        self, texts: list[str] | None, bag: sp.csr_matrix | None, labels: sp.csr_matrix
     ) -> None:
         clusterer = LabelTreeClusterer() if self.clusterer is None else clone(self.clusterer)
         if "random_state" in clusterer.get_params() and clusterer.random_state is None:
             clusterer.set_params(random_state=self._torch_seed)
+        if bag is None and texts is None:
+            raise ValueError(
+                "InceptionXMLPlusClassifier clusters labels on TF-IDF features: with "
+                "tfidf_embedding=False and tfidf_linear=False it needs the raw texts, not a "
+                "TokenCorpus."
+            )
         self.clusterer_ = clusterer.fit(texts if bag is None else bag, labels)
         self.n_clusters_ = int(self.clusterer_.n_clusters_)
         self.n_shortlist_ = (
@@ -262,7 +269,7 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
             hidden_dropout=self.dropout,
             output_dropout=self.output_dropout,
             spectral_norm=True,
-            sparse_gradients=True,
+            sparse_gradients=self._sparse_gradients,
         )
         bag_of_words, sparse_linear = self._build_tfidf_parts(bag, labels, n_features)
         return InceptionXMLPlusNetwork(

@@ -1,0 +1,109 @@
+"""Data-parallel training under ``torchrun``: process group, sharding, rank-0-only side effects.
+
+``fit`` detects a launch by ``torchrun`` (the ``WORLD_SIZE``/``RANK`` environment variables
+it sets, or a process group the user already initialised) and then trains with
+:class:`torch.nn.parallel.DistributedDataParallel`: NCCL between GPUs, gloo on CPU.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch import nn
+
+
+@dataclass(frozen=True)
+class DistributedContext:
+    """Where this process stands in a data-parallel run (``world_size == 1``: not in one)."""
+
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.world_size > 1
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    def shard(self, rows: np.ndarray) -> np.ndarray:
+        """This rank's share of a global batch: every ``world_size``-th row from ``rank``."""
+        return rows[self.rank :: self.world_size]
+
+    def broadcast_int(self, value: int) -> int:
+        """Rank 0's ``value`` on every rank."""
+        if not self.enabled:
+            return value
+        holder = [value]
+        dist.broadcast_object_list(holder, src=0)
+        return int(holder[0])
+
+    def broadcast_state(self, module: nn.Module) -> None:
+        """Copy rank 0's parameters and buffers (BatchNorm statistics...) to every rank."""
+        if not self.enabled:
+            return
+        with torch.no_grad():
+            for tensor in module.state_dict().values():
+                dist.broadcast(tensor, src=0)
+
+
+def distributed_context(device: torch.device) -> DistributedContext:
+    """The data-parallel context of this process, initialising the process group if needed.
+
+    A run counts as data-parallel when ``torch.distributed`` is already initialised with
+    more than one process, or when ``torchrun`` set ``WORLD_SIZE`` > 1 (then the default
+    process group is created here: NCCL for a CUDA ``device``, gloo otherwise).
+    """
+    if not dist.is_available():
+        return DistributedContext()
+    if not dist.is_initialized():
+        if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+            return DistributedContext()
+        dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+    world_size = dist.get_world_size()
+    if world_size <= 1:
+        return DistributedContext()
+    return DistributedContext(
+        rank=dist.get_rank(),
+        world_size=world_size,
+        local_rank=int(os.environ.get("LOCAL_RANK", "0")),
+    )
+
+
+def is_main_process() -> bool:
+    """False on the ranks other than 0 of a data-parallel run (they neither print nor save).
+
+    Examples
+    --------
+    >>> from skxml._distributed import is_main_process
+    >>> is_main_process()
+    True
+    """
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank() == 0
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+class TrainingStep(nn.Module):
+    """The loss of a batch as a module's ``forward``, so DDP can wrap the whole step.
+
+    :class:`~torch.nn.parallel.DistributedDataParallel` synchronises the gradients of
+    what runs inside the ``forward`` it wraps; InceptionXML+ computes its loss from several
+    methods of its network, so the step, not the network, is what gets wrapped.
+    """
+
+    def __init__(self, network: nn.Module, loss: Callable[..., torch.Tensor]) -> None:
+        super().__init__()
+        self.network = network
+        self._loss = loss
+
+    def forward(self, *batch: Any) -> torch.Tensor:
+        return self._loss(*batch)

@@ -1,0 +1,115 @@
+"""Data-parallel training under torchrun: 2 gloo processes on CPU against one process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import joblib
+import numpy as np
+import pytest
+import torch.distributed as dist
+
+from skxml import InceptionXMLClassifier
+from skxml._distributed import DistributedContext, is_main_process
+from skxml.datasets import load_debian_tags, write_token_corpus
+
+pytestmark = pytest.mark.skipif(not dist.is_available(), reason="torch.distributed missing")
+
+# Fits 4,000 debian-tags texts, scores the whole test split, saves each rank's weights.
+FIT_SCRIPT = textwrap.dedent(
+    """
+    import json, os, sys
+    import joblib
+    from skxml import InceptionXMLClassifier, InceptionXMLPlusClassifier
+    from skxml.datasets import load_debian_tags
+    from skxml.metrics import precision_at_k
+
+    out, name = sys.argv[1], sys.argv[2]
+    X, Y = load_debian_tags(subset="train", return_X_y=True)
+    X_test, Y_test = load_debian_tags(subset="test", return_X_y=True)
+    cls = {"ixml": InceptionXMLClassifier, "plus": InceptionXMLPlusClassifier}[name]
+    clf = cls(n_epochs=4, batch_size=128, embedding_dim=32, random_state=0)
+    clf.fit(X[:4000], Y[:4000])
+    tag = f"{name}_{os.environ.get('WORLD_SIZE', '1')}_{os.environ.get('RANK', '0')}"
+    state = {key: value.numpy() for key, value in clf.network_.state_dict().items()}
+    joblib.dump(state, f"{out}/{tag}.joblib")
+    p1 = precision_at_k(Y_test, clf.decision_function(X_test), k=1)
+    json.dump({"p1": p1, "epochs": clf.n_epochs_trained_}, open(f"{out}/{tag}.json", "w"))
+    """
+)
+
+
+def _torchrun(*args: str, cwd) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
+    command += ["--nproc_per_node", "2", *args]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    for name in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
+        env.pop(name, None)
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result
+
+
+@pytest.mark.parametrize("name", ["ixml", "plus"])
+def test_two_gloo_ranks_match_each_other_and_a_single_process(tmp_path, name):
+    script = tmp_path / "fit.py"
+    script.write_text(FIT_SCRIPT)
+    _torchrun(str(script), str(tmp_path), name, cwd=tmp_path)
+    env = {**os.environ, "OMP_NUM_THREADS": "2"}
+    subprocess.run([sys.executable, str(script), str(tmp_path), name], env=env, check=True)
+
+    rank0, rank1 = (joblib.load(tmp_path / f"{name}_2_{rank}.joblib") for rank in (0, 1))
+    assert rank0.keys() == rank1.keys()
+    for key in rank0:  # weights, BatchNorm statistics and spectral-norm vectors alike
+        np.testing.assert_array_equal(rank0[key], rank1[key], err_msg=key)
+    distributed, single = (
+        json.loads((tmp_path / f"{name}_{world}_0.json").read_text()) for world in (2, 1)
+    )
+    assert distributed["epochs"] == single["epochs"] == 4
+    # Same global batch (128 = 2 x 64) and epochs: within 1 point of P@1.
+    assert abs(distributed["p1"] - single["p1"]) <= 0.01, (distributed, single)
+    assert single["p1"] > 0.5  # learned something (chance is far below)
+
+
+def test_skxml_train_under_torchrun_saves_once_from_a_corpus(tmp_path):
+    texts, labels = load_debian_tags(subset="train", return_X_y=True)
+    params = ["--param", "n_epochs=1", "--param", "embedding_dim=16"]
+    write_token_corpus(tmp_path / "corpus", texts[:600], labels[:600],
+                       estimator=InceptionXMLClassifier(embedding_dim=16))  # fmt: skip
+    result = _torchrun(
+        "-m", "skxml", "train", "--corpus", "corpus", "--model", "model.joblib", *params,
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.stderr.count("model saved to model.joblib") == 1
+    model = joblib.load(tmp_path / "model.joblib")
+    assert model.n_epochs_trained_ == 1
+    assert model.predict(texts[:3]).getnnz(axis=1).tolist() == [5, 5, 5]
+
+
+def test_single_process_context_and_sharding(monkeypatch):
+    monkeypatch.delenv("RANK", raising=False)
+    context = DistributedContext()
+    assert not context.enabled and context.is_main and is_main_process()
+    rows = np.arange(10)
+    assert context.shard(rows).tolist() == rows.tolist()
+    second_of_three = DistributedContext(rank=1, world_size=3)
+    assert second_of_three.shard(rows).tolist() == [1, 4, 7]
+    assert not second_of_three.is_main
+    monkeypatch.setenv("RANK", "1")
+    assert not is_main_process()
+
+
+def test_batch_too_small_to_split_is_rejected(monkeypatch):
+    from skxml import _base
+
+    monkeypatch.setattr(
+        _base, "distributed_context", lambda device: DistributedContext(rank=0, world_size=4)
+    )
+    with pytest.raises(ValueError, match="batch_size=4 is split among 4 processes"):
+        InceptionXMLClassifier(batch_size=4, n_epochs=1).fit(
+            ["red apple", "green pear", "blue sky", "grey cloud"] * 2, [[1, 0], [0, 1]] * 4
+        )

@@ -1,0 +1,102 @@
+"""Prediction over streams of texts: predict_iter, and chunked tokenisation in predict."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from _toy_data import LABELS, TEXTS
+
+from skxml import InceptionXMLClassifier, InceptionXMLPlusClassifier, _base
+
+SMALL = dict(embedding_dim=32, max_seq_len=8, batch_size=8, n_epochs=2, top_k=2, random_state=0)
+QUERIES = [*TEXTS[:7], "", "unknown words", "apple storm"]
+
+
+@pytest.fixture(scope="module", params=[InceptionXMLClassifier, InceptionXMLPlusClassifier])
+def fitted(request):
+    return request.param(**SMALL).fit(TEXTS, LABELS)
+
+
+@pytest.mark.parametrize("method", ["predict", "predict_proba", "decision_function"])
+def test_predict_iter_batches_concatenate_to_the_whole_prediction(fitted, method):
+    batches = list(fitted.predict_iter(iter(QUERIES), method=method, batch_size=3, k=3))
+    assert [batch.shape[0] for batch in batches] == [3, 3, 3, 1]
+    whole = getattr(fitted, method)(QUERIES, k=3)
+    streamed = sp.vstack(batches, format="csr")
+    # Same labels; scores equal up to float rounding (matrix products round differently for
+    # another batch size: ~1e-7 on logits).
+    assert (streamed.astype(bool) != whole.astype(bool)).nnz == 0
+    np.testing.assert_allclose(streamed.toarray(), whole.toarray(), rtol=0, atol=1e-5)
+
+
+def test_predict_iter_labels_and_threshold(fitted):
+    streamed = list(
+        itertools.chain.from_iterable(
+            fitted.predict_iter(QUERIES, method="predict_labels", batch_size=4, threshold=0.5)
+        )
+    )
+    assert streamed == fitted.predict_labels(QUERIES, threshold=0.5)
+
+
+def test_predict_iter_consumes_the_stream_lazily(fitted):
+    consumed = []
+
+    def stream():
+        for text in itertools.cycle(QUERIES):  # endless
+            consumed.append(text)
+            yield text
+
+    batches = fitted.predict_iter(stream(), batch_size=4)
+    first = next(batches)
+    assert first.shape[0] == 4 and len(consumed) == 4
+    next(batches)
+    assert len(consumed) == 8
+
+
+def test_chunked_tokenisation_gives_the_same_scores(fitted, monkeypatch):
+    whole = fitted.decision_function(QUERIES).toarray()
+    monkeypatch.setattr(_base, "_PREDICT_CHUNK_SIZE", 3)
+    chunked = fitted.decision_function(QUERIES).toarray()
+    np.testing.assert_array_equal(chunked != 0, whole != 0)
+    np.testing.assert_allclose(chunked, whole, rtol=0, atol=1e-5)
+    assert fitted.decision_function(QUERIES[:1]).shape == (1, len(fitted.classes_))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"method": "transform"}, ValueError, "method must be one of predict, predict_proba"),
+        ({"batch_size": 0}, ValueError, "batch_size must be a positive integer, got 0"),
+        ({"batch_size": 2.5}, ValueError, "batch_size must be a positive integer"),
+        ({"batch_size": True}, ValueError, "batch_size must be a positive integer"),
+    ],
+)
+def test_predict_iter_rejects_bad_arguments(fitted, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        next(fitted.predict_iter(QUERIES, **kwargs))
+
+
+@pytest.mark.parametrize(
+    ("X", "match"),
+    [("apple pie", "got a single str"), (42, "sequence of strings, got int")],
+)
+def test_predict_iter_rejects_non_streams(fitted, X, match):
+    with pytest.raises(TypeError, match=match):
+        next(fitted.predict_iter(X))
+
+
+def test_predict_iter_names_the_bad_item_of_a_later_batch(fitted):
+    batches = fitted.predict_iter(iter(["apple", "pie", "sky", None]), batch_size=2)
+    next(batches)  # the first batch is fine
+    with pytest.raises(TypeError, match=r"X\[2:4\].*item 1 is NoneType"):
+        next(batches)
+
+
+def test_predict_iter_needs_a_fitted_estimator():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        next(InceptionXMLClassifier().predict_iter(QUERIES))

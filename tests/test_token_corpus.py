@@ -1,0 +1,118 @@
+"""Out-of-core training: token corpora written to disk, memory-mapped, and fitted from."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from _toy_data import LABELS, TEXTS
+
+from skxml import InceptionXMLClassifier, InceptionXMLPlusClassifier
+from skxml._base import tfidf_transform
+from skxml.datasets import TokenCorpus, load_debian_tags, load_token_corpus, write_token_corpus
+
+SMALL = dict(embedding_dim=32, max_seq_len=12, batch_size=32, n_epochs=2, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def tags_subset():
+    texts, labels = load_debian_tags(subset="train", return_X_y=True)
+    return list(texts[:600]), sp.csr_matrix(labels[:600])
+
+
+def _network_equal(first, second) -> bool:
+    one, two = first.network_.state_dict(), second.network_.state_dict()
+    return one.keys() == two.keys() and all(torch.equal(one[key], two[key]) for key in one)
+
+
+def test_corpus_holds_the_same_arrays_as_the_in_memory_path(tmp_path, tags_subset):
+    texts, labels = tags_subset
+    clf = InceptionXMLClassifier(**SMALL)
+    corpus = write_token_corpus(tmp_path / "c", texts, labels, estimator=clf, chunk_size=97)
+    encoder, vectorizer = clf._fit_text_features(texts)
+    assert isinstance(corpus.tokens, np.memmap) and corpus.tokens.dtype == np.int32
+    np.testing.assert_array_equal(corpus.tokens, encoder.transform(texts))
+    assert corpus.sequence_encoder.vocabulary_ == encoder.vocabulary_
+    expected_bag = tfidf_transform(vectorizer, texts)
+    assert (corpus.bag != expected_bag).nnz == 0
+    assert (corpus.labels != labels).nnz == 0
+    for matrix in (corpus.bag, corpus.labels):  # mapped from disk, not loaded
+        assert all(isinstance(a, np.memmap) for a in (matrix.data, matrix.indices, matrix.indptr))
+        assert matrix.indices.dtype == matrix.indptr.dtype
+    assert len(corpus) == 600 and np.array_equal(corpus.classes, np.arange(labels.shape[1]))
+    assert repr(load_token_corpus(tmp_path / "c")) == repr(corpus)
+
+
+@pytest.mark.parametrize("estimator", [InceptionXMLClassifier, InceptionXMLPlusClassifier])
+def test_fit_from_a_corpus_equals_the_in_memory_fit(tmp_path, tags_subset, estimator):
+    texts, labels = tags_subset
+    in_memory = estimator(**SMALL).fit(texts, labels)
+    write_token_corpus(tmp_path / "c", texts, labels, estimator=estimator(**SMALL), chunk_size=64)
+    from_disk = estimator(**SMALL).fit(load_token_corpus(tmp_path / "c"))
+    assert _network_equal(in_memory, from_disk)
+    queries = [*texts[:50], "a query never seen", ""]
+    np.testing.assert_array_equal(
+        from_disk.decision_function(queries).toarray(),
+        in_memory.decision_function(queries).toarray(),
+    )
+    np.testing.assert_array_equal(from_disk.label_counts_, in_memory.label_counts_)
+    assert from_disk.n_train_samples_ == 600
+
+
+def test_label_names_validation_data_and_warm_start(tmp_path):
+    clf = InceptionXMLClassifier(embedding_dim=32, max_seq_len=8, batch_size=8, n_epochs=2,
+                                 top_k=1, random_state=0, warm_start=True)  # fmt: skip
+    corpus = write_token_corpus(tmp_path / "c", TEXTS, LABELS, estimator=clf)
+    assert list(corpus.classes) == sorted({name for names in LABELS for name in names})
+    clf.fit(corpus, validation_data=(TEXTS[:8], LABELS[:8]))
+    assert "validation_precision_at_1" in clf.history_[-1]
+    assert list(clf.classes_) == list(corpus.classes)
+    assert clf.predict_labels([TEXTS[0]])[0][0] in LABELS[0]
+    clf.fit(corpus)  # warm start on the same corpus continues
+    assert clf.n_epochs_trained_ == 4
+
+
+def test_corpus_rejections(tmp_path, tags_subset):
+    texts, labels = tags_subset
+    corpus = write_token_corpus(tmp_path / "c", texts, labels, estimator=None)
+    with pytest.raises(ValueError, match="y must be None when X is a TokenCorpus"):
+        InceptionXMLClassifier().fit(corpus, labels)
+    with pytest.raises(ValueError, match="pass validation_data"):
+        InceptionXMLClassifier(validation_fraction=0.1).fit(corpus)
+    with pytest.raises(ValueError, match=r"max_seq_len=12 \(corpus: 32\)"):
+        InceptionXMLClassifier(max_seq_len=12).fit(corpus)
+    with pytest.raises(ValueError, match="tfidf_min_df=3 \\(corpus: 1\\)"):
+        InceptionXMLPlusClassifier(tfidf_min_df=3).fit(corpus)
+    with pytest.raises(FileNotFoundError, match="is not a token corpus"):
+        load_token_corpus(tmp_path)
+    with pytest.raises(TypeError, match="estimator must be an InceptionXMLClassifier"):
+        write_token_corpus(tmp_path / "d", texts, labels, estimator=object())
+    with pytest.raises(ValueError, match="chunk_size must be a positive integer"):
+        write_token_corpus(tmp_path / "d", texts, labels, chunk_size=0)
+    with pytest.raises(ValueError, match="X and Y have different numbers of samples"):
+        write_token_corpus(tmp_path / "d", texts, labels[:10])
+    no_tfidf = dict(tfidf_embedding=False, tfidf_linear=False)
+    plain = write_token_corpus(
+        tmp_path / "e", texts, labels, estimator=InceptionXMLPlusClassifier(**no_tfidf)
+    )
+    assert plain.bag is None
+    with pytest.raises(ValueError, match="needs the raw texts, not a TokenCorpus"):
+        InceptionXMLPlusClassifier(**no_tfidf).fit(plain)
+    fitted = InceptionXMLClassifier(**SMALL, warm_start=True).fit(texts[:300], labels[:300])
+    other = write_token_corpus(tmp_path / "f", texts[300:], labels[300:], estimator=fitted)
+    with pytest.raises(ValueError, match="other labels or another vocabulary"):
+        fitted.fit(other)
+
+
+def test_corpus_format_mismatch_is_reported(tmp_path):
+    write_token_corpus(tmp_path, TEXTS, LABELS)
+    meta = tmp_path / "corpus.json"
+    meta.write_text(meta.read_text().replace('"format": 1', '"format": 99'))
+    with pytest.raises(ValueError, match="corpus format 99 is not supported"):
+        TokenCorpus(tmp_path)
+
+
+def test_y_none_with_texts_names_the_problem():
+    with pytest.raises(TypeError, match="Y may be None only when X is a TokenCorpus"):
+        InceptionXMLClassifier().fit(TEXTS)
