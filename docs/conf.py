@@ -8,6 +8,7 @@ from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
 sys.path.insert(0, str(DOCS.parent))
+sys.path.insert(0, str(DOCS / "sphinxext"))
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 import skxml
@@ -26,6 +27,7 @@ extensions = [
     "numpydoc",
     "myst_parser",
     "sphinx_gallery.gen_gallery",
+    "matplotlib.sphinxext.plot_directive",
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
@@ -49,8 +51,15 @@ sphinx_gallery_conf = {
     "download_all_examples": False,
     "remove_config_comments": True,
     "show_memory": False,
-    "within_subsection_order": "FileNameSortKey",
+    "within_subsection_order": "gallery_order.ExampleOrder",
 }
+
+# Figures drawn by the build (``.. plot:: figures/<script>.py``, paths from docs/): PNG
+# only, no source or format links.
+plot_include_source = False
+plot_html_show_source_link = False
+plot_html_show_formats = False
+plot_formats = [("png", 110)]
 
 html_theme = "pydata_sphinx_theme"
 html_title = f"skxml {release}"
@@ -59,6 +68,9 @@ html_theme_options = {
     "show_prev_next": False,
 }
 html_static_path: list[str] = []
+# Without a default, the theme's first page view (empty localStorage) logs a console error
+# "Got invalid theme mode: ." (found by docs/check_render.py).
+html_context = {"default_mode": "auto"}
 
 # scikit-learn's generated set_*_request docstrings link to its own glossary and user guide,
 # which do not exist in this offline build.
