@@ -9,8 +9,9 @@ than the parent process.
 A CPU fit is bit-identical to another fit *with the same number of torch threads*; across
 thread counts the dense kernels (convolutions, matrix products) split their sums
 differently and the weights differ in the last bits (about 1e-7 relative after 3 epochs).
-So the searches compared here run with one torch thread everywhere: the sequential one
-under ``torch.set_num_threads(1)``, the parallel one with ``inner_max_num_threads=1``.
+So the searches compared here run with one torch thread everywhere: the sequential one and
+both refits under ``torch.set_num_threads(1)``, the parallel one's workers with
+``inner_max_num_threads=1``.
 """
 
 from __future__ import annotations
@@ -82,16 +83,17 @@ def _search(estimator, grid, n_jobs):
 
 @pytest.fixture(scope="module", params=list(CASES))
 def searches(request):
-    """The same search run in this process and in two loky workers, one torch thread each."""
+    """The same search run in this process and in two loky workers, one torch thread each
+    (the refit of the best candidate runs in this process in both cases)."""
     make_estimator, grid = CASES[request.param]
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
         sequential = _search(make_estimator(), grid, n_jobs=1)
+        with parallel_config(backend="loky", inner_max_num_threads=1):
+            parallel = _search(make_estimator(), grid, n_jobs=2)
     finally:
         torch.set_num_threads(previous)
-    with parallel_config(backend="loky", inner_max_num_threads=1):
-        parallel = _search(make_estimator(), grid, n_jobs=2)
     return grid, sequential, parallel
 
 
@@ -125,3 +127,8 @@ def test_parallel_search_equals_sequential_search(searches):
     for key in SCORE_KEYS:
         np.testing.assert_array_equal(parallel.cv_results_[key], sequential.cv_results_[key])
     assert parallel.best_params_ == sequential.best_params_
+    queries = TEXTS[:8]
+    np.testing.assert_array_equal(
+        parallel.best_estimator_.decision_function(queries).toarray(),
+        sequential.best_estimator_.decision_function(queries).toarray(),
+    )
