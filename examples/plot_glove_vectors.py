@@ -9,7 +9,7 @@ file (read for the fitted vocabulary only; words missing from the file get
 :math:`U(-0.25, 0.25)` vectors) or an array aligned with the fitted vocabulary.
 
 This example compares the 50-d GloVe subset shipped with the project's shared data
-(``glove.6B.50d.subset.txt``) with a random initialisation of the same width, on 6,000
+(``glove.6B.50d.subset.txt``) with a random initialisation of the same width, on 5,000
 *debian-tags* training texts. Vectors narrower than 64 are projected to 128 dimensions by a
 learned linear map before the convolutions (``model_dim``), so both models have the same
 shape. The TF-IDF side inputs are switched off: they do not use the word vectors and would
@@ -70,7 +70,7 @@ else:
 # ``history_`` (only recorded here: without ``n_iter_no_change`` nothing depends on it).
 train = load_debian_tags(subset="train")
 test = load_debian_tags(subset="test")
-n_subset = 6000
+n_subset = 5000
 texts, Y = train.data[:n_subset], train.target[:n_subset]
 validation = (test.data[:2000], test.target[:2000])
 

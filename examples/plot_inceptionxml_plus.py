@@ -50,8 +50,8 @@ for cluster in (0, 1, 2):
 # :meth:`~sklearn.base.BaseEstimator.set_params` and grid searches reach them.
 # ``n_shortlist`` is the number of clusters scored per text (``None``: ``⌈4·√n_clusters⌉``).
 #
-# The fits use 10,000 training texts and 3 epochs to keep this page fast.
-n_subset = 10_000
+# The fits use 8,000 training texts and 3 epochs to keep this page fast.
+n_subset = 8000
 texts, Y = train.data[:n_subset], train.target[:n_subset]
 configurations = [
     {"clusterer__n_clusters": 64, "n_shortlist": None},
@@ -101,7 +101,7 @@ ax.set_ylabel("% on the test split")
 ax.set_ylim(0, 120)
 ax.set_yticks(range(0, 101, 20))
 ax.legend(ncols=3, loc="upper center")
-ax.set_title("InceptionXML+ on debian-tags (10,000 training texts, 3 epochs)")
+ax.set_title("InceptionXML+ on debian-tags (8,000 training texts, 3 epochs)")
 fig.tight_layout()
 plt.show()
 
