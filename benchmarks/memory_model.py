@@ -6,7 +6,7 @@ memory held while fitting and predicting, and the size of the saved model, as fu
 ====  =====================================================================================
 n     training texts
 L     labels; L' (``n_clusters``) label clusters of InceptionXML+, C the largest cluster
-V     word vocabulary (``sequence_encoder_.vocabulary_size_``, padding included)
+V     word vocabulary (``sequence_encoder_.vocabulary_size_``: padding and unknown included)
 E, d  width of the word embeddings, width d of the convolutions (``model_dim``, else E)
 S     ``max_seq_len``; F = features of the encoder (480 for d=300, 160 for d=128)
 G     TF-IDF n-grams (``len(tfidf_vectorizer_.vocabulary_)``)
@@ -530,7 +530,8 @@ def check_recorded_sizes() -> None:
 
     texts, labels = load_debian_tags(subset="train", return_X_y=True)
     texts = list(texts)
-    words = SequenceEncoder(max_seq_len=32).fit(texts).vocabulary_
+    encoder = SequenceEncoder(max_seq_len=32).fit(texts)
+    words, n_tokens = encoder.vocabulary_, encoder.vocabulary_size_
     vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, dtype=np.float32)
     bag = vectorizer.fit_transform(texts)  # skxml's default TF-IDF settings
     pairs = ((bag != 0).astype(np.float32).T @ labels.astype(np.float32)).nnz
@@ -541,7 +542,7 @@ def check_recorded_sizes() -> None:
         if row["dataset"] == "debian-tags"
     }
     print(
-        f"\nDefault classifiers on all of debian-tags (V={len(words) + 1:,}, "
+        f"\nDefault classifiers on all of debian-tags (V={n_tokens:,}, "
         f"G={len(vectorizer.vocabulary_):,}, N={pairs:,}):"
     )
     for method, clusters, largest in (
@@ -551,7 +552,7 @@ def check_recorded_sizes() -> None:
         shape = Shape(
             n=len(texts),
             L=labels.shape[1],
-            V=len(words) + 1,
+            V=n_tokens,
             G=len(vectorizer.vocabulary_),
             N=pairs,
             clusters=clusters,
@@ -566,13 +567,13 @@ def check_recorded_sizes() -> None:
             f"formula {size:.2f} MiB, recorded {recorded.get(method)} MiB"
         )
     print(
-        "AmazonTitles-670K, d=300, V=66,667, no TF-IDF parts (paper Table 2: 1.3 GB and 1.4 GB):"
+        "AmazonTitles-670K, d=300, V=66,668, no TF-IDF parts (paper Table 2: 1.3 GB and 1.4 GB):"
     )
     for name, clusters, largest in (("InceptionXML", 0, 0), ("InceptionXML+", 65_536, 11)):
         shape = Shape(
             n=485_176,
             L=670_091,
-            V=66_667,
+            V=66_668,
             E=300,
             clusters=clusters,
             C=largest,
@@ -787,7 +788,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verify", action="store_true", help="compare with fitted models")
     parser.add_argument("--measure", action="store_true", help="measure per-batch memory")
     parser.add_argument("--plan", action="store_true", help="print the AmazonTitles-3M plan")
-    parser.add_argument("--n-texts", type=int, default=4000, help="debian-tags texts to fit")
+    parser.add_argument("--n-texts", type=int, default=3000, help="debian-tags texts to fit")
     args = parser.parse_args(argv)
     ok = True
     if args.verify:
