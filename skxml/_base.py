@@ -45,8 +45,10 @@ from skxml.nn._network import BagOfWordsBatch
 from skxml.text import SequenceEncoder, load_word_vectors
 from skxml.utils._validation import check_label_matrix, check_texts
 
-# Number of texts scored per forward pass at prediction time.
+# Texts scored per forward pass at prediction time, at most: fewer when the (batch, labels)
+# scores would pass _PREDICT_MAX_SCORES floats (512 MB), e.g. 32 texts at 2.8M labels.
 _PREDICT_BATCH_SIZE = 1024
+_PREDICT_MAX_SCORES = 1 << 27
 # Texts tokenised at a time at prediction time: token ids and TF-IDF rows of more never
 # exist at once, so memory beyond the O(n·k) result does not grow with n.
 _PREDICT_CHUNK_SIZE = 16 * _PREDICT_BATCH_SIZE
@@ -71,6 +73,12 @@ def _same_parameter(first: Any, second: Any) -> bool:
     if isinstance(first, np.ndarray) or isinstance(second, np.ndarray):
         return bool(np.array_equal(np.asarray(first), np.asarray(second)))
     return bool(first == second)
+
+
+def _prediction_batch_size(n_labels: int) -> int:
+    """Texts per forward pass: a power of two, ≤ 1024, with ≤ 2^27 (batch × label) scores."""
+    fitting = max(1, _PREDICT_MAX_SCORES // max(n_labels, 1))
+    return min(_PREDICT_BATCH_SIZE, 1 << (fitting.bit_length() - 1))
 
 
 def _same_vocabulary(first: SequenceEncoder, second: SequenceEncoder) -> bool:
@@ -937,8 +945,9 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         use_bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
         tokens = torch.from_numpy(token_ids)
         with torch.inference_mode():
-            for start in range(0, token_ids.shape[0], _PREDICT_BATCH_SIZE):
-                stop = min(start + _PREDICT_BATCH_SIZE, token_ids.shape[0])
+            batch_size = _prediction_batch_size(len(self.classes_))
+            for start in range(0, token_ids.shape[0], batch_size):
+                stop = min(start + batch_size, token_ids.shape[0])
                 rows = np.arange(start, stop)
                 batch_bag = None if bag is None else _csr_rows_to_bag(bag, rows, device)
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):

@@ -100,3 +100,28 @@ def test_predict_iter_needs_a_fitted_estimator():
 
     with pytest.raises(NotFittedError):
         next(InceptionXMLClassifier().predict_iter(QUERIES))
+
+
+@pytest.mark.parametrize(
+    ("n_labels", "expected"),
+    [(1, 1024), (595, 1024), (131_072, 1024), (131_073, 512), (670_091, 128), (2_812_281, 32)],
+)
+def test_prediction_batch_keeps_the_score_block_bounded(n_labels, expected):
+    batch = _base._prediction_batch_size(n_labels)
+    assert batch == expected
+    assert batch * n_labels <= 2**27 or batch == 1
+
+
+def test_many_labels_use_smaller_forward_batches(fitted, monkeypatch):
+    whole = fitted.decision_function(QUERIES).toarray()
+    monkeypatch.setattr(_base, "_PREDICT_MAX_SCORES", 2 * len(fitted.classes_))  # 2 texts
+    seen = []
+    original = type(fitted.network_).forward
+
+    def spy(network, token_ids, *args, **kwargs):
+        seen.append(token_ids.shape[0])
+        return original(network, token_ids, *args, **kwargs)
+
+    monkeypatch.setattr(type(fitted.network_), "forward", spy)
+    np.testing.assert_allclose(fitted.decision_function(QUERIES).toarray(), whole, atol=1e-5)
+    assert seen == [2] * 5

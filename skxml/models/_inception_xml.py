@@ -97,7 +97,8 @@ class InceptionXMLClassifier(BaseInceptionXML):
         Where to train and predict; "auto" uses CUDA when available.
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, shuffling and dropout: CPU fits with an int are bit-identical
-        (with any number of torch threads).
+        when they run on the same number of torch threads (matrix products round
+        differently on 1 and on 2 threads).
     verbose : int, default=0
         Show a progress bar with the loss and throughput of every epoch.
     warm_start : bool, default=False
