@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -268,3 +269,15 @@ def test_interrupted_fit_resumes_bit_identically(tmp_path, monkeypatch):
 def test_rejects_bad_parameters(params, match):
     with pytest.raises(ValueError, match=match):
         InceptionXMLPlusClassifier(**{**FAST, **params}).fit(TEXTS, LABELS)
+
+
+def test_clusterer_vectorizer_parameters_unused_with_tfidf_features_warn():
+    small = dict(embedding_dim=32, max_seq_len=8, batch_size=8, n_epochs=1, random_state=0)
+    clusterer = LabelTreeClusterer(tfidf_min_df=2, tfidf_max_features=100)
+    with pytest.warns(UserWarning, match=r"tfidf_max_features=100, tfidf_min_df=2 are not used"):
+        InceptionXMLPlusClassifier(clusterer=clusterer, **small).fit(TEXTS, LABELS)
+    no_tfidf = dict(small, tfidf_embedding=False, tfidf_linear=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the clusterer vectorises the texts itself: no warning
+        InceptionXMLPlusClassifier(clusterer=clusterer, **no_tfidf).fit(TEXTS, LABELS)
+        InceptionXMLPlusClassifier(clusterer=LabelTreeClusterer(), **small).fit(TEXTS, LABELS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterator
 from numbers import Integral, Real
 from typing import Any
@@ -58,8 +59,10 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
     Parameters
     ----------
     clusterer : LabelTreeClusterer or None, default=None
-        How labels are clustered (cloned and fitted on the training data, with the TF-IDF
-        features when ``tfidf_embedding`` or ``tfidf_linear`` is on). ``None`` uses
+        How labels are clustered (cloned and fitted on the training data, with the
+        classifier's own TF-IDF features when ``tfidf_embedding`` or ``tfidf_linear`` is on:
+        then the clusterer's ``tfidf_*`` parameters are not used, and a warning says so if
+        they differ from their defaults). ``None`` uses
         ``LabelTreeClusterer()``: clusters of at most 16 labels, as many as the number of
         labels needs. Its parameters can be grid-searched as ``clusterer__n_clusters``.
     n_shortlist : int or None, default=None
@@ -239,6 +242,17 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
                 "tfidf_embedding=False and tfidf_linear=False it needs the raw texts, not a "
                 "TokenCorpus."
             )
+        if bag is not None:
+            ignored = _ignored_vectorizer_parameters(clusterer)
+            if ignored:
+                warnings.warn(
+                    f"The clusterer's {', '.join(ignored)} are not used: it clusters labels on "
+                    "the classifier's TF-IDF features (set them through the classifier's "
+                    "tfidf_ngram_range / tfidf_min_df, or turn tfidf_embedding and "
+                    "tfidf_linear off to let the clusterer vectorise the texts itself).",
+                    UserWarning,
+                    stacklevel=4,
+                )
         self.clusterer_ = clusterer.fit(texts if bag is None else bag, labels)
         self.n_clusters_ = int(self.clusterer_.n_clusters_)
         self.n_shortlist_ = (
@@ -424,3 +438,14 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         texts = check_texts(X)
         labels = self._check_eval_labels(y, len(texts), name="y")
         return shortlist_recall(labels, self._shortlists(texts))
+
+
+def _ignored_vectorizer_parameters(clusterer: Any) -> list[str]:
+    """The clusterer's ``tfidf_*`` parameters set away from their defaults."""
+    params = clusterer.get_params(deep=False)
+    defaults = type(clusterer)().get_params(deep=False)
+    return [
+        f"{name}={params[name]!r}"
+        for name in sorted(params)
+        if name.startswith("tfidf_") and params[name] != defaults.get(name)
+    ]
