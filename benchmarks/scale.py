@@ -41,7 +41,7 @@ from typing import Any
 
 from _common import command_line, write_results
 
-TABLE_COLUMNS = ("case", "n_queries", "peak_rss_mb", "seconds", "queries_per_s", "notes")
+TABLE_COLUMNS = ("case", "n_texts", "peak_rss_mb", "seconds", "queries_per_s", "notes")
 
 
 def _peak_rss_mb() -> float:
@@ -95,7 +95,7 @@ def _child_predict(model_path: str, n: int, mode: str) -> dict[str, Any]:
     assert n_predicted == n
     return {
         "case": mode,
-        "n_queries": n,
+        "n_texts": n,
         "peak_rss_mb": _peak_rss_mb(),
         "seconds": seconds,
         "queries_per_s": n / seconds,
@@ -127,7 +127,7 @@ def _child_fit(corpus_dir: str, mode: str, out: str) -> dict[str, Any]:
     rate = [round(r["samples_per_second"]) for r in clf.history_]
     return {
         "case": mode,
-        "n_queries": n,
+        "n_texts": n,
         "peak_rss_mb": _peak_rss_mb(),
         "seconds": seconds,
         "queries_per_s": None,
@@ -206,7 +206,7 @@ def main() -> int:
         rows,
         command_line(),
         table_columns=TABLE_COLUMNS,
-        notes="2-core machine; peak RSS from getrusage(ru_maxrss) of a fresh process per case",
+        notes="2-core machine; a fresh process per case; peak RSS = VmHWM (Linux) or ru_maxrss",
     )
     print(Path(__file__).parent / "results" / "scale.md")
     return 0

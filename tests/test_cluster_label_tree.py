@@ -505,3 +505,16 @@ def test_tags():
     tags = LabelTreeClusterer().__sklearn_tags__()
     assert tags.input_tags.string and tags.input_tags.sparse
     assert tags.target_tags.required and tags.target_tags.two_d_labels
+
+
+def test_pifa_in_row_blocks_equals_the_whole_product(monkeypatch):
+    from skxml.cluster import _label_tree
+
+    features = sp.random(1000, 300, density=0.05, format="csr", random_state=0, dtype=np.float32)
+    labels = sp.random(1000, 50, density=0.05, format="csr", random_state=1)
+    labels.data[:] = 1
+    whole = _label_tree._pifa(features, labels)
+    monkeypatch.setattr(_label_tree, "_PIFA_CHUNK_ROWS", 128)  # 8 blocks
+    blocks = _label_tree._pifa(features, labels)
+    assert whole.nnz == blocks.nnz > 0
+    np.testing.assert_allclose(blocks.toarray(), whole.toarray(), rtol=1e-6, atol=1e-7)

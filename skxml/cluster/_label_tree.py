@@ -51,18 +51,29 @@ def _is_text_input(X: Any) -> bool:
     return isinstance(first, str)
 
 
+_PIFA_CHUNK_ROWS = 1 << 18
+
+
 def _pifa(features: Any, labels: sp.csr_matrix) -> sp.csr_matrix:
     """PIFA label features ``normalize(Yᵀ · normalize(X))`` as a float32 CSR matrix.
 
     Rows of ``features`` are L2-normalised first so that every training point weighs the
     same; a label without positive rows gets an all-zero row.
     """
-    if sp.issparse(features):
-        features = sp.csr_matrix(features, dtype=np.float64)
+    if not sp.issparse(features):
+        features = normalize(np.asarray(features, dtype=np.float64), norm="l2")
+        aggregated = labels.T.tocsr().astype(np.float64) @ features
     else:
-        features = np.asarray(features, dtype=np.float64)
-    features = normalize(features, norm="l2")
-    aggregated = labels.T.tocsr().astype(np.float64) @ features
+        # A block of rows at a time: a memory-mapped TF-IDF matrix (TokenCorpus) is never
+        # copied whole.
+        features = sp.csr_matrix(features)
+        aggregated = sp.csr_matrix((labels.shape[1], features.shape[1]), dtype=np.float64)
+        for start in range(0, features.shape[0], _PIFA_CHUNK_ROWS):
+            block = sp.csr_matrix(features[start : start + _PIFA_CHUNK_ROWS], dtype=np.float64)
+            block_labels = labels[start : start + _PIFA_CHUNK_ROWS]
+            aggregated = aggregated + block_labels.T.tocsr().astype(np.float64) @ normalize(
+                block, norm="l2"
+            )
     label_features = sp.csr_matrix(normalize(aggregated, norm="l2"), dtype=np.float32)
     label_features.eliminate_zeros()
     label_features.sort_indices()
