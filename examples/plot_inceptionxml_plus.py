@@ -45,8 +45,10 @@ for cluster in (0, 1, 2):
 # %%
 # Three configurations
 # --------------------
-# The classifier clones the ``clusterer`` it is given and fits it on the training data; its
-# parameters are nested parameters of the classifier (``clusterer__n_clusters``), so
+# The classifier clones the ``clusterer`` it is given and fits it on the training data
+# (with the classifier's own TF-IDF features, so its clusters can differ slightly from the
+# ones above); its parameters are nested parameters of the classifier
+# (``clusterer__n_clusters``), so
 # :meth:`~sklearn.base.BaseEstimator.set_params` and grid searches reach them.
 # ``n_shortlist`` is the number of clusters scored per text (``None``: ``⌈4·√n_clusters⌉``).
 #
