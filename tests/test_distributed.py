@@ -110,6 +110,6 @@ def test_batch_too_small_to_split_is_rejected(monkeypatch):
         _base, "distributed_context", lambda device: DistributedContext(rank=0, world_size=4)
     )
     with pytest.raises(ValueError, match="batch_size=4 is split among 4 processes"):
-        InceptionXMLClassifier(batch_size=4, n_epochs=1).fit(
+        InceptionXMLClassifier(batch_size=4, n_epochs=1, random_state=0).fit(
             ["red apple", "green pear", "blue sky", "grey cloud"] * 2, [[1, 0], [0, 1]] * 4
         )
