@@ -67,7 +67,8 @@ html_theme_options = {
     "navigation_with_keys": False,
     "show_prev_next": False,
 }
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+html_css_files = ["skxml.css"]
 # Without a default, the theme's first page view (empty localStorage) logs a console error
 # "Got invalid theme mode: ." (found by docs/check_render.py).
 html_context = {"default_mode": "auto"}

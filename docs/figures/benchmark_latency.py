@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+import textwrap
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -30,9 +31,11 @@ def draw(rows: list[dict]) -> plt.Figure:
     datasets = sorted({row["dataset"] for row in rows})
     methods = sorted({row["method"] for row in rows}, key=lambda m: (m.startswith("skxml"), m))
     colours = dict(zip(methods, plt.get_cmap("tab10").colors, strict=False))
-    fig, axes = plt.subplots(1, len(datasets), figsize=(5 * len(datasets), 4), squeeze=False)
+    # One panel per dataset, stacked, with the legend on the right: legible at the width of
+    # the documentation's text column.
+    fig, axes = plt.subplots(len(datasets), 1, figsize=(7, 0.6 + 3 * len(datasets)), squeeze=False)
     left_out = []
-    for ax, dataset in zip(axes[0], datasets, strict=True):
+    for ax, dataset in zip(axes[:, 0], datasets, strict=True):
         for row in (row for row in rows if row["dataset"] == dataset):
             latency, p_at_1 = measured(row, "latency_ms"), measured(row, "P@1")
             if latency is None or p_at_1 is None:
@@ -60,28 +63,25 @@ def draw(rows: list[dict]) -> plt.Figure:
         ax.grid(True, which="major", alpha=0.3)
         ax.margins(x=0.25, y=0.15)
     handles = {}
-    for ax in axes[0]:
+    for ax in axes[:, 0]:
         for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
             handles.setdefault(label, handle)
     ordered = [method for method in methods if method in handles]
     fig.legend(
         [handles[method] for method in ordered],
         ordered,
-        loc="lower center",
-        bbox_to_anchor=(0.5, 0.035 if left_out else 0),
-        ncols=min(4, len(ordered)),
-        fontsize=8.5,
+        loc="center right",
+        fontsize=9,
         frameon=False,
     )
+    note = ""
     if left_out:
-        fig.text(
-            0.01,
-            0.005,
-            "not drawn (no latency or P@1 measured): " + ", ".join(left_out),
-            fontsize=8,
-            color="#555555",
+        note = textwrap.fill(
+            "not drawn (no latency or P@1 measured): " + ", ".join(left_out), width=100
         )
-    fig.tight_layout(rect=(0, 0.14, 1, 1))
+        fig.text(0.01, 0.005, note, fontsize=8, color="#555555", va="bottom")
+    bottom = 0.025 * (note.count("\n") + 1) + 0.01 if note else 0
+    fig.tight_layout(rect=(0, bottom, 0.7, 1))
     return fig
 
 
