@@ -431,7 +431,7 @@ def test_get_xmc_scorer_names():
 
 
 @pytest.mark.parametrize(
-    "name", ["precision", "p@5", "precision@0", "precision@x", "PSP@5", "psp@5 ", "psp@-1", ""]
+    "name", ["precision", "q@5", "precision@0", "precision@x", "PSPP@5", "psp@5 ", "psp@-1", ""]
 )
 def test_get_xmc_scorer_bad_name(name):
     with pytest.raises(ValueError, match=r"expected '<metric>@<k>'.*'precision', 'recall'"):
@@ -441,3 +441,19 @@ def test_get_xmc_scorer_bad_name(name):
 def test_get_xmc_scorer_non_string():
     with pytest.raises(TypeError, match="'name' parameter"):
         get_xmc_scorer(5)
+
+
+@pytest.mark.parametrize(
+    ("name", "metric", "k"),
+    [("p@1", "precision", 1), ("P@5", "precision", 5), ("PSP@3", "psp", 3),
+     ("n@3", "ndcg", 3), ("psn@5", "psndcg", 5), ("r@10", "recall", 10),
+     ("Precision@1", "precision", 1)],
+)  # fmt: skip
+def test_get_xmc_scorer_accepts_the_papers_short_names(name, metric, k):
+    assert repr(get_xmc_scorer(name)).startswith(f"make_xmc_scorer({metric!r}, k={k}")
+
+
+@pytest.mark.parametrize("name", ["q@1", "p@0", "p1", "psp@", "precision@-1"])
+def test_get_xmc_scorer_rejects_unknown_names(name):
+    with pytest.raises(ValueError, match="Unknown scorer name"):
+        get_xmc_scorer(name)

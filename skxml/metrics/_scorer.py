@@ -53,6 +53,8 @@ _METRICS: dict[str, Callable[..., float]] = {
 }
 _PROPENSITY_METRICS = frozenset({"psp", "psndcg"})
 _READY_MADE_K = (1, 3, 5)
+# The short names of the papers' tables: P@k, R@k, N@k (nDCG), PSN@k (PSnDCG).
+_METRIC_ALIASES = {"p": "precision", "r": "recall", "n": "ndcg", "psn": "psndcg"}
 _SCORER_NAME = re.compile(r"(?P<metric>[a-z]+)@(?P<k>[0-9]+)")
 _RESPONSE_METHODS = {"decision_function", "predict_proba", "predict"}
 
@@ -216,8 +218,9 @@ def get_xmc_scorer(name: str) -> _XMCScorer:
     ----------
     name : str
         ``"<metric>@<k>"`` with ``metric`` one of "precision", "recall", "ndcg", "psp",
-        "psndcg" and ``k`` a positive int. :func:`get_xmc_scorer_names` lists the usual
-        ones (k = 1, 3, 5); any positive ``k`` is accepted.
+        "psndcg" (or the papers' short names "p", "r", "n", "psn"; case does not matter)
+        and ``k`` a positive int. :func:`get_xmc_scorer_names` lists the usual ones
+        (k = 1, 3, 5); any positive ``k`` is accepted.
 
     Returns
     -------
@@ -239,15 +242,18 @@ def get_xmc_scorer(name: str) -> _XMCScorer:
     >>> from skxml.metrics import get_xmc_scorer
     >>> get_xmc_scorer("psndcg@3")
     make_xmc_scorer('psndcg', k=3, A=0.55, B=1.5)
+    >>> get_xmc_scorer("P@1")
+    make_xmc_scorer('precision', k=1)
     """
-    match = _SCORER_NAME.fullmatch(name)
-    if match is None or match["metric"] not in _METRICS or int(match["k"]) < 1:
+    match = _SCORER_NAME.fullmatch(name.lower())
+    metric = None if match is None else _METRIC_ALIASES.get(match["metric"], match["metric"])
+    if match is None or metric not in _METRICS or int(match["k"]) < 1:
         raise ValueError(
             f"Unknown scorer name {name!r}: expected '<metric>@<k>' with metric one of "
             f"{', '.join(map(repr, _METRICS))} and k a positive int, e.g. 'precision@5' "
-            f"or 'psp@3'."
+            f"or 'psp@3' (short names: 'p@5', 'psp@3')."
         )
-    return make_xmc_scorer(match["metric"], k=int(match["k"]))
+    return make_xmc_scorer(metric, k=int(match["k"]))
 
 
 def get_xmc_scorer_names() -> list[str]:

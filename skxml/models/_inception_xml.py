@@ -44,7 +44,10 @@ class InceptionXMLClassifier(BaseInceptionXML):
     word_vectors : str, path-like, array of shape (vocabulary_size, dim) or None, default=None
         Pretrained word vectors: a GloVe / word2vec file (read for the fitted vocabulary
         only; missing words get U(-0.25, 0.25)) or an array aligned with the fitted
-        ``sequence_encoder_`` ids. ``None`` learns embeddings from scratch.
+        ``sequence_encoder_`` ids — build it from a :class:`~skxml.text.SequenceEncoder`
+        with the same ``max_seq_len``, ``min_df`` and ``max_features`` fitted on the same
+        texts (recipe in the user guide, "Pretrained word vectors"). ``None`` learns
+        embeddings from scratch.
     freeze_embeddings : bool, default=False
         Keep the embedding table fixed during training.
     min_df : int or float, default=1
@@ -129,6 +132,9 @@ class InceptionXMLClassifier(BaseInceptionXML):
         Number of epochs run (fewer than ``n_epochs`` after early stopping).
     device_ : torch.device
         The device used for training.
+    word_vectors_coverage_ : float
+        Share of the vocabulary found in the ``word_vectors`` file (only when
+        ``word_vectors`` is a path).
 
     See Also
     --------

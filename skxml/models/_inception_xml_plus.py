@@ -86,7 +86,7 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         Number of label clusters.
     n_shortlist_ : int
         Clusters shortlisted per text.
-    classes_, sequence_encoder_, tfidf_vectorizer_, network_, label_counts_, n_train_samples_, history_, n_epochs_trained_, device_
+    classes_, sequence_encoder_, tfidf_vectorizer_, network_, label_counts_, n_train_samples_, history_, n_epochs_trained_, device_, word_vectors_coverage_
         As in :class:`InceptionXMLClassifier`; ``history_`` also records the validation
         shortlist recall when validation data is given.
 
