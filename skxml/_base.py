@@ -81,10 +81,6 @@ def _prediction_batch_size(n_labels: int) -> int:
     return min(_PREDICT_BATCH_SIZE, 1 << (fitting.bit_length() - 1))
 
 
-def _same_vocabulary(first: SequenceEncoder, second: SequenceEncoder) -> bool:
-    return bool(first.vocabulary_ == second.vocabulary_)
-
-
 def _resolve_device(device: str) -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -126,7 +122,7 @@ def _is_label_lists(Y: Any) -> bool:
 
 
 def _csr_rows_to_bag(
-    matrix: sp.csr_matrix, rows: np.ndarray, device: torch.device
+    matrix: sp.csr_matrix, rows: np.ndarray | slice, device: torch.device
 ) -> BagOfWordsBatch:
     """The EmbeddingBag inputs (ids, offsets, weights) of some CSR rows."""
     subset = matrix[rows]
@@ -415,9 +411,10 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
                 "estimator=<this estimator>)."
             )
         if reuse_fitted:
-            if not np.array_equal(corpus.classes, self.classes_) or not _same_vocabulary(
-                corpus.sequence_encoder, self.sequence_encoder_
-            ):
+            same_vocabulary = (
+                corpus.sequence_encoder.vocabulary_ == self.sequence_encoder_.vocabulary_
+            )
+            if not (np.array_equal(corpus.classes, self.classes_) and same_vocabulary):
                 raise ValueError(
                     "warm_start=True (or resume_from) continues training the fitted model, "
                     f"but the corpus at {corpus.path} has other labels or another vocabulary."
@@ -869,8 +866,9 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
                 fused=self.device_.type == "cuda",
             )
         ]
-        if param_groups(sparse=True):
-            optimizers.append(torch.optim.SparseAdam(param_groups(sparse=True)))
+        sparse_groups = param_groups(sparse=True)
+        if sparse_groups:
+            optimizers.append(torch.optim.SparseAdam(sparse_groups))
         return optimizers
 
     def _progress_bar(self, n_epochs: int) -> _EpochProgress:
@@ -948,7 +946,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
             batch_size = _prediction_batch_size(len(self.classes_))
             for start in range(0, token_ids.shape[0], batch_size):
                 stop = min(start + batch_size, token_ids.shape[0])
-                rows = np.arange(start, stop)
+                rows = slice(start, stop)  # a slice, not fancy indexing: cheaper at batch 1
                 batch_bag = None if bag is None else _csr_rows_to_bag(bag, rows, device)
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
                     outputs = self.network_(
@@ -976,16 +974,21 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         ]
         return sp.vstack(blocks, format="csr")
 
+    def _iter_text_features(
+        self, texts: list[str]
+    ) -> Iterator[tuple[np.ndarray, sp.csr_matrix | None]]:
+        """Token ids and TF-IDF bag of the texts, ``_PREDICT_CHUNK_SIZE`` texts at a time
+        (one empty chunk for no text), so their size never grows with ``len(texts)``."""
+        for start in range(0, max(len(texts), 1), _PREDICT_CHUNK_SIZE):
+            chunk = texts[start : start + _PREDICT_CHUNK_SIZE]
+            yield self._prepare_text_features(chunk, fit=False)
+
     def _top_k_logits(self, X: Any, k: int | None) -> sp.csr_matrix:
         check_is_fitted(self, "network_")
-        texts = check_texts(X)
         k = self._resolve_k(k)
         blocks = [
-            self._scores_from_features(*self._prepare_text_features(chunk, fit=False), k)
-            for chunk in (
-                texts[start : start + _PREDICT_CHUNK_SIZE]
-                for start in range(0, max(len(texts), 1), _PREDICT_CHUNK_SIZE)
-            )
+            self._scores_from_features(token_ids, bag, k)
+            for token_ids, bag in self._iter_text_features(check_texts(X))
         ]
         return blocks[0] if len(blocks) == 1 else sp.vstack(blocks, format="csr")
 
@@ -1001,7 +1004,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
 
         ``X`` may be any iterable — a generator reading a file, a database cursor — and is
         consumed lazily: memory holds one batch of texts and its results, whatever the
-        number of texts (measured: ``benchmarks/streaming_predict.py``).
+        number of texts (measured: ``benchmarks/scale.py``).
 
         Parameters
         ----------

@@ -11,6 +11,7 @@ from typing import Any
 import joblib
 import numpy as np
 import scipy.sparse as sp
+from sklearn.base import clone
 
 import skxml
 
@@ -225,7 +226,7 @@ def write_token_corpus(
         )
     if not isinstance(chunk_size, int) or chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}.")
-    estimator = estimator.__class__(**estimator.get_params(deep=False))
+    estimator = clone(estimator)
     estimator._validate_params()
     texts, labels = estimator._check_fit_inputs(X, Y, reuse_fitted=False)
     sequence_encoder, vectorizer = estimator._fit_text_features(texts)

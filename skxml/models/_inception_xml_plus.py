@@ -393,9 +393,9 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
             yield self._rank(meta_logits, label_ids, logits, k)
 
     def _shortlists(self, texts: list[str]) -> np.ndarray:
-        token_ids, bag = self._prepare_text_features(texts, fit=False)
         blocks = [
             label_ids.cpu().numpy()
+            for token_ids, bag in self._iter_text_features(texts)
             for _, label_ids, _ in self._iter_network_outputs(
                 token_ids, bag, n_shortlist=self.n_shortlist_
             )

@@ -64,21 +64,33 @@ class InceptionXMLNetwork(nn.Module):
         self, token_ids: torch.Tensor, bag: BagOfWordsBatch | None = None
     ) -> torch.Tensor:
         """The features ``h`` fed to the head, shape (batch, n_features_out)."""
-        features = self.encoder(token_ids)
-        if self.bag_of_words is not None:
-            features = features + self.bag_of_words(*self._check_bag(bag))
-        return features
-
-    def _check_bag(self, bag: BagOfWordsBatch | None) -> BagOfWordsBatch:
-        if bag is None:
-            raise ValueError(
-                "This network has a bag-of-n-grams input: pass bag=(ids, offsets, weights)."
-            )
-        return bag
+        return text_features(self.encoder, self.bag_of_words, token_ids, bag)
 
     def forward(self, token_ids: torch.Tensor, bag: BagOfWordsBatch | None = None) -> torch.Tensor:
         """Logits of the head, shape (batch, n_outputs)."""
         logits = self.head(self.features(token_ids, bag))
         if self.sparse_linear is not None:
-            logits = logits + self.sparse_linear(*self._check_bag(bag)).to(logits.dtype)
+            logits = logits + self.sparse_linear(*require_bag(bag, "a sparse linear map")).to(
+                logits.dtype
+            )
         return logits
+
+
+def require_bag(bag: BagOfWordsBatch | None, part: str) -> BagOfWordsBatch:
+    """``bag``, or a clear error when a network with TF-IDF ``part`` is called without it."""
+    if bag is None:
+        raise ValueError(f"This network has {part}: pass bag=(ids, offsets, weights).")
+    return bag
+
+
+def text_features(
+    encoder: InceptionXMLEncoder,
+    bag_of_words: BagOfWordsEncoder | None,
+    token_ids: torch.Tensor,
+    bag: BagOfWordsBatch | None,
+) -> torch.Tensor:
+    """The encoder's features, plus the TF-IDF bag's when the network has that input."""
+    features = encoder(token_ids)
+    if bag_of_words is not None:
+        features = features + bag_of_words(*require_bag(bag, "a bag-of-n-grams input"))
+    return features

@@ -10,7 +10,7 @@ from torch import nn
 from skxml.nn._bag_of_words import BagOfWordsEncoder
 from skxml.nn._encoder import InceptionXMLEncoder
 from skxml.nn._heads import PADDING_LOGIT, ExtremeClassifierHead, ShortlistClassifierHead
-from skxml.nn._network import BagOfWordsBatch
+from skxml.nn._network import BagOfWordsBatch, require_bag, text_features
 from skxml.nn._sparse_linear import SparseLinearHead
 
 # Added to the meta logits of a sample's positive clusters so they enter its training
@@ -108,12 +108,7 @@ class InceptionXMLPlusNetwork(nn.Module):
         self, token_ids: torch.Tensor, bag: BagOfWordsBatch | None = None
     ) -> torch.Tensor:
         """The features ``h``, shape (batch, n_features_out)."""
-        features = self.encoder(token_ids)
-        if self.bag_of_words is not None:
-            if bag is None:
-                raise ValueError("This network has a bag-of-n-grams input: pass bag=(...).")
-            features = features + self.bag_of_words(*bag)
-        return features
+        return text_features(self.encoder, self.bag_of_words, token_ids, bag)
 
     def shortlist(
         self,
@@ -165,9 +160,9 @@ class InceptionXMLPlusNetwork(nn.Module):
         union, position = torch.unique(safe_ids, return_inverse=True)
         union_logits = self.extreme_head.score_union(h, union)
         if self.sparse_linear is not None:
-            if bag is None:
-                raise ValueError("This network has a sparse linear map: pass bag=(...).")
-            linear = self.sparse_linear.score_labels(*bag, union)
+            linear = self.sparse_linear.score_labels(
+                *require_bag(bag, "a sparse linear map"), union
+            )
             union_logits = union_logits + linear.to(union_logits.dtype)
         logits = torch.gather(union_logits, 1, position.view(label_ids.shape))
         return logits.masked_fill(~mask, PADDING_LOGIT)
