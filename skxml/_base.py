@@ -14,7 +14,7 @@ import math
 import os
 import time
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from numbers import Integral, Real
 from typing import Any
 
@@ -125,7 +125,8 @@ def _csr_rows_to_bag(
     matrix: sp.csr_matrix, rows: np.ndarray | slice, device: torch.device
 ) -> BagOfWordsBatch:
     """The EmbeddingBag inputs (ids, offsets, weights) of some CSR rows."""
-    subset = matrix[rows]
+    whole = isinstance(rows, slice) and rows.indices(matrix.shape[0]) == (0, matrix.shape[0], 1)
+    subset = matrix if whole else matrix[rows]
     return (
         torch.from_numpy(subset.indices.astype(np.int64)).to(device, non_blocking=True),
         torch.from_numpy(subset.indptr[:-1].astype(np.int64)).to(device, non_blocking=True),
@@ -161,14 +162,20 @@ def _top_k_to_csr(
 ) -> sp.csr_matrix:
     """CSR (n, n_labels) from per-row top-k values and label indices, (n, k) each."""
     n_rows, k = indices.shape
+    # Canonical CSR (column indices sorted within each row), sorted here with NumPy:
+    # scipy's sort_indices() costs more than the whole network at batch size 1.
+    order = np.argsort(indices, axis=1, kind="stable")
+    indices = np.take_along_axis(indices, order, axis=1)
+    values = np.take_along_axis(values, order, axis=1)
     if keep is None:
         indptr = np.arange(0, n_rows * k + 1, k, dtype=np.int64)
         data, cols = values.ravel(), indices.ravel()
     else:
+        keep = np.take_along_axis(keep, order, axis=1)
         indptr = np.concatenate([[0], np.cumsum(keep.sum(axis=1))]).astype(np.int64)
         data, cols = values[keep], indices[keep]
     matrix = sp.csr_matrix((data, cols, indptr), shape=(n_rows, n_labels))
-    matrix.sort_indices()
+    matrix.has_sorted_indices = True
     return matrix
 
 
@@ -481,6 +488,10 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
     ) -> BaseInceptionXML:
         # A failed fit, or Ctrl-C before the first complete epoch, puts this state back.
         state_before_fit = dict(self.__dict__)
+        # The frozen inference copy is of the network before this fit; predictions made
+        # during it (validation) use the modules.
+        self.__dict__.pop("_prediction_cache", None)
+        self._fitting = True
         try:
             return self._fit_interruptible(X, Y, validation_data, resume_from)
         except KeyboardInterrupt:
@@ -492,6 +503,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         finally:
             self.__dict__.pop("_last_epoch_state", None)
             self.__dict__.pop("_context", None)
+            self.__dict__.pop("_fitting", None)
 
     def _fit_interruptible(
         self,
@@ -935,6 +947,30 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
             self.network_.eval()
         return device
 
+    def _inference_network(self, device: torch.device) -> Callable[..., Any]:
+        """What prediction calls: on the CPU a frozen copy of the network (built once after
+        each fit; ~4x less overhead per call at batch size 1), else the network itself."""
+        if device.type != "cpu" or self.__dict__.get("_fitting", False):
+            return self.network_
+        return self._cached("frozen_network", self._freeze_network)
+
+    def _cached(self, name: str, compute: Callable[[], Any]) -> Any:
+        """``compute()``, kept until the next fit (not pickled): derived prediction state.
+
+        Keyed on the identity of ``network_`` too, so assigning another network (or
+        restoring one after a failed fit) never serves stale values.
+        """
+        cache = self.__dict__.get("_prediction_cache")
+        if cache is None or cache["network"] is not self.network_:
+            cache = self._prediction_cache = {"network": self.network_}
+        if name not in cache:
+            cache[name] = compute()
+        return cache[name]
+
+    def _freeze_network(self) -> Callable[..., Any]:
+        """A frozen CPU copy of ``network_`` (see :mod:`skxml.nn._frozen`)."""
+        raise NotImplementedError
+
     def _iter_network_outputs(
         self, token_ids: np.ndarray, bag: sp.csr_matrix | None, **forward_kwargs: Any
     ) -> Iterator[Any]:
@@ -942,6 +978,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         device = self._prediction_device()
         use_bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
         tokens = torch.from_numpy(token_ids)
+        forward = self._inference_network(device)
         with torch.inference_mode():
             batch_size = _prediction_batch_size(len(self.classes_))
             for start in range(0, token_ids.shape[0], batch_size):
@@ -949,9 +986,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
                 rows = slice(start, stop)  # a slice, not fancy indexing: cheaper at batch 1
                 batch_bag = None if bag is None else _csr_rows_to_bag(bag, rows, device)
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
-                    outputs = self.network_(
-                        tokens[start:stop].to(device), batch_bag, **forward_kwargs
-                    )
+                    outputs = forward(tokens[start:stop].to(device), batch_bag, **forward_kwargs)
                 yield outputs
 
     def _iter_top_k(
@@ -972,7 +1007,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
             _top_k_to_csr(values, indices, n_labels)
             for values, indices in self._iter_top_k(token_ids, bag, k)
         ]
-        return sp.vstack(blocks, format="csr")
+        return blocks[0] if len(blocks) == 1 else sp.vstack(blocks, format="csr")
 
     def _iter_text_features(
         self, texts: list[str]
@@ -1191,6 +1226,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
     def __getstate__(self) -> dict[str, Any]:
         state = dict(super().__getstate__())  # object.__getstate__ returns __dict__ itself
         state.pop("_last_epoch_state", None)  # a training-time copy of the network
+        state.pop("_prediction_cache", None)  # rebuilt on the first prediction
         network = state.get("network_")
         if network is not None and any(p.device.type != "cpu" for p in network.parameters()):
             # Save CPU tensors so the model loads on a machine without CUDA.

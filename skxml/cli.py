@@ -51,6 +51,8 @@ _PARAM_TYPES: dict[str, Any] = {
     "weight_decay": float,
     "tfidf_min_df": float,
     "verbose": int,
+    "hard_negatives": "hard_negatives",
+    "easy_negative_weight": float,
     # InceptionXML+ (--estimator plus)
     "n_shortlist": int,
     "detach_fraction": float,
@@ -116,6 +118,10 @@ def _parse_param(text: str) -> tuple[str, Any]:
         )
     kind = _PARAM_TYPES[name]
     try:
+        if kind == "hard_negatives":
+            if value.lower() in {"auto", "none"}:
+                return name, None if value.lower() == "none" else "auto"
+            return name, int(value)
         if kind is bool:
             if value.lower() not in {"true", "false", "1", "0"}:
                 raise ValueError(value)
@@ -124,8 +130,9 @@ def _parse_param(text: str) -> tuple[str, Any]:
             return name, int(value)
         return name, kind(value)
     except ValueError:
+        expected = "'auto', 'none' or an int" if kind == "hard_negatives" else kind.__name__
         raise argparse.ArgumentTypeError(
-            f"--param {name} expects a {kind.__name__}, got {value!r}."
+            f"--param {name} expects {expected}, got {value!r}."
         ) from None
 
 

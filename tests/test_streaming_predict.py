@@ -7,6 +7,7 @@ import itertools
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import torch
 from _toy_data import LABELS, TEXTS
 
 from skxml import InceptionXMLClassifier, InceptionXMLPlusClassifier, _base
@@ -116,12 +117,12 @@ def test_many_labels_use_smaller_forward_batches(fitted, monkeypatch):
     whole = fitted.decision_function(QUERIES).toarray()
     monkeypatch.setattr(_base, "_PREDICT_MAX_SCORES", 2 * len(fitted.classes_))  # 2 texts
     seen = []
-    original = type(fitted.network_).forward
+    forward = fitted._inference_network(torch.device("cpu"))
 
-    def spy(network, token_ids, *args, **kwargs):
+    def spy(token_ids, *args, **kwargs):
         seen.append(token_ids.shape[0])
-        return original(network, token_ids, *args, **kwargs)
+        return forward(token_ids, *args, **kwargs)
 
-    monkeypatch.setattr(type(fitted.network_), "forward", spy)
+    monkeypatch.setattr(fitted, "_inference_network", lambda device: spy)
     np.testing.assert_allclose(fitted.decision_function(QUERIES).toarray(), whole, atol=1e-5)
     assert seen == [2] * 5

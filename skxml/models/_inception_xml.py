@@ -2,17 +2,46 @@
 
 from __future__ import annotations
 
+import math
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+import torch
 from sklearn.base import _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from skxml._base import BaseInceptionXML
 from skxml.nn import (
     ExtremeClassifierHead,
+    FrozenInceptionXMLNetwork,
     InceptionXMLNetwork,
+    hard_negative_bce,
 )
+from skxml.nn._network import BagOfWordsBatch
+
+# "auto" hard negatives: 5 % of the labels, at least 128 (tested on 595 and 43,614 labels).
+_AUTO_HARD_NEGATIVE_FRACTION = 0.05
+_AUTO_MIN_HARD_NEGATIVES = 128
+
+
+def resolve_hard_negatives(hard_negatives: int | str | None, n_labels: int) -> int:
+    """The number of full-weight negatives per sample that ``hard_negatives`` means.
+
+    Examples
+    --------
+    >>> from skxml.models._inception_xml import resolve_hard_negatives
+    >>> resolve_hard_negatives("auto", 595), resolve_hard_negatives("auto", 43_614)
+    (128, 2181)
+    >>> resolve_hard_negatives(None, 595), resolve_hard_negatives(50, 595)
+    (595, 50)
+    """
+    if hard_negatives is None:
+        return n_labels  # every negative: plain BCE
+    if hard_negatives == "auto":
+        return max(_AUTO_MIN_HARD_NEGATIVES, math.ceil(_AUTO_HARD_NEGATIVE_FRACTION * n_labels))
+    return int(hard_negatives)
 
 
 class InceptionXMLClassifier(BaseInceptionXML):
@@ -85,6 +114,15 @@ class InceptionXMLClassifier(BaseInceptionXML):
         each, so they learn faster).
     weight_decay : float, default=0.0
         L2 penalty of Adam.
+    hard_negatives : "auto", int or None, default="auto"
+        Negative labels per sample trained at full weight: the ones with the highest logits
+        (:func:`~skxml.nn.hard_negative_bce`); the others weigh ``easy_negative_weight``.
+        ``"auto"`` uses ``max(128, ceil(0.05 · n_labels))`` (plain BCE up to ~128 labels);
+        ``None`` is plain BCE over all labels, as in the paper. Concentrating on hard
+        negatives is what lifts tail labels (PSP@k) with many labels: on debian-deps
+        (43,614 labels) PSP@5 rose from ~19 to 26.8 points.
+    easy_negative_weight : float, default=0.02
+        Loss weight of the negatives that are not among the hardest, in ``[0, 1]``.
     top_k : int, default=5
         Labels returned per text by ``predict``, ``predict_proba`` and
         ``decision_function`` (at most the number of labels).
@@ -130,6 +168,8 @@ class InceptionXMLClassifier(BaseInceptionXML):
         Per epoch: loss, seconds, samples per second and validation P@1 when measured.
     n_epochs_trained_ : int
         Number of epochs run (fewer than ``n_epochs`` after early stopping).
+    n_hard_negatives_ : int
+        Full-weight negatives per sample in the loss (``hard_negatives`` resolved).
     device_ : torch.device
         The device used for training.
     word_vectors_coverage_ : float
@@ -165,7 +205,11 @@ class InceptionXMLClassifier(BaseInceptionXML):
     [['food'], ['weather']]
     """
 
-    _parameter_constraints: dict = {**BaseInceptionXML._parameter_constraints}
+    _parameter_constraints: dict = {
+        **BaseInceptionXML._parameter_constraints,
+        "hard_negatives": [StrOptions({"auto"}), Interval(Integral, 0, None, closed="left"), None],
+        "easy_negative_weight": [Interval(Real, 0, 1, closed="both")],
+    }
 
     def __init__(
         self,
@@ -191,6 +235,8 @@ class InceptionXMLClassifier(BaseInceptionXML):
         learning_rate: float = 0.005,
         linear_learning_rate: float = 0.05,
         weight_decay: float = 0.0,
+        hard_negatives: int | str | None = "auto",
+        easy_negative_weight: float = 0.02,
         top_k: int = 5,
         threshold: float | None = None,
         validation_fraction: float | None = None,
@@ -222,6 +268,8 @@ class InceptionXMLClassifier(BaseInceptionXML):
         self.learning_rate = learning_rate
         self.linear_learning_rate = linear_learning_rate
         self.weight_decay = weight_decay
+        self.hard_negatives = hard_negatives
+        self.easy_negative_weight = easy_negative_weight
         self.top_k = top_k
         self.threshold = threshold
         self.validation_fraction = validation_fraction
@@ -277,6 +325,20 @@ class InceptionXMLClassifier(BaseInceptionXML):
         was before ``fit`` (unfitted, or the previous model). A warning says which.
         """
         return self._fit(X, y, validation_data, resume_from)
+
+    def _on_epoch_start(self, epoch: int) -> None:
+        self.n_hard_negatives_ = resolve_hard_negatives(self.hard_negatives, len(self.classes_))
+
+    def _batch_loss(
+        self, token_ids: torch.Tensor, bag: BagOfWordsBatch | None, targets: Any
+    ) -> torch.Tensor:
+        logits = self.network_(token_ids, bag)
+        return hard_negative_bce(
+            logits, targets, self.n_hard_negatives_, easy_weight=self.easy_negative_weight
+        )
+
+    def _freeze_network(self) -> FrozenInceptionXMLNetwork:
+        return FrozenInceptionXMLNetwork(self.network_)
 
     def _build_network(
         self,

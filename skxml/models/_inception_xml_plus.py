@@ -21,6 +21,7 @@ from skxml.cluster import LabelTreeClusterer
 from skxml.metrics import precision_at_k, shortlist_recall
 from skxml.nn import (
     ExtremeClassifierHead,
+    FrozenInceptionXMLPlusNetwork,
     InceptionXMLPlusNetwork,
     ShortlistClassifierHead,
     default_shortlist_size,
@@ -261,6 +262,9 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
             else min(int(self.n_shortlist), self.n_clusters_)
         )
 
+    def _freeze_network(self) -> FrozenInceptionXMLPlusNetwork:
+        return FrozenInceptionXMLPlusNetwork(self.network_)
+
     def _build_network(
         self,
         n_tokens: int,
@@ -364,8 +368,11 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
     def _clusters_for_k(self, k: int) -> int:
         """Enough clusters that the shortlist holds at least ``k`` real labels."""
         # The worst case: the shortlist happens to be the smallest clusters.
-        sizes = np.sort(np.diff(self.clusterer_.cluster_indptr_))
-        needed = int(np.searchsorted(np.cumsum(sizes), k)) + 1
+        smallest_first = self._cached(
+            "cumulative_cluster_sizes",
+            lambda: np.cumsum(np.sort(np.diff(self.clusterer_.cluster_indptr_))),
+        )
+        needed = int(np.searchsorted(smallest_first, k)) + 1
         return min(self.n_clusters_, max(self.n_shortlist_, needed))
 
     def _rank(

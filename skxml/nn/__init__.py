@@ -5,6 +5,9 @@
 - :class:`InceptionXMLNetwork`: encoder (+ side input) and head in one module;
 - :class:`InceptionXMLPlusNetwork`: encoder, meta head over label clusters and shortlist
   extreme head (InceptionXML+);
+- :func:`hard_negative_bce`: BCE weighted towards each sample's hardest negatives;
+- :class:`FrozenInceptionXMLNetwork`, :class:`FrozenInceptionXMLPlusNetwork`: eval-mode
+  copies as plain CPU tensor code, for low-latency prediction;
 - :class:`SimpleSelfAttention`: the gated linear self-attention the encoder uses;
 - :class:`ResidualHead`, :class:`ExtremeClassifierHead`, :class:`ShortlistClassifierHead`:
   the classifier heads (dense over all outputs, or over shortlisted labels only).
@@ -15,12 +18,14 @@ The scikit-learn estimators build these modules inside ``fit`` from plain hyperp
 from skxml.nn._attention import SimpleSelfAttention
 from skxml.nn._bag_of_words import BagOfWordsEncoder
 from skxml.nn._encoder import InceptionXMLEncoder
+from skxml.nn._frozen import FrozenInceptionXMLNetwork, FrozenInceptionXMLPlusNetwork
 from skxml.nn._heads import (
     PADDING_LOGIT,
     ExtremeClassifierHead,
     ResidualHead,
     ShortlistClassifierHead,
 )
+from skxml.nn._losses import hard_negative_bce
 from skxml.nn._network import InceptionXMLNetwork
 from skxml.nn._plus_network import InceptionXMLPlusNetwork, default_shortlist_size
 from skxml.nn._sparse_linear import SparseLinearHead
@@ -29,6 +34,8 @@ __all__ = [
     "PADDING_LOGIT",
     "BagOfWordsEncoder",
     "ExtremeClassifierHead",
+    "FrozenInceptionXMLNetwork",
+    "FrozenInceptionXMLPlusNetwork",
     "InceptionXMLEncoder",
     "InceptionXMLNetwork",
     "InceptionXMLPlusNetwork",
@@ -37,4 +44,5 @@ __all__ = [
     "SimpleSelfAttention",
     "SparseLinearHead",
     "default_shortlist_size",
+    "hard_negative_bce",
 ]

@@ -1,0 +1,376 @@
+"""Frozen CPU inference copies of the InceptionXML networks: the same function, less overhead.
+
+At batch size 1 a query costs well under a millisecond of arithmetic, but calling the
+modules adds more than that: ~40 ``nn.Module`` calls, spectral-norm parametrizations
+recomputed on every call, input checks, batch-norm dispatch, and the sparse linear map's
+dozen small torch ops. A frozen network evaluates the eval-mode function once more from
+plain tensors: parametrized weights computed once, batch norms reduced to one fused
+multiply-add, dropout gone, and the sparse linear map summed with NumPy (``np.bincount``),
+which is several times cheaper than torch for a handful of n-grams. Outputs equal the
+modules' up to float rounding (tested).
+
+A frozen network shares the module's weight tensors (no copy: the embedding and label
+tables can be large), but what it derives from them — spectral-normalised weights, batch-norm
+scales — is computed once, so it must be rebuilt after the module changes. The estimators
+build one on the first CPU prediction after ``fit`` and drop it when they fit again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any, cast
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from skxml.nn._attention import SimpleSelfAttention, attention_product
+from skxml.nn._encoder import InceptionXMLEncoder
+from skxml.nn._heads import PADDING_LOGIT, ExtremeClassifierHead, ResidualHead
+from skxml.nn._network import BagOfWordsBatch, InceptionXMLNetwork, require_bag
+from skxml.nn._plus_network import InceptionXMLPlusNetwork
+from skxml.nn._sparse_linear import SparseLinearHead
+
+# Above this many (row, label) sums, the shortlist's sparse-linear terms are matched to the
+# scored labels by binary search instead of being summed for every label.
+_DENSE_SCRATCH_SIZE = 1 << 16
+
+# Batches up to this size compute strided convolutions as one matrix product over unfolded
+# windows: ~2-3x faster than conv1d's kernel for one short text (measured, 2-core CPU).
+_UNFOLD_MAX_BATCH = 4
+
+
+def _conv1d(
+    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, stride: int
+) -> torch.Tensor:
+    """``F.conv1d(x, weight, bias, stride=stride)`` (no padding)."""
+    n_out, n_in, width = weight.shape
+    if x.shape[0] > _UNFOLD_MAX_BATCH or width == 1:
+        return F.conv1d(x, weight, bias, stride=stride)
+    windows = x.unfold(2, width, stride)  # (batch, n_in, length, width)
+    batch, _, length, _ = windows.shape
+    flat = windows.permute(0, 2, 1, 3).reshape(batch * length, n_in * width)
+    out = torch.addmm(bias, flat, weight.reshape(n_out, n_in * width).t())
+    return out.view(batch, length, n_out).transpose(1, 2)
+
+
+def _batch_norm_affine(module: nn.Module) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """``(scale, shift)`` with ``module(x) == x * scale + shift`` in eval mode (None: identity)."""
+    if isinstance(module, nn.Identity):
+        return None
+    if not isinstance(module, nn.BatchNorm1d) or module.running_var is None:
+        raise TypeError(f"Cannot freeze {type(module).__name__} as an eval-mode batch norm.")
+    scale = torch.rsqrt(module.running_var + module.eps)
+    if module.weight is not None:
+        scale = scale * module.weight
+    mean = cast(torch.Tensor, module.running_mean)
+    shift = -mean * scale
+    if module.bias is not None:
+        shift = shift + module.bias
+    return scale.detach().clone(), shift.detach().clone()
+
+
+def _apply_affine(
+    x: torch.Tensor, affine: tuple[torch.Tensor, torch.Tensor] | None, channel_dim: int
+) -> torch.Tensor:
+    if affine is None:
+        return x
+    scale, shift = affine
+    if channel_dim == 1 and x.dim() == 3:
+        return torch.addcmul(shift[:, None], x, scale[:, None])
+    return torch.addcmul(shift, x, scale)
+
+
+class _FrozenAttention:
+    def __init__(self, attention: SimpleSelfAttention) -> None:
+        # In eval mode the spectral-norm parametrization returns W / σ without a power step.
+        value_conv: Any = attention.value_conv
+        self.weight = value_conv.weight.detach()
+        self.gamma = float(attention.gamma)
+        self.resolve_product_order = attention.resolve_product_order
+
+    def __call__(self, x: torch.Tensor, key: torch.Tensor) -> torch.Tensor:
+        value = F.conv1d(x, self.weight)
+        order = self.resolve_product_order(x.shape[2])
+        return torch.add(x, attention_product(x, key, value, order), alpha=self.gamma)
+
+
+def _circular_pad(x: torch.Tensor, padding: int) -> torch.Tensor:
+    return F.pad(x, (padding, padding), mode="circular") if padding else x
+
+
+class _FrozenEncoder:
+    def __init__(self, encoder: InceptionXMLEncoder) -> None:
+        self.max_seq_len = encoder.max_seq_len
+        self.embedding = encoder.embedding.weight.detach()
+        projection = encoder.embedding_projection
+        self.embedding_projection = None if projection is None else projection.weight.detach()
+        self.word_attention = (
+            None if encoder.word_attention is None else _FrozenAttention(encoder.word_attention)
+        )
+        self.embedding_attention = (
+            None
+            if encoder.embedding_attention is None
+            else _FrozenAttention(encoder.embedding_attention)
+        )
+        conv: Any = encoder.projection[0]
+        self.projection = (conv.weight.detach(), conv.bias.detach())
+        self.projection_norm = _batch_norm_affine(encoder.projection[2])
+        self.branches = [
+            (branch.weight.detach(), branch.bias.detach(), branch.padding[0], branch.stride[0])
+            for branch in list[Any](encoder.branches)
+        ]
+        self.branch_norm = _batch_norm_affine(encoder.post_branches[1])
+        final: Any = encoder.final_convolution[0]
+        self.final = (final.weight.detach(), final.bias.detach(), final.stride[0])
+        self.final_norm = _batch_norm_affine(encoder.final_convolution[2])
+
+    def __call__(self, token_ids: torch.Tensor) -> torch.Tensor:
+        embeddings = F.embedding(token_ids, self.embedding)
+        if self.embedding_projection is not None:
+            embeddings = F.linear(embeddings, self.embedding_projection)
+        enhanced = embeddings
+        if self.word_attention is not None:
+            enhanced = self.word_attention(enhanced, enhanced)
+        if self.embedding_attention is not None:
+            enhanced = self.embedding_attention(
+                enhanced.transpose(1, 2), embeddings.transpose(1, 2)
+            ).transpose(1, 2)
+        projected = F.gelu(F.conv1d(enhanced, *self.projection))
+        projected = _apply_affine(projected, self.projection_norm, 1)
+        branches = torch.cat(
+            [
+                _conv1d(_circular_pad(projected, padding), weight, bias, stride)
+                for weight, bias, padding, stride in self.branches
+            ],
+            dim=1,
+        )
+        branches = _apply_affine(F.gelu(branches), self.branch_norm, 1)
+        weight, bias, stride = self.final
+        features = _apply_affine(
+            F.gelu(_conv1d(branches, weight, bias, stride)), self.final_norm, 1
+        )
+        return features.flatten(1)
+
+
+class _FrozenResidual:
+    """``R(h) + h`` of a :class:`~skxml.nn.ResidualHead` (spectral norm evaluated once)."""
+
+    def __init__(self, head: ResidualHead) -> None:
+        linear: Any = head.residual[1]
+        self.weight, self.bias = linear.weight.detach(), linear.bias.detach()
+        self.norm = _batch_norm_affine(head.residual[3])
+
+    def __call__(self, h: torch.Tensor) -> torch.Tensor:
+        return _apply_affine(F.gelu(F.linear(h, self.weight, self.bias)), self.norm, 1) + h
+
+
+class _FrozenDenseHead:
+    def __init__(self, head: ExtremeClassifierHead) -> None:
+        self.hidden = _FrozenResidual(head.hidden)
+        self.weight = head.classifier.weight.detach()
+        self.bias = head.classifier.bias.detach()
+
+    def __call__(self, h: torch.Tensor) -> torch.Tensor:
+        return F.linear(self.hidden(h), self.weight, self.bias)
+
+
+class _FrozenSparseLinear:
+    """The sparse linear map's products with NumPy: one ``bincount`` instead of ~12 torch ops."""
+
+    def __init__(self, head: SparseLinearHead) -> None:
+        self.n_labels = head.n_labels
+        self.indptr = head.indptr.numpy()
+        self.label_ids = head.label_ids.numpy()
+        self.weight = head.weight.detach().numpy()
+
+    def _pairs(self, bag: BagOfWordsBatch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        ngram_ids, offsets, values = (part.numpy() for part in bag)
+        starts = self.indptr[ngram_ids]
+        lengths = self.indptr[ngram_ids + 1] - starts
+        entry_counts = np.diff(offsets, append=len(ngram_ids))
+        entry_rows = np.repeat(np.arange(len(offsets)), entry_counts)
+        first_pair = np.cumsum(lengths) - lengths
+        positions = np.repeat(starts - first_pair, lengths) + np.arange(lengths.sum())
+        return (
+            np.repeat(entry_rows, lengths),
+            self.label_ids[positions],
+            self.weight[positions] * np.repeat(values, lengths),
+        )
+
+    def add_to(self, logits: torch.Tensor, bag: BagOfWordsBatch) -> torch.Tensor:
+        """``logits + bag · W`` for dense (batch, n_labels) ``logits``, added in place."""
+        rows, labels, contributions = self._pairs(bag)
+        flat_index = torch.from_numpy(rows * self.n_labels + labels)
+        return (
+            logits.view(-1)
+            .index_add_(0, flat_index, torch.from_numpy(contributions))
+            .view(logits.shape)
+        )
+
+    def add_labels_to(
+        self, logits: torch.Tensor, bag: BagOfWordsBatch, label_ids: np.ndarray
+    ) -> torch.Tensor:
+        """``logits + (bag · W)[:, label_ids]`` for (batch, len(label_ids)) ``logits``, in place.
+
+        ``label_ids`` must be sorted and distinct (as ``torch.unique`` returns them).
+        """
+        rows, labels, contributions = self._pairs(bag)
+        if len(label_ids) == 0:
+            return logits
+        n_rows = len(bag[1])
+        if n_rows * self.n_labels <= _DENSE_SCRATCH_SIZE:
+            # Few rows and labels (e.g. one query): all labels' sums, then the scored ones.
+            dense = np.bincount(
+                rows * self.n_labels + labels,
+                weights=contributions,
+                minlength=n_rows * self.n_labels,
+            ).reshape(n_rows, self.n_labels)
+            return logits.add_(torch.from_numpy(dense[:, label_ids].astype(np.float32)))
+        # Binary search instead of an n_labels-long lookup table: thread-safe and O(pairs).
+        columns = np.minimum(np.searchsorted(label_ids, labels), len(label_ids) - 1)
+        kept = label_ids[columns] == labels
+        flat_index = torch.from_numpy(rows[kept] * len(label_ids) + columns[kept])
+        return (
+            logits.view(-1)
+            .index_add_(0, flat_index, torch.from_numpy(contributions[kept]))
+            .view(logits.shape)
+        )
+
+
+class _FrozenFeatures:
+    """Encoder features plus, when the network has it, the TF-IDF bag's embedding."""
+
+    def __init__(self, network: InceptionXMLNetwork | InceptionXMLPlusNetwork) -> None:
+        self.encoder = _FrozenEncoder(network.encoder)
+        bag_of_words = network.bag_of_words
+        self.bag_weight = None if bag_of_words is None else bag_of_words.bag.weight.detach()
+        self.sparse_linear = (
+            None if network.sparse_linear is None else _FrozenSparseLinear(network.sparse_linear)
+        )
+
+    def __call__(self, token_ids: torch.Tensor, bag: BagOfWordsBatch | None) -> torch.Tensor:
+        features = self.encoder(token_ids)
+        if self.bag_weight is not None:
+            ngram_ids, offsets, weights = require_bag(bag, "a bag-of-n-grams input")
+            features = features + F.embedding_bag(
+                ngram_ids, self.bag_weight, offsets, mode="sum", per_sample_weights=weights
+            )
+        return features
+
+
+@contextlib.contextmanager
+def _in_eval_mode(network: nn.Module) -> Iterator[None]:
+    """Eval mode and no autograd while freezing; the module's own mode is put back."""
+    was_training = network.training
+    network.eval()
+    try:
+        with torch.no_grad():
+            yield
+    finally:
+        network.train(was_training)
+
+
+class FrozenInceptionXMLNetwork:
+    """An eval-mode :class:`~skxml.nn.InceptionXMLNetwork` as plain CPU tensor code.
+
+    Parameters
+    ----------
+    network : InceptionXMLNetwork
+        A CPU network. Its weight tensors are shared; rebuild after changing them.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skxml.nn import ExtremeClassifierHead, InceptionXMLEncoder, InceptionXMLNetwork
+    >>> from skxml.nn import FrozenInceptionXMLNetwork
+    >>> encoder = InceptionXMLEncoder(50, 64, max_seq_len=8)
+    >>> network = InceptionXMLNetwork(encoder, ExtremeClassifierHead(encoder.n_features_out, 7))
+    >>> tokens = torch.randint(0, 50, (3, 8))
+    >>> frozen = FrozenInceptionXMLNetwork(network.eval())
+    >>> bool(torch.allclose(frozen(tokens), network(tokens), atol=1e-5))
+    True
+    """
+
+    def __init__(self, network: InceptionXMLNetwork) -> None:
+        with _in_eval_mode(network):
+            self.features = _FrozenFeatures(network)
+            self.head = _FrozenDenseHead(cast(ExtremeClassifierHead, network.head))
+
+    def __call__(
+        self, token_ids: torch.Tensor, bag: BagOfWordsBatch | None = None
+    ) -> torch.Tensor:
+        """Logits, shape (batch, n_labels), as ``network(token_ids, bag)`` in eval mode."""
+        with torch.inference_mode():
+            logits = self.head(self.features(token_ids, bag))
+            sparse_linear = self.features.sparse_linear
+            if sparse_linear is not None:
+                logits = sparse_linear.add_to(logits, require_bag(bag, "a sparse linear map"))
+            return logits
+
+
+class FrozenInceptionXMLPlusNetwork:
+    """An eval-mode :class:`~skxml.nn.InceptionXMLPlusNetwork` as plain CPU tensor code.
+
+    Parameters
+    ----------
+    network : InceptionXMLPlusNetwork
+        A CPU network. Its weight tensors are shared; rebuild after changing them.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skxml.nn import (ExtremeClassifierHead, InceptionXMLEncoder,
+    ...     InceptionXMLPlusNetwork, ShortlistClassifierHead, FrozenInceptionXMLPlusNetwork)
+    >>> encoder = InceptionXMLEncoder(50, 64, max_seq_len=8)
+    >>> network = InceptionXMLPlusNetwork(
+    ...     encoder,
+    ...     ExtremeClassifierHead(encoder.n_features_out, 2, spectral_norm=True),
+    ...     ShortlistClassifierHead(encoder.n_features_out, 4),
+    ...     torch.tensor([[0, 1], [2, 3]]),
+    ... ).eval()
+    >>> tokens = torch.randint(0, 50, (3, 8))
+    >>> meta, label_ids, logits = FrozenInceptionXMLPlusNetwork(network)(tokens, n_shortlist=1)
+    >>> expected = network(tokens, n_shortlist=1)
+    >>> bool(torch.equal(label_ids, expected[1]))
+    True
+    >>> bool(torch.allclose(logits, expected[2], atol=1e-5))
+    True
+    """
+
+    def __init__(self, network: InceptionXMLPlusNetwork) -> None:
+        with _in_eval_mode(network):
+            self.features = _FrozenFeatures(network)
+            self.meta_head = _FrozenDenseHead(network.meta_head)
+            extreme = network.extreme_head
+            self.extreme_hidden = _FrozenResidual(extreme.hidden)
+            self.label_weight = extreme.weight.detach()
+            self.label_bias = extreme.bias.detach()
+            self.cluster_labels = network.cluster_labels
+            self.n_clusters = network.n_clusters
+
+    def __call__(
+        self, token_ids: torch.Tensor, bag: BagOfWordsBatch | None = None, *, n_shortlist: int
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Meta logits, shortlisted label ids (-1 padded) and their logits, as the network's
+        ``forward`` in eval mode."""
+        with torch.inference_mode():
+            h = self.features(token_ids, bag)
+            meta_logits = self.meta_head(h)
+            n_shortlist = min(int(n_shortlist), self.n_clusters)
+            clusters = torch.topk(meta_logits, n_shortlist, dim=1, sorted=False).indices
+            label_ids = self.cluster_labels[clusters].flatten(1)
+            mask = label_ids >= 0
+            union, position = torch.unique(label_ids.masked_fill(~mask, 0), return_inverse=True)
+            union_logits = F.linear(
+                self.extreme_hidden(h), self.label_weight[union], self.label_bias[union]
+            )
+            sparse_linear = self.features.sparse_linear
+            if sparse_linear is not None:
+                union_logits = sparse_linear.add_labels_to(
+                    union_logits, require_bag(bag, "a sparse linear map"), union.numpy()
+                )
+            logits = torch.gather(union_logits, 1, position.view(label_ids.shape))
+            return meta_logits, label_ids, logits.masked_fill(~mask, PADDING_LOGIT)

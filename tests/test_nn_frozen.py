@@ -1,0 +1,223 @@
+"""The frozen CPU inference networks compute what the eval-mode modules compute."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from _toy_data import LABELS, TEXTS
+
+from skxml import InceptionXMLClassifier, InceptionXMLPlusClassifier, LabelTreeClusterer
+from skxml.datasets import load_debian_tags
+from skxml.nn import (
+    BagOfWordsEncoder,
+    ExtremeClassifierHead,
+    FrozenInceptionXMLNetwork,
+    FrozenInceptionXMLPlusNetwork,
+    InceptionXMLEncoder,
+    InceptionXMLNetwork,
+    InceptionXMLPlusNetwork,
+    ShortlistClassifierHead,
+    SparseLinearHead,
+)
+
+N_TOKENS, N_NGRAMS, N_LABELS, SEQ_LEN = 60, 40, 23, 16
+
+
+def _randomise_eval_state(network: torch.nn.Module) -> None:
+    """Non-trivial gates and batch-norm statistics, so that every frozen term is exercised."""
+    generator = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for module in network.modules():
+            if hasattr(module, "gamma"):
+                module.gamma.fill_(0.7)
+            if isinstance(module, torch.nn.BatchNorm1d):
+                size = module.num_features
+                module.running_mean.copy_(torch.randn(size, generator=generator))
+                module.running_var.copy_(torch.rand(size, generator=generator) + 0.5)
+                module.weight.copy_(torch.randn(size, generator=generator))
+                module.bias.copy_(torch.randn(size, generator=generator))
+        # Power-iteration steps, so spectral norms are not at their initial vectors.
+        network.train()
+        network_inputs = _inputs(8)
+        if isinstance(network, InceptionXMLPlusNetwork):
+            network(*network_inputs, n_shortlist=2)
+        else:
+            network(*network_inputs)
+        if isinstance(network, InceptionXMLPlusNetwork | InceptionXMLNetwork):
+            if network.sparse_linear is not None:
+                network.sparse_linear.weight.normal_(generator=generator)
+    network.eval()
+
+
+def _inputs(batch: int, seed: int = 0) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
+    rng = np.random.default_rng(seed)
+    tokens = torch.from_numpy(rng.integers(0, N_TOKENS, size=(batch, SEQ_LEN)))
+    tokens[0, 5:] = 0  # padding
+    bag = sp.random(
+        batch, N_NGRAMS, density=0.15, format="csr", random_state=seed, dtype=np.float32
+    )
+    keep = np.ones(batch, dtype=np.float32)
+    if batch > 1:
+        keep[1] = 0.0  # a text without any known n-gram
+    bag = sp.csr_matrix(sp.diags(keep) @ bag)
+    bag.eliminate_zeros()
+    return tokens, (
+        torch.from_numpy(bag.indices.astype(np.int64)),
+        torch.from_numpy(bag.indptr[:-1].astype(np.int64)),
+        torch.from_numpy(bag.data),
+    )
+
+
+def _support() -> sp.csr_matrix:
+    return sp.random(N_NGRAMS, N_LABELS, density=0.3, format="csr", random_state=3)
+
+
+@pytest.mark.parametrize(
+    "encoder_options",
+    [
+        {},
+        {"word_attention": False},
+        {"embedding_attention": False},
+        {"word_attention": False, "embedding_attention": False},
+        {"model_dim": 64},  # 32-d vectors projected to the paper's minimum width
+    ],
+    ids=["full", "no-word-attention", "no-embedding-attention", "no-attention", "projected"],
+)
+@pytest.mark.parametrize("side_inputs", [False, True], ids=["paper", "tfidf"])
+def test_frozen_network_equals_the_eval_modules(encoder_options, side_inputs):
+    embedding_dim = 32 if "model_dim" in encoder_options else 64
+    encoder = InceptionXMLEncoder(N_TOKENS, embedding_dim, max_seq_len=SEQ_LEN, **encoder_options)
+    width = encoder.n_features_out
+    network = InceptionXMLNetwork(
+        encoder,
+        ExtremeClassifierHead(width, N_LABELS),
+        BagOfWordsEncoder(N_NGRAMS, width) if side_inputs else None,
+        SparseLinearHead(_support()) if side_inputs else None,
+    )
+    _randomise_eval_state(network)
+    frozen_network = FrozenInceptionXMLNetwork(network)
+    for batch in (8, 1):  # batch 1: convolutions as products of unfolded windows
+        tokens, bag = _inputs(batch, seed=5)
+        expected = network(tokens, bag)
+        frozen = frozen_network(tokens, bag)
+        assert frozen.shape == (batch, N_LABELS)
+        torch.testing.assert_close(frozen, expected, rtol=1e-5, atol=1e-5)
+    assert not network.training  # freezing leaves the module's mode alone
+
+
+def test_frozen_network_keeps_the_module_mode_and_shares_the_large_tables():
+    encoder = InceptionXMLEncoder(N_TOKENS, 64, max_seq_len=SEQ_LEN)
+    network = InceptionXMLNetwork(
+        encoder,
+        ExtremeClassifierHead(encoder.n_features_out, N_LABELS),
+        BagOfWordsEncoder(N_NGRAMS, encoder.n_features_out),
+        SparseLinearHead(_support()),
+    )
+    network.train()
+    frozen = FrozenInceptionXMLNetwork(network)
+    assert network.training
+    tokens, bag = _inputs(4)
+    torch.testing.assert_close(frozen(tokens, bag), network.eval()(tokens, bag))
+    # No copy of the embedding, n-gram and sparse-linear tables.
+    features = frozen.features
+    assert features.encoder.embedding.data_ptr() == encoder.embedding.weight.data_ptr()
+    assert features.bag_weight.data_ptr() == network.bag_of_words.bag.weight.data_ptr()
+    assert features.sparse_linear.weight.ctypes.data == network.sparse_linear.weight.data_ptr()
+
+
+@pytest.mark.parametrize("sparse_linear", [False, True], ids=["no-linear", "linear"])
+def test_frozen_plus_network_equals_the_eval_modules(sparse_linear):
+    encoder = InceptionXMLEncoder(N_TOKENS, 64, max_seq_len=SEQ_LEN)
+    width = encoder.n_features_out
+    # 23 labels in 6 clusters of uneven size: padded rows in cluster_labels.
+    members = np.array_split(np.random.default_rng(0).permutation(N_LABELS), 6)
+    cluster_labels = torch.full((6, max(map(len, members))), -1, dtype=torch.int64)
+    for cluster, labels in enumerate(members):
+        cluster_labels[cluster, : len(labels)] = torch.from_numpy(labels)
+    network = InceptionXMLPlusNetwork(
+        encoder,
+        ExtremeClassifierHead(width, 6, spectral_norm=True),
+        ShortlistClassifierHead(width, N_LABELS),
+        cluster_labels,
+        BagOfWordsEncoder(N_NGRAMS, width),
+        SparseLinearHead(_support()) if sparse_linear else None,
+    )
+    _randomise_eval_state(network)
+    tokens, bag = _inputs(8, seed=7)
+    for n_shortlist in (1, 3, 6):
+        meta, label_ids, logits = network(tokens, bag, n_shortlist=n_shortlist)
+        frozen = FrozenInceptionXMLPlusNetwork(network)(tokens, bag, n_shortlist=n_shortlist)
+        torch.testing.assert_close(frozen[0], meta, rtol=1e-5, atol=1e-5)
+        assert torch.equal(frozen[1], label_ids)
+        torch.testing.assert_close(frozen[2], logits, rtol=1e-5, atol=1e-5)
+
+
+def _module_scores(clf, texts, k):
+    """decision_function through the modules, bypassing the frozen copy."""
+    token_ids, bag = clf._prepare_text_features(list(texts), fit=False)
+    original = clf._inference_network
+    clf._inference_network = lambda device: clf.network_
+    try:
+        return clf._scores_from_features(token_ids, bag, k)
+    finally:
+        del clf._inference_network
+        assert clf._inference_network == original
+
+
+@pytest.fixture(scope="module")
+def debian_texts():
+    train, test = load_debian_tags(subset="train"), load_debian_tags(subset="test")
+    return train.data[:1500], train.target[:1500], test.data[:300]
+
+
+FAST = dict(embedding_dim=64, max_seq_len=16, batch_size=64, n_epochs=2, random_state=0)
+
+
+@pytest.mark.parametrize("estimator", ["inceptionxml", "plus"])
+def test_estimator_predictions_equal_the_module_path(estimator, debian_texts):
+    X, Y, X_test = debian_texts
+    if estimator == "plus":
+        clf = InceptionXMLPlusClassifier(**FAST, clusterer=LabelTreeClusterer(max_leaf_size=8))
+    else:
+        clf = InceptionXMLClassifier(**FAST)
+    clf.fit(X, Y)
+    frozen_scores = clf.decision_function(X_test, k=5)
+    assert "frozen_network" in clf.__dict__["_prediction_cache"]
+    module_scores = _module_scores(clf, X_test, k=5)
+    assert (frozen_scores.indices == module_scores.indices).mean() > 0.99  # ties may swap
+    np.testing.assert_allclose(
+        np.sort(frozen_scores.toarray(), axis=1)[:, -5:],
+        np.sort(module_scores.toarray(), axis=1)[:, -5:],
+        rtol=1e-4,
+        atol=1e-4,
+    )
+    # Batch 1 equals batch n.
+    one = clf.decision_function(X_test[:1], k=5)
+    np.testing.assert_allclose(one.toarray(), frozen_scores[:1].toarray(), rtol=1e-5, atol=1e-5)
+
+
+def test_a_new_fit_replaces_the_frozen_copy_and_validation_uses_the_modules():
+    clf = InceptionXMLClassifier(**{**FAST, "n_epochs": 1}).fit(TEXTS, LABELS)
+    first = clf.decision_function(TEXTS, k=2).toarray()
+    frozen_before = clf.__dict__["_prediction_cache"]["frozen_network"]
+    clf.set_params(warm_start=True).fit(TEXTS, LABELS, validation_data=(TEXTS, LABELS))
+    # Not rebuilt during fit (the validation pass after each epoch used the modules).
+    assert "_prediction_cache" not in clf.__dict__
+    second = clf.decision_function(TEXTS, k=2).toarray()
+    assert clf.__dict__["_prediction_cache"]["frozen_network"] is not frozen_before
+    assert not np.allclose(first, second)
+    np.testing.assert_allclose(second, _module_scores(clf, TEXTS, k=2).toarray(), atol=1e-5)
+
+
+def test_pickle_leaves_the_frozen_copy_out_and_rebuilds_it():
+    clf = InceptionXMLClassifier(**{**FAST, "n_epochs": 1}).fit(TEXTS, LABELS)
+    before = clf.decision_function(TEXTS, k=2)
+    assert "_prediction_cache" not in clf.__getstate__()
+    loaded = pickle.loads(pickle.dumps(clf))
+    assert "_prediction_cache" not in loaded.__dict__
+    after = loaded.decision_function(TEXTS, k=2)
+    assert (before != after).nnz == 0

@@ -1,0 +1,119 @@
+"""hard_negative_bce: hand-computed values, its limits, and the estimator's use of it."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from _toy_data import LABELS, TEXTS
+
+from skxml import InceptionXMLClassifier
+from skxml.models._inception_xml import resolve_hard_negatives
+from skxml.nn import hard_negative_bce
+
+
+def _bce(logit: float, target: float) -> float:
+    return -(
+        target * math.log(1 / (1 + math.exp(-logit)))
+        + (1 - target) * math.log(1 - 1 / (1 + math.exp(-logit)))
+    )
+
+
+def test_hand_computed_weights():
+    logits = torch.tensor([[3.0, 0.5, -1.0, 2.0, -2.0], [0.0, 1.0, 4.0, -1.0, 0.2]])
+    targets = torch.tensor([[1.0, 0, 0, 0, 0], [0, 0, 1.0, 0, 1.0]])
+    # Row 0: hardest 2 negatives are labels 3 (2.0) and 1 (0.5); easy: 2 and 4.
+    # Row 1: negatives 0 (0.0), 1 (1.0), 3 (-1.0): hardest 2 are 1 and 0; easy: 3.
+    w = 0.1
+    terms = [
+        (1, _bce(3.0, 1)), (1, _bce(0.5, 0)), (w, _bce(-1.0, 0)), (1, _bce(2.0, 0)),
+        (w, _bce(-2.0, 0)),
+        (1, _bce(0.0, 0)), (1, _bce(1.0, 0)), (1, _bce(4.0, 1)), (w, _bce(-1.0, 0)),
+        (1, _bce(0.2, 1)),
+    ]  # fmt: skip
+    expected = sum(a * b for a, b in terms) / sum(a for a, _ in terms)
+    loss = hard_negative_bce(logits, targets, n_hard=2, easy_weight=w)
+    assert float(loss) == pytest.approx(expected, rel=1e-6)
+
+
+def test_limits_are_plain_bce_and_gradients_skip_easy_negatives():
+    generator = torch.Generator().manual_seed(0)
+    logits = torch.randn(6, 30, generator=generator, requires_grad=True)
+    targets = (torch.rand(6, 30, generator=generator) < 0.1).float()
+    plain = torch.nn.functional.binary_cross_entropy_with_logits(logits, targets)
+    for n_hard in (30, 1000):
+        assert torch.equal(hard_negative_bce(logits, targets, n_hard=n_hard), plain)
+    # easy_weight=1: every label weighs 1 whatever n_hard, i.e. plain BCE again.
+    torch.testing.assert_close(hard_negative_bce(logits, targets, n_hard=3, easy_weight=1), plain)
+    # easy_weight=0: exactly the positives and 3 negatives per row get a gradient.
+    hard_negative_bce(logits, targets, n_hard=3, easy_weight=0).backward()
+    with_gradient = logits.grad != 0
+    assert torch.equal(with_gradient.sum(dim=1), targets.sum(dim=1).long() + 3)
+    assert bool(with_gradient[targets > 0].all())
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"n_hard": -1}, "n_hard must be >= 0"),
+        ({"n_hard": 2, "easy_weight": 1.5}, r"easy_weight must lie in \[0, 1\]"),
+    ],
+)
+def test_bad_arguments_are_named(kwargs, message):
+    logits = torch.zeros(2, 4)
+    with pytest.raises(ValueError, match=message):
+        hard_negative_bce(logits, torch.zeros(2, 4), **kwargs)
+    with pytest.raises(ValueError, match=r"shape \(batch, n_labels\)"):
+        hard_negative_bce(logits, torch.zeros(2, 5), n_hard=1)
+
+
+@pytest.mark.parametrize(
+    ("hard_negatives", "n_labels", "expected"),
+    [("auto", 5, 128), ("auto", 2560, 128), ("auto", 2561, 129), ("auto", 670_091, 33_505),
+     (None, 595, 595), (0, 595, 0), (40, 595, 40)],
+)  # fmt: skip
+def test_resolved_number_of_hard_negatives(hard_negatives, n_labels, expected):
+    assert resolve_hard_negatives(hard_negatives, n_labels) == expected
+
+
+FAST = dict(embedding_dim=64, max_seq_len=8, batch_size=8, n_epochs=3, random_state=0)
+
+
+def test_estimator_with_many_hard_negatives_trains_with_plain_bce():
+    # 5 labels: "auto" (128) and None both mean every negative at full weight.
+    auto = InceptionXMLClassifier(**FAST).fit(TEXTS, LABELS)
+    plain = InceptionXMLClassifier(**FAST, hard_negatives=None).fit(TEXTS, LABELS)
+    assert auto.n_hard_negatives_ == 128 and plain.n_hard_negatives_ == len(plain.classes_)
+    np.testing.assert_array_equal(
+        auto.decision_function(TEXTS).toarray(), plain.decision_function(TEXTS).toarray()
+    )
+    assert [h["loss"] for h in auto.history_] == [h["loss"] for h in plain.history_]
+
+
+def test_estimator_uses_the_hard_negative_loss():
+    params = {**FAST, "n_epochs": 15}
+    fitted = InceptionXMLClassifier(**params, hard_negatives=2, easy_negative_weight=0.0)
+    fitted.fit(TEXTS, LABELS)
+    plain = InceptionXMLClassifier(**params, hard_negatives=None).fit(TEXTS, LABELS)
+    assert fitted.n_hard_negatives_ == 2
+    assert fitted.history_[0]["loss"] != plain.history_[0]["loss"]
+    # Still learns the toy task: each text's best label is one of its own.
+    predicted = fitted.predict_labels(TEXTS[:8], k=1)
+    assert all(best in truth for (best,), truth in zip(predicted, LABELS[:8], strict=True))
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"hard_negatives": -1}, "hard_negatives"),
+        ({"hard_negatives": "all"}, "hard_negatives"),
+        ({"hard_negatives": 2.5}, "hard_negatives"),
+        ({"easy_negative_weight": 1.5}, "easy_negative_weight"),
+        ({"easy_negative_weight": -0.1}, "easy_negative_weight"),
+    ],
+)
+def test_bad_hard_negative_parameters_are_named(params, message):
+    with pytest.raises(ValueError, match=message):
+        InceptionXMLClassifier(**FAST, **params).fit(TEXTS, LABELS)
