@@ -225,20 +225,38 @@ def transform_texts(
 
 
 def cooccurrence_support(
-    bag: sp.csr_matrix, labels: sp.csr_matrix, *, chunk_size: int = 1 << 18
+    bag: sp.csr_matrix,
+    labels: sp.csr_matrix,
+    *,
+    min_confidence: float = 0.0,
+    chunk_size: int = 1 << 18,
 ) -> sp.csr_matrix:
     """The (n-gram, label) pairs seen together in training: the pattern of binary ``Xᵀ·Y``.
+
+    With ``min_confidence > 0`` a pair is kept only when the label is on at least that
+    fraction of the training texts holding the n-gram (``count(g, l) / df(g) ≥
+    min_confidence``, the association-rule confidence). This drops what frequent n-grams
+    ("for", "library", "the") co-occur with by chance — few support entries, but most of
+    the (n-gram, label) terms a batch touches, since a frequent n-gram is in many texts —
+    and keeps every pair of n-grams rarer than ``1 / min_confidence`` texts.
 
     Computed ``chunk_size`` rows at a time, so a bag memory-mapped from disk
     (:class:`~skxml.datasets.TokenCorpus`) is never loaded whole.
     """
-    support = sp.csr_matrix((bag.shape[1], labels.shape[1]), dtype=np.float32)
+    counts = sp.csr_matrix((bag.shape[1], labels.shape[1]), dtype=np.float32)
+    document_frequency = np.zeros(bag.shape[1])
     for start in range(0, bag.shape[0], chunk_size):
         present = bag[start : start + chunk_size].astype(bool).astype(np.float32)
-        support = support + present.T @ labels[start : start + chunk_size]
-    support = support.tocsr()
-    support.data[:] = 1.0
-    return support
+        counts = counts + present.T @ labels[start : start + chunk_size]
+        document_frequency += np.asarray(present.sum(axis=0)).ravel()
+    counts = counts.tocsr()
+    counts.sum_duplicates()
+    if min_confidence > 0:
+        rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
+        counts.data[counts.data < min_confidence * document_frequency[rows]] = 0
+        counts.eliminate_zeros()
+    counts.data[:] = 1.0
+    return counts
 
 
 class BaseInceptionXML(ClassifierMixin, BaseEstimator):
@@ -268,6 +286,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         "embedding_attention": ["boolean"],
         "tfidf_embedding": ["boolean"],
         "tfidf_linear": ["boolean"],
+        "tfidf_linear_min_confidence": [Interval(Real, 0, 1, closed="both")],
         "tfidf_ngram_range": [tuple],
         "tfidf_token_pattern": [str, None],
         "tfidf_min_df": [
@@ -664,7 +683,9 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
                 bag.shape[1], n_features, sparse_gradients=self._sparse_gradients
             )
         if bag is not None and self.tfidf_linear:
-            support = cooccurrence_support(bag, labels)
+            support = cooccurrence_support(
+                bag, labels, min_confidence=self.tfidf_linear_min_confidence
+            )
             # A batch touches millions of (n-gram, label) pairs: coalescing them for
             # SparseAdam costs more than a dense Adam step until the map is very large.
             sparse_linear = SparseLinearHead(

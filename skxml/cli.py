@@ -53,6 +53,7 @@ _PARAM_TYPES: dict[str, Any] = {
     "verbose": int,
     "hard_negatives": "hard_negatives",
     "easy_negative_weight": float,
+    "tfidf_linear_min_confidence": float,
     # InceptionXML+ (--estimator plus)
     "n_shortlist": int,
     "detach_fraction": float,

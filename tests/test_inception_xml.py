@@ -297,6 +297,8 @@ def test_fit_rejects_bad_input(X, Y, error, match):
         ({"dropout": 1.0}, "dropout"),
         ({"device": 3}, "device"),
         ({"top_k": 0}, "top_k"),
+        ({"tfidf_linear_min_confidence": 1.5}, "tfidf_linear_min_confidence"),
+        ({"tfidf_linear_min_confidence": -0.1}, "tfidf_linear_min_confidence"),
     ],
 )
 def test_fit_rejects_bad_parameters(params, match):

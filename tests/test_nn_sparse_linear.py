@@ -138,3 +138,35 @@ def test_gather_gradient_is_the_in_order_sum_on_several_threads(two_threads, spa
     torch.testing.assert_close(gradients[0].double(), exact, rtol=0, atol=1e-5)
     if not sparse_gradient:
         assert torch.equal(gradients[0], reference)
+
+
+def test_cooccurrence_support_keeps_confident_pairs_only():
+    from skxml._base import cooccurrence_support
+
+    # 5 texts × 3 n-grams (TF-IDF values; only presence matters), 3 labels.
+    bag = sp.csr_matrix(
+        np.array(
+            [
+                [0.5, 0.5, 0.0],
+                [0.7, 0.0, 0.0],
+                [0.2, 0.0, 0.9],
+                [0.6, 0.8, 0.0],
+                [0.1, 0.0, 0.0],
+            ]
+        )
+    )
+    labels = sp.csr_matrix(
+        np.array([[1, 0, 0], [1, 0, 0], [0, 1, 0], [1, 0, 1], [1, 0, 0]], dtype=np.float32)
+    )
+    # n-gram 0 is in all 5 texts: label 0 on 4 (0.8), label 1 on 1 (0.2), label 2 on 1 (0.2).
+    # n-gram 1 is in texts 0 and 3: label 0 on 2 (1.0), label 2 on 1 (0.5).
+    # n-gram 2 is in text 2: label 1 (1.0).
+    everything = cooccurrence_support(bag, labels).toarray()
+    np.testing.assert_array_equal(everything, [[1, 1, 1], [1, 0, 1], [0, 1, 0]])
+    confident = cooccurrence_support(bag, labels, min_confidence=0.3).toarray()
+    np.testing.assert_array_equal(confident, [[1, 0, 0], [1, 0, 1], [0, 1, 0]])
+    strict = cooccurrence_support(bag, labels, min_confidence=0.9).toarray()
+    np.testing.assert_array_equal(strict, [[0, 0, 0], [1, 0, 0], [0, 1, 0]])
+    # Chunked accumulation gives the same support.
+    chunked = cooccurrence_support(bag, labels, min_confidence=0.3, chunk_size=2).toarray()
+    np.testing.assert_array_equal(chunked, confident)
