@@ -14,6 +14,7 @@ import math
 import os
 import time
 import warnings
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from numbers import Integral, Real
 from typing import Any
@@ -60,6 +61,15 @@ _SPARSE_LINEAR_MIN_WEIGHTS = 50_000_000
 
 # Parameters that may change between a checkpointed fit and the fit that resumes it.
 _PARAMETERS_FREE_ON_RESUME = frozenset({"verbose", "device", "checkpoint_path", "warm_start"})
+
+
+# Derived prediction state of each fitted network (its frozen CPU copy, InceptionXML+'s
+# cluster-size table), built on the first prediction. Kept beside the estimators rather than
+# in them, so that predicting leaves an estimator's __dict__ unchanged (scikit-learn's
+# check_dict_unchanged) and none of it is pickled; an entry goes with its network.
+_PREDICTION_CACHE: weakref.WeakKeyDictionary[nn.Module, dict[str, Any]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _same_parameter(first: Any, second: Any) -> bool:
@@ -509,7 +519,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         state_before_fit = dict(self.__dict__)
         # The frozen inference copy is of the network before this fit; predictions made
         # during it (validation) use the modules.
-        self.__dict__.pop("_prediction_cache", None)
+        self._forget_prediction_cache()
         self._fitting = True
         try:
             return self._fit_interruptible(X, Y, validation_data, resume_from)
@@ -523,6 +533,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
             self.__dict__.pop("_last_epoch_state", None)
             self.__dict__.pop("_context", None)
             self.__dict__.pop("_fitting", None)
+            self._forget_prediction_cache()
 
     def _fit_interruptible(
         self,
@@ -976,17 +987,17 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         return self._cached("frozen_network", self._freeze_network)
 
     def _cached(self, name: str, compute: Callable[[], Any]) -> Any:
-        """``compute()``, kept until the next fit (not pickled): derived prediction state.
-
-        Keyed on the identity of ``network_`` too, so assigning another network (or
-        restoring one after a failed fit) never serves stale values.
-        """
-        cache = self.__dict__.get("_prediction_cache")
-        if cache is None or cache["network"] is not self.network_:
-            cache = self._prediction_cache = {"network": self.network_}
+        """``compute()``, kept for this ``network_`` until the next fit: derived prediction
+        state, held beside the estimator (see ``_PREDICTION_CACHE``)."""
+        cache = _PREDICTION_CACHE.setdefault(self.network_, {})
         if name not in cache:
             cache[name] = compute()
         return cache[name]
+
+    def _forget_prediction_cache(self) -> None:
+        network = self.__dict__.get("network_")
+        if network is not None:
+            _PREDICTION_CACHE.pop(network, None)
 
     def _freeze_network(self) -> Callable[..., Any]:
         """A frozen CPU copy of ``network_`` (see :mod:`skxml.nn._frozen`)."""
@@ -1247,7 +1258,6 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
     def __getstate__(self) -> dict[str, Any]:
         state = dict(super().__getstate__())  # object.__getstate__ returns __dict__ itself
         state.pop("_last_epoch_state", None)  # a training-time copy of the network
-        state.pop("_prediction_cache", None)  # rebuilt on the first prediction
         network = state.get("network_")
         if network is not None and any(p.device.type != "cpu" for p in network.parameters()):
             # Save CPU tensors so the model loads on a machine without CUDA.

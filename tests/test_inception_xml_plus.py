@@ -178,10 +178,18 @@ def test_detached_extreme_head_sends_no_gradient_to_the_encoder(fitted_toy):
     assert not torch.allclose(gradients[False], gradients[True])
 
 
-def test_label_embeddings_get_sparse_gradients(fitted_toy):
-    head = fitted_toy.network_.extreme_head
+def test_label_embeddings_get_sparse_gradients_when_the_table_is_large(fitted_toy, monkeypatch):
+    # A small table (here 5 × F) is stepped by dense Adam: shortlists touch most of it.
+    assert not fitted_toy.network_.extreme_head.sparse_gradients
+    from skxml.models import _inception_xml_plus
+
+    monkeypatch.setattr(_inception_xml_plus, "_SPARSE_LINEAR_MIN_WEIGHTS", 0)
+    clf = InceptionXMLPlusClassifier(
+        **{**FAST, "n_epochs": 1}, clusterer=LabelTreeClusterer(max_leaf_size=1), n_shortlist=2
+    ).fit(TEXTS, LABELS)
+    head = clf.network_.extreme_head
     assert head.sparse_gradients
-    optimizers = fitted_toy._build_optimizers()
+    optimizers = clf._build_optimizers()
     assert [type(o).__name__ for o in optimizers] == ["Adam", "SparseAdam"]
     sparse_params = {id(p) for group in optimizers[1].param_groups for p in group["params"]}
     assert {id(head.weight), id(head.bias)} <= sparse_params

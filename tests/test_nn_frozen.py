@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import pickle
 
 import numpy as np
@@ -11,6 +12,7 @@ import torch
 from _toy_data import LABELS, TEXTS
 
 from skxml import InceptionXMLClassifier, InceptionXMLPlusClassifier, LabelTreeClusterer
+from skxml._base import _PREDICTION_CACHE
 from skxml.datasets import load_debian_tags
 from skxml.nn import (
     BagOfWordsEncoder,
@@ -186,7 +188,7 @@ def test_estimator_predictions_equal_the_module_path(estimator, debian_texts):
         clf = InceptionXMLClassifier(**FAST)
     clf.fit(X, Y)
     frozen_scores = clf.decision_function(X_test, k=5)
-    assert "frozen_network" in clf.__dict__["_prediction_cache"]
+    assert "frozen_network" in _PREDICTION_CACHE[clf.network_]
     module_scores = _module_scores(clf, X_test, k=5)
     assert (frozen_scores.indices == module_scores.indices).mean() > 0.99  # ties may swap
     np.testing.assert_allclose(
@@ -203,21 +205,28 @@ def test_estimator_predictions_equal_the_module_path(estimator, debian_texts):
 def test_a_new_fit_replaces_the_frozen_copy_and_validation_uses_the_modules():
     clf = InceptionXMLClassifier(**{**FAST, "n_epochs": 1}).fit(TEXTS, LABELS)
     first = clf.decision_function(TEXTS, k=2).toarray()
-    frozen_before = clf.__dict__["_prediction_cache"]["frozen_network"]
+    frozen_before = _PREDICTION_CACHE[clf.network_]["frozen_network"]
     clf.set_params(warm_start=True).fit(TEXTS, LABELS, validation_data=(TEXTS, LABELS))
     # Not rebuilt during fit (the validation pass after each epoch used the modules).
-    assert "_prediction_cache" not in clf.__dict__
+    assert clf.network_ not in _PREDICTION_CACHE
     second = clf.decision_function(TEXTS, k=2).toarray()
-    assert clf.__dict__["_prediction_cache"]["frozen_network"] is not frozen_before
+    assert _PREDICTION_CACHE[clf.network_]["frozen_network"] is not frozen_before
     assert not np.allclose(first, second)
     np.testing.assert_allclose(second, _module_scores(clf, TEXTS, k=2).toarray(), atol=1e-5)
 
 
 def test_pickle_leaves_the_frozen_copy_out_and_rebuilds_it():
     clf = InceptionXMLClassifier(**{**FAST, "n_epochs": 1}).fit(TEXTS, LABELS)
+    state_before = dict(vars(clf))
     before = clf.decision_function(TEXTS, k=2)
-    assert "_prediction_cache" not in clf.__getstate__()
+    assert vars(clf).keys() == state_before.keys()  # the cache is not in the estimator
     loaded = pickle.loads(pickle.dumps(clf))
-    assert "_prediction_cache" not in loaded.__dict__
+    assert loaded.network_ not in _PREDICTION_CACHE
     after = loaded.decision_function(TEXTS, k=2)
+    assert loaded.network_ in _PREDICTION_CACHE
     assert (before != after).nnz == 0
+    # The entry goes with its network.
+    network_id = id(loaded.network_)
+    del loaded, after
+    gc.collect()
+    assert all(id(network) != network_id for network in _PREDICTION_CACHE.keys())
