@@ -47,9 +47,11 @@ from skxml.text import SequenceEncoder, load_word_vectors
 from skxml.utils._validation import check_label_matrix, check_texts
 
 # Texts scored per forward pass at prediction time, at most: fewer when the (batch, labels)
-# scores would pass _PREDICT_MAX_SCORES floats (512 MB), e.g. 32 texts at 2.8M labels.
+# scores would pass _PREDICT_MAX_SCORES floats (512 MB), e.g. 32 texts at 2.8M labels; on a
+# GPU _PREDICT_MAX_SCORES_CUDA bf16 scores (1 GB), e.g. 512 texts at 670K labels.
 _PREDICT_BATCH_SIZE = 1024
 _PREDICT_MAX_SCORES = 1 << 27
+_PREDICT_MAX_SCORES_CUDA = 1 << 29
 # Texts tokenised at a time at prediction time: token ids and TF-IDF rows of more never
 # exist at once, so memory beyond the O(n·k) result does not grow with n.
 _PREDICT_CHUNK_SIZE = 16 * _PREDICT_BATCH_SIZE
@@ -85,9 +87,11 @@ def _same_parameter(first: Any, second: Any) -> bool:
     return bool(first == second)
 
 
-def _prediction_batch_size(n_labels: int) -> int:
-    """Texts per forward pass: a power of two, ≤ 1024, with ≤ 2^27 (batch × label) scores."""
-    fitting = max(1, _PREDICT_MAX_SCORES // max(n_labels, 1))
+def _prediction_batch_size(n_labels: int, device: torch.device | None = None) -> int:
+    """Texts per forward pass: a power of two, ≤ 1024, with ≤ 2^27 (batch × label) scores
+    (2^29 on a GPU)."""
+    limit = _PREDICT_MAX_SCORES_CUDA if device is not None and device.type == "cuda" else None
+    fitting = max(1, (limit or _PREDICT_MAX_SCORES) // max(n_labels, 1))
     return min(_PREDICT_BATCH_SIZE, 1 << (fitting.bit_length() - 1))
 
 
@@ -131,6 +135,15 @@ def _is_label_lists(Y: Any) -> bool:
     return not (array.ndim == 2 and array.dtype.kind in "biuf")
 
 
+def to_device(array: np.ndarray, device: torch.device | str) -> torch.Tensor:
+    """``array`` as a tensor on ``device``; to a GPU through pinned memory, so the copy is
+    queued behind the running kernels instead of waiting for them (no host-device sync)."""
+    tensor = torch.from_numpy(array)
+    if torch.device(device).type != "cuda":
+        return tensor
+    return tensor.pin_memory().to(device, non_blocking=True)
+
+
 def _csr_rows_to_bag(
     matrix: sp.csr_matrix, rows: np.ndarray | slice, device: torch.device
 ) -> BagOfWordsBatch:
@@ -138,9 +151,9 @@ def _csr_rows_to_bag(
     whole = isinstance(rows, slice) and rows.indices(matrix.shape[0]) == (0, matrix.shape[0], 1)
     subset = matrix if whole else matrix[rows]
     return (
-        torch.from_numpy(subset.indices.astype(np.int64)).to(device, non_blocking=True),
-        torch.from_numpy(subset.indptr[:-1].astype(np.int64)).to(device, non_blocking=True),
-        torch.from_numpy(subset.data.astype(np.float32)).to(device, non_blocking=True),
+        to_device(subset.indices.astype(np.int64), device),
+        to_device(subset.indptr[:-1].astype(np.int64), device),
+        to_device(subset.data.astype(np.float32, copy=False), device),
     )
 
 
@@ -150,8 +163,8 @@ def _csr_rows_to_dense(
     """A dense float32 (len(rows), n_cols) tensor of some CSR rows, built on ``device``."""
     subset = matrix[rows].tocoo()
     dense = torch.zeros(len(rows), matrix.shape[1], device=device)
-    row_ids = torch.from_numpy(subset.row.astype(np.int64)).to(device, non_blocking=True)
-    col_ids = torch.from_numpy(subset.col.astype(np.int64)).to(device, non_blocking=True)
+    row_ids = to_device(subset.row.astype(np.int64), device)
+    col_ids = to_device(subset.col.astype(np.int64), device)
     dense[row_ids, col_ids] = 1.0
     return dense
 
@@ -771,6 +784,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         generator = torch.Generator().manual_seed(self._torch_seed)
         first_epoch, stopped = 0, False
         early_stopping: dict[str, Any] = {"best": -math.inf, "stale": 0, "best_state": None}
+        spare_state: dict[str, torch.Tensor] | None = None
         if checkpoint is not None:
             for optimizer, state in zip(optimizers, checkpoint["optimizers"], strict=True):
                 optimizer.load_state_dict(state)
@@ -794,14 +808,16 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         self.network_.train()
         for epoch in range(first_epoch, 0 if stopped else self.n_epochs):
             self._on_epoch_start(epoch)
-            started, total_loss = time.perf_counter(), 0.0
+            started = time.perf_counter()
+            # Summed on the device: reading the loss every step would wait for the GPU.
+            total_loss = torch.zeros((), dtype=torch.float64, device=device)
             order = torch.randperm(n_samples, generator=generator).numpy()
             for step in range(steps_per_epoch):
                 rows = context.shard(order[step * batch_size : (step + 1) * batch_size])
                 if tokens is None:
-                    batch_tokens = torch.from_numpy(token_ids[rows].astype(np.int64)).to(device)
+                    batch_tokens = to_device(token_ids[rows].astype(np.int64), device)
                 else:
-                    batch_tokens = tokens[torch.from_numpy(rows).to(tokens.device)].to(device)
+                    batch_tokens = tokens[to_device(rows, tokens.device)]
                 batch_bag = None if bag is None else _csr_rows_to_bag(bag, rows, device)
                 targets = self._batch_targets(labels, rows, device)
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
@@ -812,13 +828,13 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
                 for optimizer, scheduler in zip(optimizers, schedulers, strict=True):
                     optimizer.step()
                     scheduler.step()
-                total_loss += float(loss.detach())
+                total_loss += loss.detach()
             # Ranks keep identical weights (averaged gradients) but their own BatchNorm and
             # spectral-norm statistics: rank 0's go to all.
             context.broadcast_state(self.network_)
             record = {
                 "epoch": len(self.history_) + 1,
-                "loss": total_loss / steps_per_epoch,
+                "loss": float(total_loss) / steps_per_epoch,
                 "seconds": time.perf_counter() - started,
             }
             record["samples_per_second"] = n_samples / record["seconds"]
@@ -836,7 +852,9 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
                     early_stopping["stale"] += 1
                     stopped = early_stopping["stale"] >= self.n_iter_no_change
             self.n_epochs_trained_ = len(self.history_)
-            self._last_epoch_state = copy_state_to_cpu(self.network_)
+            # Into the spare copy, then swapped: Ctrl-C mid-copy leaves the last one whole.
+            spare = copy_state_to_cpu(self.network_, into=spare_state)
+            spare_state, self._last_epoch_state = self.__dict__.get("_last_epoch_state"), spare
             if self.checkpoint_path is not None and context.is_main:
                 self._write_checkpoint(
                     epoch + 1, stopped, optimizers, schedulers, generator, early_stopping,
@@ -980,11 +998,16 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         return device
 
     def _inference_network(self, device: torch.device) -> Callable[..., Any]:
-        """What prediction calls: on the CPU a frozen copy of the network (built once after
-        each fit; ~4x less overhead per call at batch size 1), else the network itself."""
-        if device.type != "cpu" or self.__dict__.get("_fitting", False):
+        """What prediction calls: a frozen copy of the network (built once after each fit;
+        ~4x less overhead per call at batch size 1 on a CPU; on a GPU with its label-scoring
+        weights in bf16), or during ``fit`` (validation) the network itself."""
+        if self.__dict__.get("_fitting", False):
             return self.network_
-        return self._cached("frozen_network", self._freeze_network)
+        if device.type == "cuda":
+            return self._cached(
+                f"frozen_network_{device}", lambda: self._freeze_network(torch.bfloat16)
+            )
+        return self._cached(f"frozen_network_{device}", self._freeze_network)
 
     def _cached(self, name: str, compute: Callable[[], Any]) -> Any:
         """``compute()``, kept for this ``network_`` until the next fit: derived prediction
@@ -999,8 +1022,8 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         if network is not None:
             _PREDICTION_CACHE.pop(network, None)
 
-    def _freeze_network(self) -> Callable[..., Any]:
-        """A frozen CPU copy of ``network_`` (see :mod:`skxml.nn._frozen`)."""
+    def _freeze_network(self, classifier_dtype: torch.dtype | None = None) -> Callable[..., Any]:
+        """A frozen copy of ``network_`` (see :mod:`skxml.nn._frozen`)."""
         raise NotImplementedError
 
     def _iter_network_outputs(
@@ -1012,7 +1035,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         tokens = torch.from_numpy(token_ids)
         forward = self._inference_network(device)
         with torch.inference_mode():
-            batch_size = _prediction_batch_size(len(self.classes_))
+            batch_size = _prediction_batch_size(len(self.classes_), device)
             for start in range(0, token_ids.shape[0], batch_size):
                 stop = min(start + batch_size, token_ids.shape[0])
                 rows = slice(start, stop)  # a slice, not fancy indexing: cheaper at batch 1
@@ -1026,8 +1049,9 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
     ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Top-k logits and label indices, batch by batch."""
         for logits in self._iter_network_outputs(token_ids, bag):
-            values, indices = torch.topk(logits.float(), k, dim=1, sorted=True)
-            yield values.cpu().numpy(), indices.cpu().numpy()
+            # In the logits' own dtype: a float32 copy of a GPU's bf16 block would double it.
+            values, indices = torch.topk(logits, k, dim=1, sorted=True)
+            yield values.float().cpu().numpy(), indices.cpu().numpy()
 
     def _scores_from_features(
         self, token_ids: np.ndarray, bag: sp.csr_matrix | None, k: int

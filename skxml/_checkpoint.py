@@ -45,11 +45,30 @@ def to_cpu(value: Any) -> Any:
     return value
 
 
-def copy_state_to_cpu(module: torch.nn.Module) -> dict[str, torch.Tensor]:
-    """A CPU copy of ``module.state_dict()`` that later training does not change."""
-    return {
-        name: tensor.detach().to("cpu", copy=True) for name, tensor in module.state_dict().items()
-    }
+def copy_state_to_cpu(
+    module: torch.nn.Module, into: dict[str, torch.Tensor] | None = None
+) -> dict[str, torch.Tensor]:
+    """A CPU copy of ``module.state_dict()`` that later training does not change.
+
+    ``into``: an earlier copy of the same module to overwrite (no new allocation). GPU
+    tensors are copied into pinned memory, ~10x faster than into pageable memory (1.3 GB
+    of weights at 670K labels: ~1 s per copy otherwise).
+    """
+    state = module.state_dict()
+    if into is not None and into.keys() == state.keys():
+        if all(into[name].shape == tensor.shape for name, tensor in state.items()):
+            for name, tensor in state.items():
+                into[name].copy_(tensor.detach())
+            return into
+    copies = {}
+    for name, tensor in state.items():
+        if tensor.device.type == "cuda":
+            copies[name] = torch.empty(tensor.shape, dtype=tensor.dtype, pin_memory=True).copy_(
+                tensor.detach()
+            )
+        else:
+            copies[name] = tensor.detach().to("cpu", copy=True)
+    return copies
 
 
 def save_checkpoint(path: str | os.PathLike, payload: dict[str, Any]) -> None:

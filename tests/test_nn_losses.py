@@ -8,10 +8,12 @@ import numpy as np
 import pytest
 import torch
 from _toy_data import LABELS, TEXTS
+from torch import nn
 
 from skxml import InceptionXMLClassifier
+from skxml.datasets import load_debian_tags
 from skxml.models._inception_xml import resolve_hard_negatives
-from skxml.nn import hard_negative_bce
+from skxml.nn import hard_negative_bce, sparse_target_bce
 
 
 def _bce(logit: float, target: float) -> float:
@@ -117,3 +119,60 @@ def test_estimator_uses_the_hard_negative_loss():
 def test_bad_hard_negative_parameters_are_named(params, message):
     with pytest.raises(ValueError, match=message):
         InceptionXMLClassifier(**FAST, **params).fit(TEXTS, LABELS)
+
+
+# ---------------------------------------------------------------- sparse_target_bce
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_sparse_target_bce_equals_dense_bce_in_value_and_gradient(dtype):
+    generator = torch.Generator().manual_seed(0)
+    logits = (4 * torch.randn(6, 50, generator=generator)).to(dtype).requires_grad_()
+    rows = torch.tensor([0, 0, 2, 5, 5, 5])
+    columns = torch.tensor([3, 49, 0, 7, 8, 30])
+    targets = torch.zeros(6, 50)
+    targets[rows, columns] = 1.0
+    dense = nn.functional.binary_cross_entropy_with_logits(logits.float(), targets)
+    (dense_grad,) = torch.autograd.grad(dense, logits)
+    sparse = sparse_target_bce(logits, rows, columns)
+    (sparse_grad,) = torch.autograd.grad(sparse, logits)
+    assert sparse.dtype == torch.float32
+    torch.testing.assert_close(sparse, dense)
+    assert sparse_grad.dtype == dtype
+    tolerance = {"atol": 1e-9, "rtol": 1e-5} if dtype == torch.float32 else {}
+    torch.testing.assert_close(sparse_grad, dense_grad, **tolerance)
+
+
+def test_sparse_target_bce_without_positives_is_mean_softplus():
+    logits = torch.tensor([[0.0, 1.0], [-1.0, 2.0]])
+    empty = torch.zeros(0, dtype=torch.int64)
+    expected = nn.functional.softplus(logits).mean()
+    torch.testing.assert_close(sparse_target_bce(logits, empty, empty), expected)
+
+
+def test_sparse_target_bce_rejects_bad_shapes():
+    with pytest.raises(ValueError, match="logits must have shape"):
+        sparse_target_bce(torch.zeros(3), torch.zeros(0, dtype=torch.int64), torch.zeros(0))
+    with pytest.raises(ValueError, match="rows and columns"):
+        sparse_target_bce(torch.zeros(2, 3), torch.tensor([0]), torch.tensor([0, 1]))
+
+
+def test_plain_bce_fit_uses_index_targets_and_matches_dense_targets():
+    X, Y = load_debian_tags(subset="train", return_X_y=True)
+    X, Y = X[:300], Y[:300]
+    clf = InceptionXMLClassifier(hard_negatives=None, n_epochs=1, batch_size=64, random_state=0)
+    clf.fit(X, Y)
+    targets = clf._batch_targets(Y.tocsr(), np.arange(4), torch.device("cpu"))
+    assert isinstance(targets, tuple)
+    dense = torch.zeros(4, Y.shape[1])
+    dense[targets] = 1.0
+    np.testing.assert_array_equal(dense.numpy(), Y[:4].toarray())
+    tokens, bag = clf._prepare_text_features(X[:4], fit=False)
+    from skxml._base import _csr_rows_to_bag
+
+    clf.network_.eval()
+    with torch.no_grad():
+        bag_batch = _csr_rows_to_bag(bag, slice(None), torch.device("cpu"))
+        logits = clf.network_(torch.from_numpy(tokens), bag_batch)
+        torch.testing.assert_close(
+            clf._batch_loss(torch.from_numpy(tokens), bag_batch, targets),
+            nn.functional.binary_cross_entropy_with_logits(logits, dense),
+        )

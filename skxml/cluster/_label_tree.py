@@ -661,7 +661,13 @@ class LabelTreeClusterer(TransformerMixin, BaseEstimator):
             max_iter=self.max_iter,
             n_jobs=self.n_jobs,
         )
-        clusters = clusters.astype(np.int64)
+        self._store_assignment(clusters.astype(np.int64), n_clusters, n_iter)
+
+    def _store_assignment(
+        self, clusters: np.ndarray, n_clusters: int, n_iter: np.ndarray | int
+    ) -> None:
+        """Set the fitted attributes from each label's cluster (int64, shape (n_labels,))."""
+        n_labels = len(clusters)
         self.n_labels_ = n_labels
         self.n_clusters_ = n_clusters
         self.n_iter_ = n_iter

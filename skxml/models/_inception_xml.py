@@ -12,12 +12,13 @@ import torch
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from skxml._base import BaseInceptionXML
+from skxml._base import BaseInceptionXML, to_device
 from skxml.nn import (
     ExtremeClassifierHead,
     FrozenInceptionXMLNetwork,
     InceptionXMLNetwork,
     hard_negative_bce,
+    sparse_target_bce,
 )
 from skxml.nn._network import BagOfWordsBatch
 
@@ -337,16 +338,31 @@ class InceptionXMLClassifier(BaseInceptionXML):
     def _on_epoch_start(self, epoch: int) -> None:
         self.n_hard_negatives_ = resolve_hard_negatives(self.hard_negatives, len(self.classes_))
 
+    def _batch_targets(self, labels: sp.csr_matrix, rows: np.ndarray, device: torch.device) -> Any:
+        """Dense 0/1 targets for the hard-negative loss; for plain BCE only the positives'
+        (row, column) indices (no (batch, n_labels) target to build and read)."""
+        if self.n_hard_negatives_ < labels.shape[1]:
+            return super()._batch_targets(labels, rows, device)
+        subset = labels[rows].tocoo()
+        return (
+            to_device(subset.row.astype(np.int64), device),
+            to_device(subset.col.astype(np.int64), device),
+        )
+
     def _batch_loss(
         self, token_ids: torch.Tensor, bag: BagOfWordsBatch | None, targets: Any
     ) -> torch.Tensor:
         logits = self.network_(token_ids, bag)
+        if isinstance(targets, tuple):
+            return sparse_target_bce(logits, *targets)
         return hard_negative_bce(
             logits, targets, self.n_hard_negatives_, easy_weight=self.easy_negative_weight
         )
 
-    def _freeze_network(self) -> FrozenInceptionXMLNetwork:
-        return FrozenInceptionXMLNetwork(self.network_)
+    def _freeze_network(
+        self, classifier_dtype: torch.dtype | None = None
+    ) -> FrozenInceptionXMLNetwork:
+        return FrozenInceptionXMLNetwork(self.network_, classifier_dtype)
 
     def _build_network(
         self,

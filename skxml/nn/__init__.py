@@ -6,6 +6,7 @@
 - :class:`InceptionXMLPlusNetwork`: encoder, meta head over label clusters and shortlist
   extreme head (InceptionXML+);
 - :func:`hard_negative_bce`: BCE weighted towards each sample's hardest negatives;
+- :func:`sparse_target_bce`: plain BCE with the positives given as indices;
 - :class:`FrozenInceptionXMLNetwork`, :class:`FrozenInceptionXMLPlusNetwork`: eval-mode
   copies as plain CPU tensor code, for low-latency prediction;
 - :class:`SimpleSelfAttention`: the gated linear self-attention the encoder uses;
@@ -25,7 +26,7 @@ from skxml.nn._heads import (
     ResidualHead,
     ShortlistClassifierHead,
 )
-from skxml.nn._losses import hard_negative_bce
+from skxml.nn._losses import hard_negative_bce, sparse_target_bce
 from skxml.nn._network import InceptionXMLNetwork
 from skxml.nn._plus_network import InceptionXMLPlusNetwork, default_shortlist_size
 from skxml.nn._sparse_linear import SparseLinearHead
@@ -45,4 +46,5 @@ __all__ = [
     "SparseLinearHead",
     "default_shortlist_size",
     "hard_negative_bce",
+    "sparse_target_bce",
 ]

@@ -1,4 +1,4 @@
-"""Frozen CPU inference copies of the InceptionXML networks: the same function, less overhead.
+"""Frozen inference copies of the InceptionXML networks: the same function, less overhead.
 
 At batch size 1 a query costs well under a millisecond of arithmetic, but calling the
 modules adds more than that: ~40 ``nn.Module`` calls, spectral-norm parametrizations
@@ -8,6 +8,12 @@ plain tensors: parametrized weights computed once, batch norms reduced to one fu
 multiply-add, dropout gone, and the sparse linear map summed with NumPy (``np.bincount``),
 which is several times cheaper than torch for a handful of n-grams. Outputs equal the
 modules' up to float rounding (tested).
+
+On a GPU the same copy holds the label-scoring matrices (the dense heads' output layers and
+InceptionXML+'s label table) in ``classifier_dtype`` (bfloat16 there): under autocast the
+modules cast these float32 weights to bf16 on every call, which at 670K labels moves ~2 GB
+per query, far more than the product itself reads. The sparse linear map stays in torch ops
+on the GPU.
 
 A frozen network shares the module's weight tensors (no copy: the embedding and label
 tables can be large), but what it derives from them — spectral-normalised weights, batch-norm
@@ -168,10 +174,10 @@ class _FrozenResidual:
 
 
 class _FrozenDenseHead:
-    def __init__(self, head: ExtremeClassifierHead) -> None:
+    def __init__(self, head: ExtremeClassifierHead, dtype: torch.dtype | None = None) -> None:
         self.hidden = _FrozenResidual(head.hidden)
-        self.weight = head.classifier.weight.detach()
-        self.bias = head.classifier.bias.detach()
+        self.weight = head.classifier.weight.detach().to(dtype)
+        self.bias = head.classifier.bias.detach().to(dtype)
 
     def __call__(self, h: torch.Tensor) -> torch.Tensor:
         return F.linear(self.hidden(h), self.weight, self.bias)
@@ -211,14 +217,15 @@ class _FrozenSparseLinear:
         )
 
     def add_labels_to(
-        self, logits: torch.Tensor, bag: BagOfWordsBatch, label_ids: np.ndarray
+        self, logits: torch.Tensor, bag: BagOfWordsBatch, label_ids: torch.Tensor
     ) -> torch.Tensor:
         """``logits + (bag · W)[:, label_ids]`` for (batch, len(label_ids)) ``logits``, in place.
 
         ``label_ids`` must be sorted and distinct (as ``torch.unique`` returns them).
         """
+        scored = label_ids.numpy()
         rows, labels, contributions = self._pairs(bag)
-        if len(label_ids) == 0:
+        if len(scored) == 0:
             return logits
         n_rows = len(bag[1])
         if n_rows * self.n_labels <= _DENSE_SCRATCH_SIZE:
@@ -228,16 +235,31 @@ class _FrozenSparseLinear:
                 weights=contributions,
                 minlength=n_rows * self.n_labels,
             ).reshape(n_rows, self.n_labels)
-            return logits.add_(torch.from_numpy(dense[:, label_ids].astype(np.float32)))
+            return logits.add_(torch.from_numpy(dense[:, scored].astype(np.float32)))
         # Binary search instead of an n_labels-long lookup table: thread-safe and O(pairs).
-        columns = np.minimum(np.searchsorted(label_ids, labels), len(label_ids) - 1)
-        kept = label_ids[columns] == labels
-        flat_index = torch.from_numpy(rows[kept] * len(label_ids) + columns[kept])
+        columns = np.minimum(np.searchsorted(scored, labels), len(scored) - 1)
+        kept = scored[columns] == labels
+        flat_index = torch.from_numpy(rows[kept] * len(scored) + columns[kept])
         return (
             logits.view(-1)
             .index_add_(0, flat_index, torch.from_numpy(contributions[kept]))
             .view(logits.shape)
         )
+
+
+class _TorchSparseLinear:
+    """The sparse linear map through its module's torch ops (on a GPU: NumPy cannot reach it)."""
+
+    def __init__(self, head: SparseLinearHead) -> None:
+        self.head = head
+
+    def add_to(self, logits: torch.Tensor, bag: BagOfWordsBatch) -> torch.Tensor:
+        return logits + self.head(*bag).to(logits.dtype)
+
+    def add_labels_to(
+        self, logits: torch.Tensor, bag: BagOfWordsBatch, label_ids: torch.Tensor
+    ) -> torch.Tensor:
+        return logits + self.head.score_labels(*bag, label_ids).to(logits.dtype)
 
 
 class _FrozenFeatures:
@@ -247,9 +269,12 @@ class _FrozenFeatures:
         self.encoder = _FrozenEncoder(network.encoder)
         bag_of_words = network.bag_of_words
         self.bag_weight = None if bag_of_words is None else bag_of_words.bag.weight.detach()
-        self.sparse_linear = (
-            None if network.sparse_linear is None else _FrozenSparseLinear(network.sparse_linear)
-        )
+        self.sparse_linear: _FrozenSparseLinear | _TorchSparseLinear | None = None
+        if network.sparse_linear is not None:
+            on_cpu = network.sparse_linear.weight.device.type == "cpu"
+            self.sparse_linear = (_FrozenSparseLinear if on_cpu else _TorchSparseLinear)(
+                network.sparse_linear
+            )
 
     def __call__(self, token_ids: torch.Tensor, bag: BagOfWordsBatch | None) -> torch.Tensor:
         features = self.encoder(token_ids)
@@ -274,12 +299,16 @@ def _in_eval_mode(network: nn.Module) -> Iterator[None]:
 
 
 class FrozenInceptionXMLNetwork:
-    """An eval-mode :class:`~skxml.nn.InceptionXMLNetwork` as plain CPU tensor code.
+    """An eval-mode :class:`~skxml.nn.InceptionXMLNetwork` as plain tensor code.
 
     Parameters
     ----------
     network : InceptionXMLNetwork
-        A CPU network. Its weight tensors are shared; rebuild after changing them.
+        The network, on the CPU or a GPU. Its weight tensors are shared; rebuild after
+        changing them.
+    classifier_dtype : torch.dtype or None, default=None
+        Keep a copy of the output layer in this dtype (``torch.bfloat16`` for a GPU under
+        autocast); ``None`` shares the module's weights.
 
     Examples
     --------
@@ -294,10 +323,14 @@ class FrozenInceptionXMLNetwork:
     True
     """
 
-    def __init__(self, network: InceptionXMLNetwork) -> None:
+    def __init__(
+        self, network: InceptionXMLNetwork, classifier_dtype: torch.dtype | None = None
+    ) -> None:
         with _in_eval_mode(network):
             self.features = _FrozenFeatures(network)
-            self.head = _FrozenDenseHead(cast(ExtremeClassifierHead, network.head))
+            self.head = _FrozenDenseHead(
+                cast(ExtremeClassifierHead, network.head), classifier_dtype
+            )
 
     def __call__(
         self, token_ids: torch.Tensor, bag: BagOfWordsBatch | None = None
@@ -312,12 +345,16 @@ class FrozenInceptionXMLNetwork:
 
 
 class FrozenInceptionXMLPlusNetwork:
-    """An eval-mode :class:`~skxml.nn.InceptionXMLPlusNetwork` as plain CPU tensor code.
+    """An eval-mode :class:`~skxml.nn.InceptionXMLPlusNetwork` as plain tensor code.
 
     Parameters
     ----------
     network : InceptionXMLPlusNetwork
-        A CPU network. Its weight tensors are shared; rebuild after changing them.
+        The network, on the CPU or a GPU. Its weight tensors are shared; rebuild after
+        changing them.
+    classifier_dtype : torch.dtype or None, default=None
+        Keep copies of the meta head's output layer and of the label table in this dtype
+        (``torch.bfloat16`` for a GPU under autocast); ``None`` shares the module's weights.
 
     Examples
     --------
@@ -340,14 +377,16 @@ class FrozenInceptionXMLPlusNetwork:
     True
     """
 
-    def __init__(self, network: InceptionXMLPlusNetwork) -> None:
+    def __init__(
+        self, network: InceptionXMLPlusNetwork, classifier_dtype: torch.dtype | None = None
+    ) -> None:
         with _in_eval_mode(network):
             self.features = _FrozenFeatures(network)
-            self.meta_head = _FrozenDenseHead(network.meta_head)
+            self.meta_head = _FrozenDenseHead(network.meta_head, classifier_dtype)
             extreme = network.extreme_head
             self.extreme_hidden = _FrozenResidual(extreme.hidden)
-            self.label_weight = extreme.weight.detach()
-            self.label_bias = extreme.bias.detach()
+            self.label_weight = extreme.weight.detach().to(classifier_dtype)
+            self.label_bias = extreme.bias.detach().to(classifier_dtype)
             self.cluster_labels = network.cluster_labels
             self.n_clusters = network.n_clusters
 
@@ -370,7 +409,7 @@ class FrozenInceptionXMLPlusNetwork:
             sparse_linear = self.features.sparse_linear
             if sparse_linear is not None:
                 union_logits = sparse_linear.add_labels_to(
-                    union_logits, require_bag(bag, "a sparse linear map"), union.numpy()
+                    union_logits, require_bag(bag, "a sparse linear map"), union
                 )
             logits = torch.gather(union_logits, 1, position.view(label_ids.shape))
             return meta_logits, label_ids, logits.masked_fill(~mask, PADDING_LOGIT)
