@@ -90,8 +90,9 @@ def _same_parameter(first: Any, second: Any) -> bool:
 def _prediction_batch_size(n_labels: int, device: torch.device | None = None) -> int:
     """Texts per forward pass: a power of two, ≤ 1024, with ≤ 2^27 (batch × label) scores
     (2^29 on a GPU)."""
-    limit = _PREDICT_MAX_SCORES_CUDA if device is not None and device.type == "cuda" else None
-    fitting = max(1, (limit or _PREDICT_MAX_SCORES) // max(n_labels, 1))
+    on_gpu = device is not None and device.type == "cuda"
+    limit = _PREDICT_MAX_SCORES_CUDA if on_gpu else _PREDICT_MAX_SCORES
+    fitting = max(1, limit // max(n_labels, 1))
     return min(_PREDICT_BATCH_SIZE, 1 << (fitting.bit_length() - 1))
 
 
@@ -157,16 +158,31 @@ def _csr_rows_to_bag(
     )
 
 
+def _csr_rows_to_positions(
+    matrix: sp.csr_matrix, rows: np.ndarray, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The (row, column) indices of the stored entries of some CSR rows, on ``device``; rows
+    are numbered 0..len(rows)-1 in the order given."""
+    subset = matrix[rows].tocoo()
+    return (
+        to_device(subset.row.astype(np.int64), device),
+        to_device(subset.col.astype(np.int64), device),
+    )
+
+
 def _csr_rows_to_dense(
     matrix: sp.csr_matrix, rows: np.ndarray, device: torch.device
 ) -> torch.Tensor:
     """A dense float32 (len(rows), n_cols) tensor of some CSR rows, built on ``device``."""
-    subset = matrix[rows].tocoo()
     dense = torch.zeros(len(rows), matrix.shape[1], device=device)
-    row_ids = to_device(subset.row.astype(np.int64), device)
-    col_ids = to_device(subset.col.astype(np.int64), device)
-    dense[row_ids, col_ids] = 1.0
+    dense[_csr_rows_to_positions(matrix, rows, device)] = 1.0
     return dense
+
+
+def _uses_bf16(device: torch.device) -> bool:
+    """Whether training and prediction on ``device`` run under bf16 autocast (GPUs that
+    support it)."""
+    return device.type == "cuda" and torch.cuda.is_bf16_supported()
 
 
 def _fused_adam(param_groups: list[dict[str, Any]], weight_decay: float) -> torch.optim.Adam:
@@ -789,7 +805,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
             )
             for optimizer in optimizers
         ]
-        use_bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
+        use_bf16 = _uses_bf16(device)
         generator = torch.Generator().manual_seed(self._torch_seed)
         first_epoch, stopped = 0, False
         early_stopping: dict[str, Any] = {"best": -math.inf, "stale": 0, "best_state": None}
@@ -1008,11 +1024,9 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         weights in bf16), or during ``fit`` (validation) the network itself."""
         if self.__dict__.get("_fitting", False):
             return self.network_
-        if device.type == "cuda":
-            return self._cached(
-                f"frozen_network_{device}", lambda: self._freeze_network(torch.bfloat16)
-            )
-        return self._cached(f"frozen_network_{device}", self._freeze_network)
+        # bf16 label-scoring weights where prediction runs under bf16 autocast.
+        dtype = torch.bfloat16 if _uses_bf16(device) else None
+        return self._cached(f"frozen_network_{device}", lambda: self._freeze_network(dtype))
 
     def _cached(self, name: str, compute: Callable[[], Any]) -> Any:
         """``compute()``, kept for this ``network_`` until the next fit: derived prediction
@@ -1036,7 +1050,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
     ) -> Iterator[Any]:
         """The network's outputs for the texts, batch by batch, in inference mode."""
         device = self._prediction_device()
-        use_bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
+        use_bf16 = _uses_bf16(device)
         tokens = torch.from_numpy(token_ids)
         forward = self._inference_network(device)
         with torch.inference_mode():

@@ -55,11 +55,14 @@ def copy_state_to_cpu(
     of weights at 670K labels: ~1 s per copy otherwise).
     """
     state = module.state_dict()
-    if into is not None and into.keys() == state.keys():
-        if all(into[name].shape == tensor.shape for name, tensor in state.items()):
-            for name, tensor in state.items():
-                into[name].copy_(tensor.detach())
-            return into
+    if (
+        into is not None
+        and into.keys() == state.keys()
+        and all(into[name].shape == tensor.shape for name, tensor in state.items())
+    ):
+        for name, tensor in state.items():
+            into[name].copy_(tensor.detach())
+        return into
     copies = {}
     for name, tensor in state.items():
         if tensor.device.type == "cuda":

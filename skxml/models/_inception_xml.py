@@ -12,7 +12,7 @@ import torch
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from skxml._base import BaseInceptionXML, to_device
+from skxml._base import BaseInceptionXML, _csr_rows_to_positions
 from skxml.nn import (
     ExtremeClassifierHead,
     FrozenInceptionXMLNetwork,
@@ -343,11 +343,7 @@ class InceptionXMLClassifier(BaseInceptionXML):
         (row, column) indices (no (batch, n_labels) target to build and read)."""
         if self.n_hard_negatives_ < labels.shape[1]:
             return super()._batch_targets(labels, rows, device)
-        subset = labels[rows].tocoo()
-        return (
-            to_device(subset.row.astype(np.int64), device),
-            to_device(subset.col.astype(np.int64), device),
-        )
+        return _csr_rows_to_positions(labels, rows, device)
 
     def _batch_loss(
         self, token_ids: torch.Tensor, bag: BagOfWordsBatch | None, targets: Any

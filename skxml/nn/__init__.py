@@ -8,7 +8,7 @@
 - :func:`hard_negative_bce`: BCE weighted towards each sample's hardest negatives;
 - :func:`sparse_target_bce`: plain BCE with the positives given as indices;
 - :class:`FrozenInceptionXMLNetwork`, :class:`FrozenInceptionXMLPlusNetwork`: eval-mode
-  copies as plain CPU tensor code, for low-latency prediction;
+  copies as plain tensor code, for low-latency prediction (CPU and GPU);
 - :class:`SimpleSelfAttention`: the gated linear self-attention the encoder uses;
 - :class:`ResidualHead`, :class:`ExtremeClassifierHead`, :class:`ShortlistClassifierHead`:
   the classifier heads (dense over all outputs, or over shortlisted labels only).
