@@ -9,6 +9,7 @@ module owns everything else.
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
 import math
 import os
@@ -26,7 +27,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import MultiLabelBinarizer
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, RealNotInt
+from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
@@ -179,10 +180,34 @@ def _csr_rows_to_dense(
     return dense
 
 
-def _uses_bf16(device: torch.device) -> bool:
-    """Whether training and prediction on ``device`` run under bf16 autocast (GPUs that
-    support it)."""
-    return device.type == "cuda" and torch.cuda.is_bf16_supported()
+@functools.cache
+def _cpu_has_native_bf16() -> bool:
+    """Whether this CPU multiplies bf16 natively (x86 AVX512-BF16 or AMX-BF16 flags in
+    ``/proc/cpuinfo``). Elsewhere bf16 products are emulated and no faster than float32."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("flags"):
+                    return bool({"avx512_bf16", "amx_bf16"} & set(line.split(":", 1)[1].split()))
+    except OSError:
+        pass
+    return False
+
+
+def _uses_bf16(precision: str, device: torch.device) -> bool:
+    """Whether training on ``device`` runs under bf16 autocast, for a ``precision`` parameter
+    ("auto": GPUs that support bf16 and CPUs with native bf16 instructions)."""
+    if precision == "float32" or device.type not in ("cuda", "cpu"):
+        return False
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    return precision == "bfloat16" or _cpu_has_native_bf16()
+
+
+def _predicts_in_bf16(precision: str, device: torch.device) -> bool:
+    """Whether prediction runs under bf16 autocast: on GPUs that train in bf16. CPU
+    prediction stays float32 (its frozen networks are not bound by the products' speed)."""
+    return device.type == "cuda" and _uses_bf16(precision, device)
 
 
 def _fused_adam(param_groups: list[dict[str, Any]], weight_decay: float) -> torch.optim.Adam:
@@ -354,6 +379,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), None],
         # Any torch device string ("cuda:1"...); checked by _resolve_device.
         "device": [str],
+        "precision": [StrOptions({"auto", "float32", "bfloat16"})],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
@@ -586,6 +612,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         self._context = context = distributed_context(self.device_)
         if context.enabled and self.device_.type == "cuda" and self.device_.index is None:
             self.device_ = torch.device("cuda", context.local_rank)  # one GPU per process
+        self._check_precision(self.device_)
         rng = check_random_state(self.random_state)
         if context.enabled and not isinstance(self.random_state, Integral):
             # Every rank must draw the same weights, batches and validation split.
@@ -805,7 +832,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
             )
             for optimizer in optimizers
         ]
-        use_bf16 = _uses_bf16(device)
+        use_bf16 = _uses_bf16(self._precision, device)
         generator = torch.Generator().manual_seed(self._torch_seed)
         first_epoch, stopped = 0, False
         early_stopping: dict[str, Any] = {"best": -math.inf, "stale": 0, "best_state": None}
@@ -1005,6 +1032,25 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
             raise ValueError(f"threshold must be in [0, 1], got {threshold!r}.")
         return threshold
 
+    @property
+    def _precision(self) -> str:
+        # Models pickled before the parameter existed trained in "auto" precision.
+        return str(self.__dict__.get("precision", "auto"))
+
+    def _check_precision(self, device: torch.device) -> None:
+        if self.precision != "bfloat16":
+            return
+        if device.type not in ("cuda", "cpu"):
+            raise ValueError(
+                f"precision='bfloat16' runs on CPU and CUDA devices, not on device={device}; "
+                "use precision='float32' or 'auto'."
+            )
+        if device.type == "cuda" and not torch.cuda.is_bf16_supported():
+            raise ValueError(
+                f"precision='bfloat16' was requested but the GPU {device} does not support "
+                "bf16; use precision='float32' or 'auto'."
+            )
+
     def _prediction_device(self) -> torch.device:
         """The training device, or the CPU when a CUDA-trained model is loaded without CUDA."""
         if str(self.device).startswith("cuda") and not torch.cuda.is_available():
@@ -1025,7 +1071,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         if self.__dict__.get("_fitting", False):
             return self.network_
         # bf16 label-scoring weights where prediction runs under bf16 autocast.
-        dtype = torch.bfloat16 if _uses_bf16(device) else None
+        dtype = torch.bfloat16 if _predicts_in_bf16(self._precision, device) else None
         return self._cached(f"frozen_network_{device}", lambda: self._freeze_network(dtype))
 
     def _cached(self, name: str, compute: Callable[[], Any]) -> Any:
@@ -1050,7 +1096,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
     ) -> Iterator[Any]:
         """The network's outputs for the texts, batch by batch, in inference mode."""
         device = self._prediction_device()
-        use_bf16 = _uses_bf16(device)
+        use_bf16 = _predicts_in_bf16(self._precision, device)
         tokens = torch.from_numpy(token_ids)
         forward = self._inference_network(device)
         with torch.inference_mode():

@@ -40,6 +40,7 @@ _PARAM_TYPES: dict[str, Any] = {
     "dropout": float,
     "top_k": int,
     "device": str,
+    "precision": str,
     "random_state": int,
     "tfidf_embedding": bool,
     "tfidf_linear": bool,

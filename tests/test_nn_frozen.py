@@ -131,8 +131,16 @@ def test_frozen_network_keeps_the_module_mode_and_shares_the_large_tables():
     assert features.sparse_linear.weight.ctypes.data == network.sparse_linear.weight.data_ptr()
 
 
-@pytest.mark.parametrize("sparse_linear", [False, True], ids=["no-linear", "linear"])
-def test_frozen_plus_network_equals_the_eval_modules(sparse_linear):
+@pytest.mark.parametrize(
+    "sparse_linear, scratch_size",
+    [(False, None), (True, None), (True, 0)],
+    ids=["no-linear", "linear", "linear-binary-search"],
+)
+def test_frozen_plus_network_equals_the_eval_modules(sparse_linear, scratch_size, monkeypatch):
+    if scratch_size is not None:
+        # Match the sparse linear map's terms to the scored labels by binary search, as for
+        # many labels; at batch 1 the scored labels come unsorted.
+        monkeypatch.setattr("skxml.nn._frozen._DENSE_SCRATCH_SIZE", scratch_size)
     encoder = InceptionXMLEncoder(N_TOKENS, 64, max_seq_len=SEQ_LEN)
     width = encoder.n_features_out
     # 23 labels in 6 clusters of uneven size: padded rows in cluster_labels.
@@ -149,13 +157,17 @@ def test_frozen_plus_network_equals_the_eval_modules(sparse_linear):
         SparseLinearHead(_support()) if sparse_linear else None,
     )
     _randomise_eval_state(network)
-    tokens, bag = _inputs(8, seed=7)
-    for n_shortlist in (1, 3, 6):
-        meta, label_ids, logits = network(tokens, bag, n_shortlist=n_shortlist)
-        frozen = FrozenInceptionXMLPlusNetwork(network)(tokens, bag, n_shortlist=n_shortlist)
-        torch.testing.assert_close(frozen[0], meta, rtol=1e-5, atol=1e-5)
-        assert torch.equal(frozen[1], label_ids)
-        torch.testing.assert_close(frozen[2], logits, rtol=1e-5, atol=1e-5)
+    frozen_network = FrozenInceptionXMLPlusNetwork(network)
+    # Batch 1 scores its shortlist without torch.unique; row 0 has padded clusters' -1s.
+    for batch in (8, 1):
+        tokens, bag = _inputs(batch, seed=7)
+        for n_shortlist in (1, 3, 6):
+            meta, label_ids, logits = network(tokens, bag, n_shortlist=n_shortlist)
+            frozen = frozen_network(tokens, bag, n_shortlist=n_shortlist)
+            torch.testing.assert_close(frozen[0], meta, rtol=1e-5, atol=1e-5)
+            assert torch.equal(frozen[1], label_ids)
+            torch.testing.assert_close(frozen[2], logits, rtol=1e-5, atol=1e-5)
+        assert (label_ids < 0).any()  # the padding path was exercised
 
 
 def _module_scores(clf, texts, k):

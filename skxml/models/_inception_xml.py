@@ -143,6 +143,13 @@ class InceptionXMLClassifier(BaseInceptionXML):
         epoch's weights. Needs ``validation_fraction`` or ``validation_data``.
     device : {"auto", "cpu", "cuda"} or str, default="auto"
         Where to train and predict; "auto" uses CUDA when available.
+    precision : {"auto", "float32", "bfloat16"}, default="auto"
+        Arithmetic of the matrix products and convolutions during training: "bfloat16"
+        runs them under bf16 autocast (weights, optimiser state and losses stay float32).
+        "auto" picks bf16 on CUDA GPUs that support it and on CPUs with native bf16
+        instructions (AVX512-BF16 or AMX: e.g. AMD Zen 4, Intel Sapphire Rapids), float32
+        elsewhere. On a GPU prediction follows it (bf16 label scores); on a CPU prediction
+        is float32. "float32" makes fits on different CPU types comparable.
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, shuffling and dropout: CPU fits with an int are bit-identical
         when they run on the same number of torch threads (matrix products round
@@ -250,6 +257,7 @@ class InceptionXMLClassifier(BaseInceptionXML):
         validation_fraction: float | None = None,
         n_iter_no_change: int | None = None,
         device: str = "auto",
+        precision: str = "auto",
         random_state: Any = None,
         verbose: int = 0,
         warm_start: bool = False,
@@ -284,6 +292,7 @@ class InceptionXMLClassifier(BaseInceptionXML):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.device = device
+        self.precision = precision
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start

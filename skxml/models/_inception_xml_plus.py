@@ -80,7 +80,7 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
     combine_meta_scores : bool, default=False
         Rank labels by ``sigmoid(extreme) · sigmoid(meta of its cluster)`` instead of the
         extreme score alone (the paper reports 3–5% lower P@k with the product).
-    max_seq_len, embedding_dim, model_dim, word_vectors, freeze_embeddings, min_df, max_features, word_attention, embedding_attention, tfidf_embedding, tfidf_linear, tfidf_linear_min_confidence, tfidf_ngram_range, tfidf_min_df, tfidf_token_pattern, dropout, output_dropout, n_epochs, batch_size, learning_rate, linear_learning_rate, weight_decay, top_k, threshold, validation_fraction, n_iter_no_change, device, random_state, verbose, warm_start, checkpoint_path
+    max_seq_len, embedding_dim, model_dim, word_vectors, freeze_embeddings, min_df, max_features, word_attention, embedding_attention, tfidf_embedding, tfidf_linear, tfidf_linear_min_confidence, tfidf_ngram_range, tfidf_min_df, tfidf_token_pattern, dropout, output_dropout, n_epochs, batch_size, learning_rate, linear_learning_rate, weight_decay, top_k, threshold, validation_fraction, n_iter_no_change, device, precision, random_state, verbose, warm_start, checkpoint_path
         As in :class:`InceptionXMLClassifier`. The sparse TF-IDF linear map
         (``tfidf_linear``) adds its weights to the shortlisted labels' logits only.
 
@@ -163,6 +163,7 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         validation_fraction: float | None = None,
         n_iter_no_change: int | None = None,
         device: str = "auto",
+        precision: str = "auto",
         random_state: Any = None,
         verbose: int = 0,
         warm_start: bool = False,
@@ -199,6 +200,7 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.device = device
+        self.precision = precision
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start

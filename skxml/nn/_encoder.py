@@ -11,6 +11,7 @@ from torch import nn
 
 from skxml.nn._attention import SimpleSelfAttention
 from skxml.nn._checks import check_dropout, check_positive_int
+from skxml.nn._dropout import FastDropout
 
 # Range of the uniform initialisation of embeddings without pretrained vectors (the paper's
 # choice for words missing from GloVe).
@@ -261,7 +262,7 @@ default=None
         self.embedding_projection = (
             None if model_dim is None else nn.Linear(embedding_dim, width, bias=False)
         )
-        self.embedding_dropout = nn.Dropout(dropout)
+        self.embedding_dropout = FastDropout(dropout)
         self.word_attention = (
             SimpleSelfAttention(max_seq_len, spectral_norm=attention_spectral_norm)
             if word_attention
@@ -276,7 +277,7 @@ default=None
             nn.Conv1d(max_seq_len, n_filters, kernel_size=1),
             nn.GELU(),
             nn.BatchNorm1d(n_filters),
-            nn.Dropout(dropout),
+            FastDropout(dropout),
         )
         smallest = min(sizes)
         self.branches = nn.ModuleList(
@@ -291,7 +292,7 @@ default=None
             for size in sizes
         )
         self.post_branches = nn.Sequential(
-            nn.GELU(), nn.BatchNorm1d(len(sizes) * n_filters), nn.Dropout(dropout)
+            nn.GELU(), nn.BatchNorm1d(len(sizes) * n_filters), FastDropout(dropout)
         )
         self.final_convolution = nn.Sequential(
             nn.Conv1d(

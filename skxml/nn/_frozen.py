@@ -221,7 +221,7 @@ class _FrozenSparseLinear:
     ) -> torch.Tensor:
         """``logits + (bag · W)[:, label_ids]`` for (batch, len(label_ids)) ``logits``, in place.
 
-        ``label_ids`` must be sorted and distinct (as ``torch.unique`` returns them).
+        ``label_ids`` must be distinct; they need not be sorted.
         """
         scored = label_ids.numpy()
         rows, labels, contributions = self._pairs(bag)
@@ -237,8 +237,12 @@ class _FrozenSparseLinear:
             ).reshape(n_rows, self.n_labels)
             return logits.add_(torch.from_numpy(dense[:, scored].astype(np.float32)))
         # Binary search instead of an n_labels-long lookup table: thread-safe and O(pairs).
-        columns = np.minimum(np.searchsorted(scored, labels), len(scored) - 1)
-        kept = scored[columns] == labels
+        order = None if np.all(scored[1:] > scored[:-1]) else np.argsort(scored)
+        in_order = scored if order is None else scored[order]
+        columns = np.minimum(np.searchsorted(in_order, labels), len(scored) - 1)
+        kept = in_order[columns] == labels
+        if order is not None:
+            columns = order[columns]
         flat_index = torch.from_numpy(rows[kept] * len(scored) + columns[kept])
         return (
             logits.view(-1)
@@ -400,16 +404,31 @@ class FrozenInceptionXMLPlusNetwork:
             meta_logits = self.meta_head(h)
             n_shortlist = min(int(n_shortlist), self.n_clusters)
             clusters = torch.topk(meta_logits, n_shortlist, dim=1, sorted=False).indices
-            label_ids = self.cluster_labels[clusters].flatten(1)
+            label_ids = self.cluster_labels.index_select(0, clusters.flatten()).view(
+                len(clusters), -1
+            )
             mask = label_ids >= 0
-            union, position = torch.unique(label_ids.masked_fill(~mask, 0), return_inverse=True)
-            union_logits = F.linear(
-                self.extreme_hidden(h), self.label_weight[union], self.label_bias[union]
+            if len(label_ids) == 1:
+                # One text: its shortlisted labels are already distinct (the clusters are
+                # disjoint), so they are scored as they are, without torch.unique's sort.
+                scored = label_ids[mask]
+            else:
+                scored, position = torch.unique(
+                    label_ids.masked_fill(~mask, 0), return_inverse=True
+                )
+            # index_select, not weight[scored]: several times faster for a large table.
+            scored_logits = F.linear(
+                self.extreme_hidden(h),
+                self.label_weight.index_select(0, scored),
+                self.label_bias.index_select(0, scored),
             )
             sparse_linear = self.features.sparse_linear
             if sparse_linear is not None:
-                union_logits = sparse_linear.add_labels_to(
-                    union_logits, require_bag(bag, "a sparse linear map"), union
+                scored_logits = sparse_linear.add_labels_to(
+                    scored_logits, require_bag(bag, "a sparse linear map"), scored
                 )
-            logits = torch.gather(union_logits, 1, position.view(label_ids.shape))
+            if len(label_ids) == 1:
+                logits = torch.full_like(label_ids, PADDING_LOGIT, dtype=scored_logits.dtype)
+                return meta_logits, label_ids, logits.masked_scatter_(mask, scored_logits)
+            logits = torch.gather(scored_logits, 1, position.view(label_ids.shape))
             return meta_logits, label_ids, logits.masked_fill(~mask, PADDING_LOGIT)

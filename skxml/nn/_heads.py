@@ -8,6 +8,7 @@ from torch import nn
 from torch.nn.utils import parametrizations
 
 from skxml.nn._checks import check_dropout, check_positive_int
+from skxml.nn._dropout import FastDropout
 from skxml.nn._serialization import StateDictPickleMixin
 from skxml.nn._sparse_gather import gather
 
@@ -91,7 +92,7 @@ class ResidualHead(StateDictPickleMixin, nn.Module):
         nn.init.xavier_uniform_(linear.weight)
         nn.init.zeros_(linear.bias)
         self.residual = nn.Sequential(
-            nn.Dropout(dropout),
+            FastDropout(dropout),
             parametrizations.spectral_norm(linear) if spectral_norm else linear,
             nn.GELU(),
             nn.BatchNorm1d(n_features) if batch_norm else nn.Identity(),
@@ -160,7 +161,7 @@ class ExtremeClassifierHead(nn.Module):
         self.hidden = ResidualHead(
             n_features, dropout=hidden_dropout, spectral_norm=spectral_norm, batch_norm=batch_norm
         )
-        self.output_dropout = nn.Dropout(output_dropout)
+        self.output_dropout = FastDropout(output_dropout)
         self.classifier = nn.Linear(n_features, n_labels)
         nn.init.xavier_uniform_(self.classifier.weight)
         nn.init.zeros_(self.classifier.bias)
@@ -256,7 +257,7 @@ class ShortlistClassifierHead(nn.Module):
         self.hidden = ResidualHead(
             n_features, dropout=hidden_dropout, spectral_norm=spectral_norm, batch_norm=batch_norm
         )
-        self.output_dropout = nn.Dropout(output_dropout)
+        self.output_dropout = FastDropout(output_dropout)
         self.weight = nn.Parameter(torch.empty(n_labels, n_features))
         self.bias = nn.Parameter(torch.zeros(n_labels))
         nn.init.xavier_uniform_(self.weight)

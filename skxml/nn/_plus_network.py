@@ -138,7 +138,8 @@ class InceptionXMLPlusNetwork(nn.Module):
             scores = scores + positive_clusters.to(scores.dtype) * _FORCE_IN
         n_shortlist = min(int(n_shortlist), self.n_clusters)
         clusters = torch.topk(scores, n_shortlist, dim=1, sorted=False).indices
-        label_ids = self.cluster_labels[clusters].flatten(1)
+        # index_select: several times faster than advanced indexing (cluster_labels[clusters]).
+        label_ids = self.cluster_labels.index_select(0, clusters.flatten()).view(len(clusters), -1)
         return label_ids, label_ids >= 0
 
     def extreme_logits(
