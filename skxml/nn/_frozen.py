@@ -36,7 +36,7 @@ from skxml.nn._attention import SimpleSelfAttention, attention_product
 from skxml.nn._encoder import InceptionXMLEncoder
 from skxml.nn._heads import PADDING_LOGIT, ExtremeClassifierHead, ResidualHead
 from skxml.nn._network import BagOfWordsBatch, InceptionXMLNetwork, require_bag
-from skxml.nn._plus_network import InceptionXMLPlusNetwork
+from skxml.nn._plus_network import InceptionXMLPlusNetwork, shortlisted_labels
 from skxml.nn._sparse_linear import SparseLinearHead
 
 # Above this many (row, label) sums, the shortlist's sparse-linear terms are matched to the
@@ -237,12 +237,12 @@ class _FrozenSparseLinear:
             ).reshape(n_rows, self.n_labels)
             return logits.add_(torch.from_numpy(dense[:, scored].astype(np.float32)))
         # Binary search instead of an n_labels-long lookup table: thread-safe and O(pairs).
-        order = None if np.all(scored[1:] > scored[:-1]) else np.argsort(scored)
-        in_order = scored if order is None else scored[order]
-        columns = np.minimum(np.searchsorted(in_order, labels), len(scored) - 1)
-        kept = in_order[columns] == labels
-        if order is not None:
-            columns = order[columns]
+        # A stable sort is linear on torch.unique's already sorted output.
+        order = np.argsort(scored, kind="stable")
+        in_order = scored[order]
+        positions = np.minimum(np.searchsorted(in_order, labels), len(scored) - 1)
+        kept = in_order[positions] == labels
+        columns = order[positions]
         flat_index = torch.from_numpy(rows[kept] * len(scored) + columns[kept])
         return (
             logits.view(-1)
@@ -392,7 +392,6 @@ class FrozenInceptionXMLPlusNetwork:
             self.label_weight = extreme.weight.detach().to(classifier_dtype)
             self.label_bias = extreme.bias.detach().to(classifier_dtype)
             self.cluster_labels = network.cluster_labels
-            self.n_clusters = network.n_clusters
 
     def __call__(
         self, token_ids: torch.Tensor, bag: BagOfWordsBatch | None = None, *, n_shortlist: int
@@ -402,15 +401,12 @@ class FrozenInceptionXMLPlusNetwork:
         with torch.inference_mode():
             h = self.features(token_ids, bag)
             meta_logits = self.meta_head(h)
-            n_shortlist = min(int(n_shortlist), self.n_clusters)
-            clusters = torch.topk(meta_logits, n_shortlist, dim=1, sorted=False).indices
-            label_ids = self.cluster_labels.index_select(0, clusters.flatten()).view(
-                len(clusters), -1
-            )
+            label_ids = shortlisted_labels(self.cluster_labels, meta_logits, n_shortlist)
             mask = label_ids >= 0
-            if len(label_ids) == 1:
-                # One text: its shortlisted labels are already distinct (the clusters are
-                # disjoint), so they are scored as they are, without torch.unique's sort.
+            one_text = len(label_ids) == 1
+            if one_text:
+                # Its shortlisted labels are already distinct (the clusters are disjoint), so
+                # they are scored as they are, without torch.unique's sort.
                 scored = label_ids[mask]
             else:
                 scored, position = torch.unique(
@@ -427,7 +423,7 @@ class FrozenInceptionXMLPlusNetwork:
                 scored_logits = sparse_linear.add_labels_to(
                     scored_logits, require_bag(bag, "a sparse linear map"), scored
                 )
-            if len(label_ids) == 1:
+            if one_text:
                 logits = torch.full_like(label_ids, PADDING_LOGIT, dtype=scored_logits.dtype)
                 return meta_logits, label_ids, logits.masked_scatter_(mask, scored_logits)
             logits = torch.gather(scored_logits, 1, position.view(label_ids.shape))

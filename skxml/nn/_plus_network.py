@@ -18,6 +18,19 @@ from skxml.nn._sparse_linear import SparseLinearHead
 _FORCE_IN = 1.0e4
 
 
+def shortlisted_labels(
+    cluster_labels: torch.Tensor, cluster_scores: torch.Tensor, n_shortlist: int
+) -> torch.Tensor:
+    """The labels of each row's ``n_shortlist`` best-scored clusters (unordered), -1 padded.
+
+    ``cluster_labels`` is the (n_clusters, max_cluster_size) table of cluster members.
+    """
+    n_shortlist = min(int(n_shortlist), len(cluster_labels))
+    clusters = torch.topk(cluster_scores, n_shortlist, dim=1, sorted=False).indices
+    # index_select: several times faster than advanced indexing (cluster_labels[clusters]).
+    return cluster_labels.index_select(0, clusters.flatten()).view(len(clusters), -1)
+
+
 class InceptionXMLPlusNetwork(nn.Module):
     """InceptionXML+ (paper §5): a meta head picks clusters, the extreme head scores their labels.
 
@@ -136,10 +149,7 @@ class InceptionXMLPlusNetwork(nn.Module):
         scores = meta_logits.detach().float()
         if positive_clusters is not None:
             scores = scores + positive_clusters.to(scores.dtype) * _FORCE_IN
-        n_shortlist = min(int(n_shortlist), self.n_clusters)
-        clusters = torch.topk(scores, n_shortlist, dim=1, sorted=False).indices
-        # index_select: several times faster than advanced indexing (cluster_labels[clusters]).
-        label_ids = self.cluster_labels.index_select(0, clusters.flatten()).view(len(clusters), -1)
+        label_ids = shortlisted_labels(self.cluster_labels, scores, n_shortlist)
         return label_ids, label_ids >= 0
 
     def extreme_logits(
