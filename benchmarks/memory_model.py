@@ -330,6 +330,8 @@ _PREFIXES = {
     "head": ("head.",),
     "TF-IDF n-gram vectors": ("bag_of_words.",),
     "sparse linear map": ("sparse_linear.",),
+    # InceptionXML+(tfidf_meta_linear=True); no formula: the measured configurations keep it off.
+    "meta sparse linear map": ("meta_sparse_linear.",),
 }
 
 
@@ -668,15 +670,21 @@ def measure_prediction(clf, texts) -> dict[str, float]:
     """Growth of the resident set while predicting ``texts`` (one batch of up to 1024)."""
     import torch
 
+    from skxml._base import _csr_rows_to_bag
+
     clf.decision_function(texts[:8])  # warm up
     before = _reset_peak()
     clf.decision_function(texts)
     result = {"prediction": _growth(before)}
     if hasattr(clf, "clusterer_"):
         network = clf.network_
-        token_ids, _ = clf._prepare_text_features(texts, fit=False)
+        token_ids, bag = clf._prepare_text_features(texts, fit=False)
+        bag_batch = (
+            None if bag is None else _csr_rows_to_bag(bag, slice(None), torch.device("cpu"))
+        )
         with torch.inference_mode():
-            meta_logits = network.meta_head(network.features(torch.from_numpy(token_ids)))
+            h = network.features(torch.from_numpy(token_ids), bag_batch)
+            meta_logits = network.meta_logits(h, bag_batch)
             label_ids, mask = network.shortlist(meta_logits, clf._clusters_for_k(clf.top_k))
             result["U"] = float(torch.unique(label_ids[mask]).numel())
     return result

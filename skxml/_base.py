@@ -759,17 +759,21 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
                 bag.shape[1], n_features, sparse_gradients=self._sparse_gradients
             )
         if bag is not None and self.tfidf_linear:
-            support = cooccurrence_support(
-                bag, labels, min_confidence=self.tfidf_linear_min_confidence
-            )
-            # A batch touches millions of (n-gram, label) pairs: coalescing them for
-            # SparseAdam costs more than a dense Adam step until the map is very large.
-            sparse_linear = SparseLinearHead(
-                support,
-                sparse_gradients=self._sparse_gradients
-                and support.nnz > _SPARSE_LINEAR_MIN_WEIGHTS,
-            )
+            sparse_linear = self._build_sparse_linear(bag, labels)
         return bag_of_words, sparse_linear
+
+    def _build_sparse_linear(self, bag: sp.csr_matrix, labels: sp.csr_matrix) -> SparseLinearHead:
+        """A sparse linear map from the TF-IDF n-grams to the columns of ``labels``, on the
+        (n-gram, column) pairs that co-occur often enough."""
+        support = cooccurrence_support(
+            bag, labels, min_confidence=self.tfidf_linear_min_confidence
+        )
+        # A batch touches millions of (n-gram, label) pairs: coalescing them for
+        # SparseAdam costs more than a dense Adam step until the map is very large.
+        return SparseLinearHead(
+            support,
+            sparse_gradients=self._sparse_gradients and support.nnz > _SPARSE_LINEAR_MIN_WEIGHTS,
+        )
 
     def _fit_label_structure(
         self, texts: list[str] | None, bag: sp.csr_matrix | None, labels: sp.csr_matrix
@@ -955,8 +959,11 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         rather than the whole table. The sparse linear map learns at
         ``linear_learning_rate``; ``weight_decay`` applies to the dense weights.
         """
-        linear = getattr(self.network_, "sparse_linear", None)
-        linear_ids = set() if linear is None else {id(linear.weight)}
+        linear_ids = {
+            id(module.weight)
+            for module in self.network_.modules()
+            if isinstance(module, SparseLinearHead)
+        }
         sparse_ids = {id(p) for p in _sparse_gradient_parameters(self.network_)}
         groups: dict[tuple[bool, bool], list[nn.Parameter]] = {}
         for parameter in self.network_.parameters():

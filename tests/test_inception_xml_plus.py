@@ -130,8 +130,9 @@ def test_combined_meta_scores_are_probability_products(fitted_toy):
         from skxml._base import _csr_rows_to_bag
 
         network = fitted_toy.network_.eval()
-        h = network.features(torch.from_numpy(tokens), _csr_rows_to_bag(bag, np.arange(2), "cpu"))
-        meta = torch.sigmoid(network.meta_head(h)).numpy()
+        bag_batch = _csr_rows_to_bag(bag, np.arange(2), "cpu")
+        h = network.features(torch.from_numpy(tokens), bag_batch)
+        meta = torch.sigmoid(network.meta_logits(h, bag_batch)).numpy()
     cluster_of = fitted_toy.clusterer_.labels_to_clusters_
     np.testing.assert_allclose(product, plain * meta[:, cluster_of], rtol=1e-4, atol=1e-6)
 
@@ -169,9 +170,10 @@ def test_detached_extreme_head_sends_no_gradient_to_the_encoder(fitted_toy):
     # The meta loss alone reaches the encoder when detached.
     clf.network_.zero_grad()
     torch.manual_seed(0)
-    h = clf.network_.features(torch.from_numpy(tokens), _csr_rows_to_bag(bag, rows, "cpu"))
+    bag_batch = _csr_rows_to_bag(bag, rows, "cpu")
+    h = clf.network_.features(torch.from_numpy(tokens), bag_batch)
     meta = torch.nn.functional.binary_cross_entropy_with_logits(
-        clf.network_.meta_head(h), targets[0]
+        clf.network_.meta_logits(h, bag_batch), targets[0]
     )
     meta.backward()
     torch.testing.assert_close(gradients[True], clf.network_.encoder.embedding.weight.grad)
@@ -272,6 +274,7 @@ def test_interrupted_fit_resumes_bit_identically(tmp_path, monkeypatch):
         ({"n_shortlist": 0}, "n_shortlist"),
         ({"detach_fraction": 1.5}, "detach_fraction"),
         ({"clusterer": "tree"}, "clusterer"),
+        ({"tfidf_meta_linear": "yes"}, "tfidf_meta_linear"),
     ],
 )
 def test_rejects_bad_parameters(params, match):
@@ -289,3 +292,110 @@ def test_clusterer_vectorizer_parameters_unused_with_tfidf_features_warn():
         warnings.simplefilter("error")  # the clusterer vectorises the texts itself: no warning
         InceptionXMLPlusClassifier(clusterer=clusterer, **no_tfidf).fit(TEXTS, LABELS)
         InceptionXMLPlusClassifier(clusterer=LabelTreeClusterer(), **small).fit(TEXTS, LABELS)
+
+
+# ---------------------------------------------------------------- tfidf_meta_linear
+@pytest.fixture(scope="module")
+def fitted_with_meta_linear(debian_subset):
+    X, Y, _, _ = debian_subset
+    clf = InceptionXMLPlusClassifier(
+        **{**FAST, "max_seq_len": 16},
+        clusterer=LabelTreeClusterer(max_leaf_size=8),
+        n_shortlist=16,
+        tfidf_meta_linear=True,
+    )
+    return clf.fit(X, Y)
+
+
+def test_meta_linear_map_has_one_weight_per_cooccurring_ngram_and_cluster(
+    fitted_with_meta_linear, fitted_on_debian, debian_subset
+):
+    from skxml._base import cooccurrence_support
+
+    clf = fitted_with_meta_linear
+    X, Y, _, _ = debian_subset
+    meta_linear = clf.network_.meta_sparse_linear
+    assert meta_linear.n_labels == clf.n_clusters_
+    bag = clf.tfidf_vectorizer_.transform(X)
+    expected = cooccurrence_support(
+        bag, clf.clusterer_.transform(Y), min_confidence=clf.tfidf_linear_min_confidence
+    ).tocsr()
+    expected.sort_indices()
+    np.testing.assert_array_equal(meta_linear.indptr.numpy(), expected.indptr)
+    np.testing.assert_array_equal(meta_linear.label_ids.numpy(), expected.indices)
+    assert meta_linear.weight.abs().sum() > 0  # trained away from its zero start
+    # Off by default; the label-level map is there either way.
+    assert fitted_on_debian.network_.meta_sparse_linear is None
+    assert clf.network_.sparse_linear.n_labels == len(clf.classes_)
+
+
+def test_meta_logits_add_the_bag_times_the_meta_map(fitted_with_meta_linear, debian_subset):
+    from skxml._base import _csr_rows_to_bag
+
+    clf = fitted_with_meta_linear
+    texts = debian_subset[2][:5]
+    tokens, bag = clf._prepare_text_features(texts, fit=False)
+    meta_linear = clf.network_.meta_sparse_linear
+    weights = sp.csr_matrix(
+        (
+            meta_linear.weight.detach().numpy(),
+            meta_linear.label_ids.numpy(),
+            meta_linear.indptr.numpy(),
+        ),
+        shape=(meta_linear.n_ngrams, meta_linear.n_labels),
+    )
+    network = clf.network_.eval()
+    with torch.inference_mode():
+        bag_batch = _csr_rows_to_bag(bag, np.arange(len(texts)), "cpu")
+        h = network.features(torch.from_numpy(tokens), bag_batch)
+        meta = network.meta_logits(h, bag_batch).numpy()
+        dense = network.meta_head(h).numpy()
+    np.testing.assert_allclose(meta, dense + (bag @ weights).toarray(), rtol=1e-4, atol=1e-5)
+    assert not np.allclose(meta, dense)
+
+
+def test_meta_linear_map_learns_at_the_linear_learning_rate(fitted_with_meta_linear):
+    clf = clone(fitted_with_meta_linear).set_params(linear_learning_rate=0.123)
+    clf.network_ = fitted_with_meta_linear.network_
+    rates = {
+        id(parameter): group["lr"]
+        for optimizer in clf._build_optimizers()
+        for group in optimizer.param_groups
+        for parameter in group["params"]
+    }
+    assert rates[id(clf.network_.meta_sparse_linear.weight)] == 0.123
+    assert rates[id(clf.network_.sparse_linear.weight)] == 0.123
+    assert rates[id(clf.network_.meta_head.classifier.weight)] == clf.learning_rate
+
+
+def test_meta_linear_map_alone_builds_the_tfidf_features():
+    clf = InceptionXMLPlusClassifier(
+        **FAST,
+        clusterer=LabelTreeClusterer(max_leaf_size=2),
+        tfidf_embedding=False,
+        tfidf_linear=False,
+        tfidf_meta_linear=True,
+    ).fit(TEXTS, LABELS)
+    assert clf.tfidf_vectorizer_ is not None
+    network = clf.network_
+    assert network.bag_of_words is None and network.sparse_linear is None
+    assert network.meta_sparse_linear.n_labels == clf.n_clusters_
+    scores = clf.decision_function(TEXTS, k=2)
+    assert scores.shape == (len(TEXTS), len(clf.classes_)) and scores.nnz == 2 * len(TEXTS)
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(
+        restored.decision_function(TEXTS, k=2).toarray(), scores.toarray()
+    )
+
+
+def test_networks_pickled_before_the_meta_map_still_predict(fitted_on_debian, debian_subset):
+    texts = debian_subset[2][:20]
+    expected = fitted_on_debian.decision_function(texts, k=3).toarray()
+    old = pickle.loads(pickle.dumps(fitted_on_debian))
+    # What a network pickled by skxml 0.1.0.dev0 before the option looks like.
+    del old.network_.meta_sparse_linear
+    assert not hasattr(old.network_, "meta_sparse_linear")
+    np.testing.assert_array_equal(old.decision_function(texts, k=3).toarray(), expected)
+    assert old.shortlist_recall(texts, debian_subset[3][:20]) == pytest.approx(
+        fitted_on_debian.shortlist_recall(texts, debian_subset[3][:20])
+    )

@@ -50,8 +50,9 @@ def _randomise_eval_state(network: torch.nn.Module) -> None:
         else:
             network(*network_inputs)
         if isinstance(network, InceptionXMLPlusNetwork | InceptionXMLNetwork):
-            if network.sparse_linear is not None:
-                network.sparse_linear.weight.normal_(generator=generator)
+            for module in network.modules():
+                if isinstance(module, SparseLinearHead):
+                    module.weight.normal_(generator=generator)
     network.eval()
 
 
@@ -74,8 +75,8 @@ def _inputs(batch: int, seed: int = 0) -> tuple[torch.Tensor, tuple[torch.Tensor
     )
 
 
-def _support() -> sp.csr_matrix:
-    return sp.random(N_NGRAMS, N_LABELS, density=0.3, format="csr", random_state=3)
+def _support(n_columns: int = N_LABELS) -> sp.csr_matrix:
+    return sp.random(N_NGRAMS, n_columns, density=0.3, format="csr", random_state=3)
 
 
 @pytest.mark.parametrize(
@@ -155,6 +156,7 @@ def test_frozen_plus_network_equals_the_eval_modules(sparse_linear, scratch_size
         cluster_labels,
         BagOfWordsEncoder(N_NGRAMS, width),
         SparseLinearHead(_support()) if sparse_linear else None,
+        SparseLinearHead(_support(6)) if sparse_linear else None,
     )
     _randomise_eval_state(network)
     frozen_network = FrozenInceptionXMLPlusNetwork(network)
@@ -191,11 +193,15 @@ def debian_texts():
 FAST = dict(embedding_dim=64, max_seq_len=16, batch_size=64, n_epochs=2, random_state=0)
 
 
-@pytest.mark.parametrize("estimator", ["inceptionxml", "plus"])
+@pytest.mark.parametrize("estimator", ["inceptionxml", "plus", "plus-meta-linear"])
 def test_estimator_predictions_equal_the_module_path(estimator, debian_texts):
     X, Y, X_test = debian_texts
-    if estimator == "plus":
-        clf = InceptionXMLPlusClassifier(**FAST, clusterer=LabelTreeClusterer(max_leaf_size=8))
+    if estimator.startswith("plus"):
+        clf = InceptionXMLPlusClassifier(
+            **FAST,
+            clusterer=LabelTreeClusterer(max_leaf_size=8),
+            tfidf_meta_linear=estimator == "plus-meta-linear",
+        )
     else:
         clf = InceptionXMLClassifier(**FAST)
     clf.fit(X, Y)
@@ -242,3 +248,24 @@ def test_pickle_leaves_the_frozen_copy_out_and_rebuilds_it():
     del loaded, after
     gc.collect()
     assert all(id(network) != network_id for network in _PREDICTION_CACHE.keys())
+
+
+def test_plus_network_rejects_maps_of_the_wrong_width():
+    encoder = InceptionXMLEncoder(N_TOKENS, 64, max_seq_len=SEQ_LEN)
+    width = encoder.n_features_out
+    cluster_labels = torch.arange(N_LABELS + 1).view(-1, 2)[:, :2].clone()
+    cluster_labels[cluster_labels >= N_LABELS] = -1
+    heads = (
+        ExtremeClassifierHead(width, len(cluster_labels)),
+        ShortlistClassifierHead(width, N_LABELS),
+    )
+    with pytest.raises(ValueError, match=r"meta_sparse_linear must map to the 12 clusters, got 5"):
+        InceptionXMLPlusNetwork(
+            encoder, *heads, cluster_labels, meta_sparse_linear=SparseLinearHead(_support(5))
+        )
+    with pytest.raises(ValueError, match=r"cluster_labels must have shape \(n_clusters=12"):
+        InceptionXMLPlusNetwork(encoder, *heads, cluster_labels[:5])
+    network = InceptionXMLPlusNetwork(encoder, *heads, cluster_labels)  # no meta map
+    h = torch.randn(3, width)
+    network.eval()
+    torch.testing.assert_close(network.meta_logits(h), network.meta_head(h))

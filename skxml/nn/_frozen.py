@@ -266,6 +266,12 @@ class _TorchSparseLinear:
         return logits + self.head.score_labels(*bag, label_ids).to(logits.dtype)
 
 
+def _frozen_sparse_linear(head: SparseLinearHead) -> _FrozenSparseLinear | _TorchSparseLinear:
+    """NumPy sums on the CPU, the module's torch ops elsewhere."""
+    on_cpu = head.weight.device.type == "cpu"
+    return (_FrozenSparseLinear if on_cpu else _TorchSparseLinear)(head)
+
+
 class _FrozenFeatures:
     """Encoder features plus, when the network has it, the TF-IDF bag's embedding."""
 
@@ -275,10 +281,7 @@ class _FrozenFeatures:
         self.bag_weight = None if bag_of_words is None else bag_of_words.bag.weight.detach()
         self.sparse_linear: _FrozenSparseLinear | _TorchSparseLinear | None = None
         if network.sparse_linear is not None:
-            on_cpu = network.sparse_linear.weight.device.type == "cpu"
-            self.sparse_linear = (_FrozenSparseLinear if on_cpu else _TorchSparseLinear)(
-                network.sparse_linear
-            )
+            self.sparse_linear = _frozen_sparse_linear(network.sparse_linear)
 
     def __call__(self, token_ids: torch.Tensor, bag: BagOfWordsBatch | None) -> torch.Tensor:
         features = self.encoder(token_ids)
@@ -387,6 +390,10 @@ class FrozenInceptionXMLPlusNetwork:
         with _in_eval_mode(network):
             self.features = _FrozenFeatures(network)
             self.meta_head = _FrozenDenseHead(network.meta_head, classifier_dtype)
+            meta_linear = getattr(network, "meta_sparse_linear", None)
+            self.meta_sparse_linear = (
+                None if meta_linear is None else _frozen_sparse_linear(meta_linear)
+            )
             extreme = network.extreme_head
             self.extreme_hidden = _FrozenResidual(extreme.hidden)
             self.label_weight = extreme.weight.detach().to(classifier_dtype)
@@ -401,6 +408,10 @@ class FrozenInceptionXMLPlusNetwork:
         with torch.inference_mode():
             h = self.features(token_ids, bag)
             meta_logits = self.meta_head(h)
+            if self.meta_sparse_linear is not None:
+                meta_logits = self.meta_sparse_linear.add_to(
+                    meta_logits, require_bag(bag, "a sparse linear map")
+                )
             label_ids = shortlisted_labels(self.cluster_labels, meta_logits, n_shortlist)
             mask = label_ids >= 0
             one_text = len(label_ids) == 1

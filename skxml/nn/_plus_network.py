@@ -55,6 +55,8 @@ class InceptionXMLPlusNetwork(nn.Module):
         Side input added to ``h_f``.
     sparse_linear : SparseLinearHead or None, default=None
         Sparse (n-gram, label) weights added to the shortlisted labels' logits.
+    meta_sparse_linear : SparseLinearHead or None, default=None
+        Sparse (n-gram, cluster) weights added to the meta head's cluster logits.
 
     Examples
     --------
@@ -70,7 +72,7 @@ class InceptionXMLPlusNetwork(nn.Module):
     ...     clusters,
     ... ).eval()
     >>> h = network.features(torch.randint(0, 50, (4, 8)))
-    >>> label_ids, mask = network.shortlist(network.meta_head(h), n_shortlist=2)
+    >>> label_ids, mask = network.shortlist(network.meta_logits(h), n_shortlist=2)
     >>> label_ids.shape, network.extreme_logits(h, label_ids, mask).shape
     (torch.Size([4, 4]), torch.Size([4, 4]))
     """
@@ -86,6 +88,7 @@ class InceptionXMLPlusNetwork(nn.Module):
         cluster_labels: torch.Tensor,
         bag_of_words: BagOfWordsEncoder | None = None,
         sparse_linear: SparseLinearHead | None = None,
+        meta_sparse_linear: SparseLinearHead | None = None,
     ) -> None:
         super().__init__()
         if cluster_labels.dim() != 2 or cluster_labels.shape[0] != meta_head.n_labels:
@@ -98,6 +101,12 @@ class InceptionXMLPlusNetwork(nn.Module):
         self.meta_head = meta_head
         self.extreme_head = extreme_head
         self.sparse_linear = sparse_linear
+        if meta_sparse_linear is not None and meta_sparse_linear.n_labels != meta_head.n_labels:
+            raise ValueError(
+                f"meta_sparse_linear must map to the {meta_head.n_labels} clusters, "
+                f"got {meta_sparse_linear.n_labels}."
+            )
+        self.meta_sparse_linear = meta_sparse_linear
         self.register_buffer("cluster_labels", cluster_labels.to(torch.int64))
         label_clusters = torch.full((extreme_head.n_labels,), -1, dtype=torch.int64)
         members = cluster_labels >= 0
@@ -122,6 +131,17 @@ class InceptionXMLPlusNetwork(nn.Module):
     ) -> torch.Tensor:
         """The features ``h``, shape (batch, n_features_out)."""
         return text_features(self.encoder, self.bag_of_words, token_ids, bag)
+
+    def meta_logits(self, h: torch.Tensor, bag: BagOfWordsBatch | None = None) -> torch.Tensor:
+        """The cluster logits, shape (batch, n_clusters): the meta head's, plus the sparse
+        (n-gram, cluster) map's when the network has one."""
+        logits = self.meta_head(h)
+        # getattr: networks pickled before the option have no such attribute.
+        meta_sparse_linear = getattr(self, "meta_sparse_linear", None)
+        if meta_sparse_linear is not None:
+            linear = meta_sparse_linear(*require_bag(bag, "a sparse linear map"))
+            logits = logits + linear.to(logits.dtype)
+        return logits
 
     def shortlist(
         self,
@@ -194,7 +214,7 @@ class InceptionXMLPlusNetwork(nn.Module):
         logits : torch.Tensor of shape (batch, K), PADDING_LOGIT where padded
         """
         h = self.features(token_ids, bag)
-        meta_logits = self.meta_head(h)
+        meta_logits = self.meta_logits(h, bag)
         label_ids, mask = self.shortlist(meta_logits, n_shortlist)
         return meta_logits, label_ids, self.extreme_logits(h, label_ids, mask, bag)
 
