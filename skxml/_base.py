@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import inspect
 import itertools
 import math
 import os
@@ -1369,6 +1370,10 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
                 UserWarning,
                 stacklevel=2,
             )
+        # Parameters added after the model was saved take their defaults, which reproduce
+        # what that version did, so get_params, clone and repr keep working.
+        for name, default in _keyword_defaults(type(self)).items():
+            state.setdefault(name, default)
         super().__setstate__(state)
 
     def __sklearn_tags__(self):
@@ -1382,6 +1387,16 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         tags.classifier_tags.multi_label = True
         tags.non_deterministic = False
         return tags
+
+
+def _keyword_defaults(cls: type[BaseEstimator]) -> dict[str, Any]:
+    """The default values of the keyword-only parameters of ``cls.__init__``."""
+    return {
+        name: parameter.default
+        for name, parameter in inspect.signature(cls.__init__).parameters.items()
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY
+        and parameter.default is not inspect.Parameter.empty
+    }
 
 
 class _EpochProgress:

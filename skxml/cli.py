@@ -59,6 +59,7 @@ _PARAM_TYPES: dict[str, Any] = {
     "n_shortlist": int,
     "detach_fraction": float,
     "combine_meta_scores": bool,
+    "meta_score_weight": float,
     "tfidf_meta_linear": bool,
 }
 

@@ -275,6 +275,8 @@ def test_interrupted_fit_resumes_bit_identically(tmp_path, monkeypatch):
         ({"detach_fraction": 1.5}, "detach_fraction"),
         ({"clusterer": "tree"}, "clusterer"),
         ({"tfidf_meta_linear": "yes"}, "tfidf_meta_linear"),
+        ({"meta_score_weight": -0.1}, "meta_score_weight"),
+        ({"meta_score_weight": 0.5, "combine_meta_scores": True}, "two ways of mixing"),
     ],
 )
 def test_rejects_bad_parameters(params, match):
@@ -399,3 +401,50 @@ def test_networks_pickled_before_the_meta_map_still_predict(fitted_on_debian, de
     assert old.shortlist_recall(texts, debian_subset[3][:20]) == pytest.approx(
         fitted_on_debian.shortlist_recall(texts, debian_subset[3][:20])
     )
+
+
+# ---------------------------------------------------------------- meta_score_weight
+def test_meta_score_weight_adds_the_weighted_meta_log_probability(fitted_toy):
+    texts = ["apple pie", "storm", "red apple"]
+    weight = 0.7
+    mixed = clone(fitted_toy).set_params(meta_score_weight=weight)
+    mixed.__dict__.update({k: v for k, v in vars(fitted_toy).items() if k.endswith("_")})
+    n_labels = len(fitted_toy.classes_)
+    plain = fitted_toy.decision_function(texts, k=n_labels).toarray()
+    scores = mixed.decision_function(texts, k=n_labels).toarray()
+    tokens, bag = fitted_toy._prepare_text_features(texts, fit=False)
+    with torch.inference_mode():
+        from skxml._base import _csr_rows_to_bag
+
+        network = fitted_toy.network_.eval()
+        bag_batch = _csr_rows_to_bag(bag, np.arange(len(texts)), "cpu")
+        h = network.features(torch.from_numpy(tokens), bag_batch)
+        log_meta = torch.nn.functional.logsigmoid(network.meta_logits(h, bag_batch)).numpy()
+    cluster_of = fitted_toy.clusterer_.labels_to_clusters_
+    np.testing.assert_allclose(
+        scores, plain + weight * log_meta[:, cluster_of], rtol=1e-5, atol=1e-5
+    )
+    assert (scores < plain).all()  # log sigmoid < 0 lowers every score
+
+
+def test_meta_score_weight_is_read_at_prediction_and_checked_there(
+    fitted_on_debian, debian_subset
+):
+    texts = debian_subset[2][:50]
+    clf = pickle.loads(pickle.dumps(fitted_on_debian))
+    before = clf.decision_function(texts, k=3)
+    clf.set_params(meta_score_weight=2.0)
+    after = clf.decision_function(texts, k=3)
+    assert (before.indices != after.indices).any()  # the ranking moved without a refit
+    clf.set_params(combine_meta_scores=True)
+    with pytest.raises(ValueError, match="two ways of mixing"):
+        clf.decision_function(texts)
+    # A model pickled before the parameter existed ranks by the extreme scores alone.
+    state = pickle.loads(pickle.dumps(fitted_on_debian)).__getstate__()
+    del state["meta_score_weight"], state["tfidf_meta_linear"]
+    old = InceptionXMLPlusClassifier.__new__(InceptionXMLPlusClassifier)
+    old.__setstate__(state)
+    assert old.get_params()["meta_score_weight"] == 0.0
+    assert old.get_params()["tfidf_meta_linear"] is False
+    np.testing.assert_array_equal(old.decision_function(texts, k=3).toarray(), before.toarray())
+    assert repr(clone(old)) == repr(clone(fitted_on_debian))

