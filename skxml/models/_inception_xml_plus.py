@@ -96,7 +96,7 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         lifts the propensity-scored metrics; it can cost P@1 when rare labels then outrank
         frequent ones (measured on debian-deps, 43,614 labels: PSP@5 24.24 → 26.70, P@1
         65.77 → 64.11; debian-tags, 595 labels: P@1 82.75 → 83.23, PSP@5 63.64 → 63.91),
-        and it makes an epoch slower (debian-tags ~35 %, debian-deps ~15 %). Builds the
+        and it makes a fit slower (10–20 % on debian-tags and debian-deps). Builds the
         TF-IDF features even when ``tfidf_embedding`` and ``tfidf_linear`` are off.
     max_seq_len, embedding_dim, model_dim, word_vectors, freeze_embeddings, min_df, max_features, word_attention, embedding_attention, tfidf_embedding, tfidf_linear, tfidf_linear_min_confidence, tfidf_ngram_range, tfidf_min_df, tfidf_token_pattern, dropout, output_dropout, n_epochs, batch_size, learning_rate, linear_learning_rate, weight_decay, top_k, threshold, validation_fraction, n_iter_no_change, device, precision, random_state, verbose, warm_start, checkpoint_path
         As in :class:`InceptionXMLClassifier`. The sparse TF-IDF linear map
