@@ -837,7 +837,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
             )
             for optimizer in optimizers
         ]
-        use_bf16 = _uses_bf16(self._precision, device)
+        use_bf16 = _uses_bf16(self.precision, device)
         generator = torch.Generator().manual_seed(self._torch_seed)
         first_epoch, stopped = 0, False
         early_stopping: dict[str, Any] = {"best": -math.inf, "stale": 0, "best_state": None}
@@ -1040,11 +1040,6 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
             raise ValueError(f"threshold must be in [0, 1], got {threshold!r}.")
         return threshold
 
-    @property
-    def _precision(self) -> str:
-        # Models pickled before the parameter existed trained in "auto" precision.
-        return str(self.__dict__.get("precision", "auto"))
-
     def _check_precision(self, device: torch.device) -> None:
         if self.precision != "bfloat16":
             return
@@ -1079,7 +1074,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         if self.__dict__.get("_fitting", False):
             return self.network_
         # bf16 label-scoring weights where prediction runs under bf16 autocast.
-        dtype = torch.bfloat16 if _predicts_in_bf16(self._precision, device) else None
+        dtype = torch.bfloat16 if _predicts_in_bf16(self.precision, device) else None
         return self._cached(f"frozen_network_{device}", lambda: self._freeze_network(dtype))
 
     def _cached(self, name: str, compute: Callable[[], Any]) -> Any:
@@ -1104,7 +1099,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
     ) -> Iterator[Any]:
         """The network's outputs for the texts, batch by batch, in inference mode."""
         device = self._prediction_device()
-        use_bf16 = _predicts_in_bf16(self._precision, device)
+        use_bf16 = _predicts_in_bf16(self.precision, device)
         tokens = torch.from_numpy(token_ids)
         forward = self._inference_network(device)
         with torch.inference_mode():

@@ -261,7 +261,7 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         self : InceptionXMLPlusClassifier
             The fitted estimator.
         """
-        self._check_meta_score_options(self.meta_score_weight)
+        self._check_meta_score_options()
         return self._fit(X, y, validation_data, resume_from)
 
     # ------------------------------------------------------------------ building
@@ -427,11 +427,11 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         needed = int(np.searchsorted(smallest_first, k)) + 1
         return min(self.n_clusters_, max(self.n_shortlist_, needed))
 
-    def _check_meta_score_options(self, meta_score_weight: float) -> None:
-        if meta_score_weight > 0 and self.combine_meta_scores:
+    def _check_meta_score_options(self) -> None:
+        if self.meta_score_weight > 0 and self.combine_meta_scores:
             raise ValueError(
                 "combine_meta_scores=True and meta_score_weight="
-                f"{meta_score_weight} are two ways of mixing in the meta scores; set "
+                f"{self.meta_score_weight} are two ways of mixing in the meta scores; set "
                 "meta_score_weight=0 to use the product, or combine_meta_scores=False."
             )
 
@@ -440,19 +440,16 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
     ) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` best shortlisted labels of each row and their (possibly combined) logits."""
         logits = logits.float()
-        meta_score_weight = float(self.meta_score_weight)
-        self._check_meta_score_options(meta_score_weight)
-        if meta_score_weight > 0:
+        self._check_meta_score_options()
+        if self.meta_score_weight > 0 or self.combine_meta_scores:
             cluster_ids = self.network_.label_clusters[label_ids.clamp(min=0)]
-            meta = nn.functional.logsigmoid(torch.gather(meta_logits.float(), 1, cluster_ids))
-            logits = torch.where(label_ids >= 0, logits + meta_score_weight * meta, logits)
-        elif self.combine_meta_scores:
-            cluster_ids = self.network_.label_clusters[label_ids.clamp(min=0)]
-            log_p = nn.functional.logsigmoid(logits) + nn.functional.logsigmoid(
-                torch.gather(meta_logits.float(), 1, cluster_ids)
-            )
-            log_p = log_p.clamp(max=-1e-7)
-            logits = torch.where(label_ids >= 0, log_p - torch.log(-torch.expm1(log_p)), logits)
+            log_meta = nn.functional.logsigmoid(torch.gather(meta_logits.float(), 1, cluster_ids))
+            if self.combine_meta_scores:
+                log_p = (nn.functional.logsigmoid(logits) + log_meta).clamp(max=-1e-7)
+                combined = log_p - torch.log(-torch.expm1(log_p))
+            else:
+                combined = logits + float(self.meta_score_weight) * log_meta
+            logits = torch.where(label_ids >= 0, combined, logits)
         values, positions = torch.topk(logits, k, dim=1, sorted=True)
         return values.cpu().numpy(), torch.gather(label_ids, 1, positions).cpu().numpy()
 
