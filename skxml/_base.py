@@ -59,9 +59,12 @@ _PREDICT_MAX_SCORES_CUDA = 1 << 29
 _PREDICT_CHUNK_SIZE = 16 * _PREDICT_BATCH_SIZE
 _PREDICT_ITER_METHODS = ("predict", "predict_proba", "decision_function", "predict_labels")
 
-# Above this many weights the sparse linear map is stepped by SparseAdam (on debian-deps, with
-# ~10^6 pairs per batch, SparseAdam took 184 ms per step against ~100 ms for dense Adam).
+# Above this many weights the sparse linear map gets sparse gradients (on debian-deps, with
+# ~10^6 pairs per batch, a SparseAdam step took 184 ms against ~100 ms for dense Adam).
 _SPARSE_LINEAR_MIN_WEIGHTS = 50_000_000
+# Momentum of the SGD that steps the sparse linear maps (cycled 0.85-0.95 by the one-cycle
+# schedule).
+_LINEAR_MOMENTUM = 0.9
 
 # Parameters that may change between a checkpointed fit and the fit that resumes it.
 _PARAMETERS_FREE_ON_RESUME = frozenset({"verbose", "device", "checkpoint_path", "warm_start"})
@@ -218,6 +221,12 @@ def _fused_adam(param_groups: list[dict[str, Any]], weight_decay: float) -> torc
         return torch.optim.Adam(param_groups, weight_decay=weight_decay, fused=True)
     except RuntimeError:
         return torch.optim.Adam(param_groups, weight_decay=weight_decay)
+
+
+def _has_momentum(optimizer: torch.optim.Optimizer) -> bool:
+    """Whether the one-cycle schedule may cycle ``optimizer``'s momentum (not for plain SGD,
+    which it would give one)."""
+    return not isinstance(optimizer, torch.optim.SGD) or optimizer.defaults["momentum"] > 0
 
 
 def _sparse_gradient_parameters(network: nn.Module) -> list[torch.Tensor]:
@@ -770,7 +779,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
             bag, labels, min_confidence=self.tfidf_linear_min_confidence
         )
         # A batch touches millions of (n-gram, label) pairs: coalescing them for
-        # SparseAdam costs more than a dense Adam step until the map is very large.
+        # Coalescing sparse gradients costs more than a dense step until the map is very large.
         return SparseLinearHead(
             support,
             sparse_gradients=self._sparse_gradients and support.nnz > _SPARSE_LINEAR_MIN_WEIGHTS,
@@ -834,6 +843,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
                 optimizer,
                 max_lr=[group["lr"] for group in optimizer.param_groups],
                 total_steps=self.n_epochs * steps_per_epoch,
+                cycle_momentum=_has_momentum(optimizer),
             )
             for optimizer in optimizers
         ]
@@ -953,41 +963,69 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         )
 
     def _build_optimizers(self) -> list[torch.optim.Optimizer]:
-        """Adam for the dense weights; SparseAdam for tables with sparse gradients.
+        """Adam for the dense weights, SparseAdam for tables with sparse gradients, and SGD
+        for the sparse TF-IDF linear maps.
 
         The n-gram tables (the TF-IDF bag and the sparse linear map) and InceptionXML+'s
         label-embedding table get sparse gradients, so a step costs what the batch touches
-        rather than the whole table. The sparse linear map learns at
-        ``linear_learning_rate``; ``weight_decay`` applies to the dense weights.
+        rather than the whole table. ``weight_decay`` applies to the Adam-stepped weights.
+        The linear maps are stepped by SGD with momentum (:meth:`_linear_map_optimizers`).
         """
-        linear_ids = {
-            id(module.weight)
-            for module in self.network_.modules()
-            if isinstance(module, SparseLinearHead)
-        }
-        sparse_ids = {id(p) for p in _sparse_gradient_parameters(self.network_)}
-        groups: dict[tuple[bool, bool], list[nn.Parameter]] = {}
-        for parameter in self.network_.parameters():
-            key = (id(parameter) in sparse_ids, id(parameter) in linear_ids)
-            groups.setdefault(key, []).append(parameter)
-
-        def param_groups(sparse: bool) -> list[dict[str, Any]]:
-            return [
-                {
-                    "params": params,
-                    "lr": self.linear_learning_rate if is_linear else self.learning_rate,
-                }
-                for (is_sparse, is_linear), params in sorted(groups.items())
-                if is_sparse == sparse
-            ]
-
-        optimizers: list[torch.optim.Optimizer] = [
-            _fused_adam(param_groups(sparse=False), weight_decay=self.weight_decay)
+        linear_heads = [
+            module for module in self.network_.modules() if isinstance(module, SparseLinearHead)
         ]
-        sparse_groups = param_groups(sparse=True)
-        if sparse_groups:
-            optimizers.append(torch.optim.SparseAdam(sparse_groups))
+        linear_ids = {id(head.weight) for head in linear_heads}
+        sparse_ids = {id(p) for p in _sparse_gradient_parameters(self.network_)}
+        dense_params: list[nn.Parameter] = []
+        sparse_params: list[nn.Parameter] = []
+        for parameter in self.network_.parameters():
+            if id(parameter) not in linear_ids:
+                (sparse_params if id(parameter) in sparse_ids else dense_params).append(parameter)
+        optimizers: list[torch.optim.Optimizer] = [
+            _fused_adam([{"params": dense_params, "lr": self.learning_rate}], self.weight_decay)
+        ]
+        if sparse_params:
+            optimizers.append(
+                torch.optim.SparseAdam([{"params": sparse_params, "lr": self.learning_rate}])
+            )
+        return optimizers + self._linear_map_optimizers(linear_heads)
+
+    def _linear_map_optimizers(self, heads: list[SparseLinearHead]) -> list[torch.optim.Optimizer]:
+        """SGD for the sparse TF-IDF linear maps, one parameter group per map.
+
+        A linear model on sparse TF-IDF features trained by Adam memorises the training
+        texts through their rare n-grams: Adam moves every weight at the same rate however
+        rarely its n-gram occurs. Plain SGD moves a weight in proportion to its n-gram's
+        frequency, like an L2-regularised linear model. On debian-tags, a TF-IDF linear
+        one-vs-rest model alone reached P@1 79.6 trained by Adam and 83.1 by SGD with
+        momentum (4 epochs each), against 84.0 for liblinear's logistic regression.
+
+        ``linear_learning_rate`` is the step on the loss *summed* over a sample's labels,
+        so the same value suits any number of labels: each map's rate is multiplied by
+        what its loss is divided by per sample (:meth:`_linear_loss_scale`). Maps with
+        sparse gradients take plain SGD steps 10x larger (SGD's momentum would turn the
+        sparse gradients into a dense buffer); the others take momentum 0.9, cycled by
+        the one-cycle schedule.
+        """
+        momentum_groups: list[dict[str, Any]] = []
+        plain_groups: list[dict[str, Any]] = []
+        for head in heads:
+            lr = self.linear_learning_rate * self._linear_loss_scale(head)
+            if head.sparse_gradients:
+                plain_groups.append({"params": [head.weight], "lr": lr / (1 - _LINEAR_MOMENTUM)})
+            else:
+                momentum_groups.append({"params": [head.weight], "lr": lr})
+        optimizers: list[torch.optim.Optimizer] = []
+        if momentum_groups:
+            optimizers.append(torch.optim.SGD(momentum_groups, momentum=_LINEAR_MOMENTUM))
+        if plain_groups:
+            optimizers.append(torch.optim.SGD(plain_groups, momentum=0.0))
         return optimizers
+
+    def _linear_loss_scale(self, head: SparseLinearHead) -> float:
+        """What the training loss is divided by per sample, for the labels ``head`` scores
+        (the plain mean BCE over all labels: their number)."""
+        return float(head.n_labels)
 
     def _progress_bar(self, n_epochs: int) -> _EpochProgress:
         return _EpochProgress(

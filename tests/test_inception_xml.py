@@ -19,6 +19,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from skxml import InceptionXMLClassifier
+from skxml._checkpoint import load_checkpoint
 from skxml.datasets import load_debian_tags
 from skxml.metrics import get_xmc_scorer, precision_at_k
 
@@ -206,6 +207,52 @@ def test_score_is_precision_at_top_k(fitted_toy):
     Y = fitted_toy._label_binarizer_.transform(LABELS)
     expected = precision_at_k(Y, fitted_toy.decision_function(TEXTS), k=2)
     assert fitted_toy.score(TEXTS, LABELS) == pytest.approx(expected)
+
+
+def _optimizer_and_rate(optimizers, parameter):
+    for optimizer in optimizers:
+        for group in optimizer.param_groups:
+            if any(p is parameter for p in group["params"]):
+                return optimizer, group["lr"]
+    raise AssertionError("the parameter is in no optimizer")
+
+
+def test_linear_map_learns_by_sgd_at_a_rate_free_of_the_label_count(fitted_on_debian):
+    clf = fitted_on_debian  # 595 labels: 128 hard negatives per sample ("auto")
+    optimizers = clf._build_optimizers()
+    optimizer, rate = _optimizer_and_rate(optimizers, clf.network_.sparse_linear.weight)
+    assert isinstance(optimizer, torch.optim.SGD)
+    assert optimizer.defaults["momentum"] == 0.9
+    # hard_negative_bce divides a sample's loss by its total weight, 128 + 0.02 · (595 - 128)
+    assert rate == pytest.approx(clf.linear_learning_rate * (128 + 0.02 * 467))
+    others = [g["lr"] for o in optimizers if o is not optimizer for g in o.param_groups]
+    assert others and all(lr == clf.learning_rate for lr in others)
+    # Plain BCE is a mean over all 595 labels.
+    plain = clone(clf).set_params(hard_negatives=None)
+    plain.network_, plain.classes_ = clf.network_, clf.classes_
+    _, rate = _optimizer_and_rate(plain._build_optimizers(), clf.network_.sparse_linear.weight)
+    assert rate == pytest.approx(clf.linear_learning_rate * 595)
+
+
+def test_linear_map_with_sparse_gradients_takes_plain_sgd_steps(tmp_path, monkeypatch):
+    from skxml import _base
+
+    monkeypatch.setattr(_base, "_SPARSE_LINEAR_MIN_WEIGHTS", 0)
+    path = tmp_path / "checkpoint.joblib"
+    clf = InceptionXMLClassifier(**FAST, checkpoint_path=path).fit(TEXTS, LABELS)
+    head = clf.network_.sparse_linear
+    assert head.sparse_gradients
+    assert head.weight.detach().abs().sum() > 0  # it learned
+    optimizers = clf._build_optimizers()
+    optimizer, rate = _optimizer_and_rate(optimizers, head.weight)
+    assert isinstance(optimizer, torch.optim.SGD) and optimizer.defaults["momentum"] == 0
+    # Ten times the momentum path's rate; plain BCE over the toy data's labels.
+    n_labels = len(clf.classes_)
+    assert rate == pytest.approx(10 * clf.linear_learning_rate * n_labels)
+    # The one-cycle schedule did not give it momentum (which would densify its buffer).
+    saved = load_checkpoint(path)["optimizers"][optimizers.index(optimizer)]
+    assert saved["state"] == {}
+    assert all(group["momentum"] == 0 for group in saved["param_groups"])
 
 
 def test_warm_start_continues_training():

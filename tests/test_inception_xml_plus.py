@@ -192,7 +192,7 @@ def test_label_embeddings_get_sparse_gradients_when_the_table_is_large(fitted_to
     head = clf.network_.extreme_head
     assert head.sparse_gradients
     optimizers = clf._build_optimizers()
-    assert [type(o).__name__ for o in optimizers] == ["Adam", "SparseAdam"]
+    assert [type(o).__name__ for o in optimizers] == ["Adam", "SparseAdam", "SGD"]
     sparse_params = {id(p) for group in optimizers[1].param_groups for p in group["params"]}
     assert {id(head.weight), id(head.bias)} <= sparse_params
 
@@ -356,18 +356,33 @@ def test_meta_logits_add_the_bag_times_the_meta_map(fitted_with_meta_linear, deb
     assert not np.allclose(meta, dense)
 
 
-def test_meta_linear_map_learns_at_the_linear_learning_rate(fitted_with_meta_linear):
+def test_linear_maps_learn_by_sgd_at_the_linear_learning_rate_times_their_loss_scale(
+    fitted_with_meta_linear,
+):
     clf = clone(fitted_with_meta_linear).set_params(linear_learning_rate=0.123)
     clf.network_ = fitted_with_meta_linear.network_
-    rates = {
-        id(parameter): group["lr"]
+    for attribute in ("classes_", "n_clusters_", "n_shortlist_"):
+        setattr(clf, attribute, getattr(fitted_with_meta_linear, attribute))
+    found = {
+        id(parameter): (optimizer, group["lr"])
         for optimizer in clf._build_optimizers()
         for group in optimizer.param_groups
         for parameter in group["params"]
     }
-    assert rates[id(clf.network_.meta_sparse_linear.weight)] == 0.123
-    assert rates[id(clf.network_.sparse_linear.weight)] == 0.123
-    assert rates[id(clf.network_.meta_head.classifier.weight)] == clf.learning_rate
+    n_labels, n_clusters = len(clf.classes_), clf.n_clusters_
+    # The meta loss is a mean over the clusters, the extreme loss over the shortlisted
+    # labels: n_shortlist clusters of n_labels / n_clusters labels each.
+    expected = {
+        "meta_sparse_linear": 0.123 * n_clusters,
+        "sparse_linear": 0.123 * min(n_labels, clf.n_shortlist_ * n_labels / n_clusters),
+    }
+    for name, rate in expected.items():
+        optimizer, lr = found[id(getattr(clf.network_, name).weight)]
+        assert isinstance(optimizer, torch.optim.SGD)
+        assert optimizer.defaults["momentum"] == 0.9
+        assert lr == pytest.approx(rate)
+    optimizer, lr = found[id(clf.network_.meta_head.classifier.weight)]
+    assert isinstance(optimizer, torch.optim.Adam) and lr == clf.learning_rate
 
 
 def test_meta_linear_map_alone_builds_the_tfidf_features():

@@ -146,7 +146,8 @@ def test_checkpoint_is_small_enough_and_holds_no_training_copy(tmp_path):
     saved = load_checkpoint(path)
     assert not hasattr(saved["estimator"], "_last_epoch_state")
     assert set(saved) >= {"optimizers", "schedulers", "generator", "torch_rng", "epoch"}
-    assert [type(o["state"]) for o in saved["optimizers"]] == [dict, dict]  # Adam, SparseAdam
+    # Adam, SparseAdam (the TF-IDF bag), SGD (the sparse linear map)
+    assert [type(o["state"]) for o in saved["optimizers"]] == [dict, dict, dict]
     assert not list(tmp_path.glob(".skxml-checkpoint-*"))  # the temporary file is gone
     assert clf.checkpoint_path == str(path)
 

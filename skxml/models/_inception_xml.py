@@ -17,6 +17,7 @@ from skxml.nn import (
     ExtremeClassifierHead,
     FrozenInceptionXMLNetwork,
     InceptionXMLNetwork,
+    SparseLinearHead,
     hard_negative_bce,
     sparse_target_bce,
 )
@@ -116,9 +117,14 @@ class InceptionXMLClassifier(BaseInceptionXML):
         Samples per optimisation step.
     learning_rate : float, default=0.005
         Peak learning rate of the one-cycle schedule (Adam).
-    linear_learning_rate : float, default=0.05
-        Peak learning rate of the sparse TF-IDF linear map (its weights see few updates
-        each, so they learn faster).
+    linear_learning_rate : float, default=24.0
+        Peak learning rate of the sparse TF-IDF linear map, which is stepped by SGD with
+        momentum (the rest of the network by Adam). It is the step on a sample's loss summed
+        over its labels, so the same value suits any number of labels: skxml multiplies it
+        by what the loss divides a sample's sum by. Adam, which moves every weight at the
+        same rate, made the map memorise the training texts through their rare n-grams;
+        SGD moves a weight in proportion to how often its n-gram occurs. See
+        :ref:`hyperparameters` for the measurements behind the value.
     weight_decay : float, default=0.0
         L2 penalty of Adam.
     hard_negatives : "auto", int or None, default="auto"
@@ -248,7 +254,7 @@ class InceptionXMLClassifier(BaseInceptionXML):
         n_epochs: int = 10,
         batch_size: int = 128,
         learning_rate: float = 0.005,
-        linear_learning_rate: float = 0.05,
+        linear_learning_rate: float = 24.0,
         weight_decay: float = 0.0,
         hard_negatives: int | str | None = "auto",
         easy_negative_weight: float = 0.02,
@@ -346,6 +352,16 @@ class InceptionXMLClassifier(BaseInceptionXML):
 
     def _on_epoch_start(self, epoch: int) -> None:
         self.n_hard_negatives_ = resolve_hard_negatives(self.hard_negatives, len(self.classes_))
+
+    def _linear_loss_scale(self, head: SparseLinearHead) -> float:
+        """The total weight of a sample's labels in :func:`~skxml.nn.hard_negative_bce`:
+        the hardest negatives at 1, the others at ``easy_negative_weight`` (the few
+        positives left out)."""
+        n_labels = len(self.classes_)
+        n_hard = resolve_hard_negatives(self.hard_negatives, n_labels)
+        if n_hard >= n_labels:
+            return float(n_labels)
+        return n_hard + self.easy_negative_weight * (n_labels - n_hard)
 
     def _batch_targets(self, labels: sp.csr_matrix, rows: np.ndarray, device: torch.device) -> Any:
         """Dense 0/1 targets for the hard-negative loss; for plain BCE only the positives'

@@ -29,6 +29,7 @@ from skxml.nn import (
     FrozenInceptionXMLPlusNetwork,
     InceptionXMLPlusNetwork,
     ShortlistClassifierHead,
+    SparseLinearHead,
     default_shortlist_size,
 )
 from skxml.nn._network import BagOfWordsBatch
@@ -178,7 +179,7 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         n_epochs: int = 10,
         batch_size: int = 128,
         learning_rate: float = 0.005,
-        linear_learning_rate: float = 0.05,
+        linear_learning_rate: float = 24.0,
         weight_decay: float = 0.0,
         top_k: int = 5,
         threshold: float | None = None,
@@ -369,6 +370,14 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
 
     def _on_epoch_start(self, epoch: int) -> None:
         self._detach_extreme = epoch < math.ceil(self.detach_fraction * self.n_epochs)
+
+    def _linear_loss_scale(self, head: SparseLinearHead) -> float:
+        """The meta loss is a mean over the clusters; the extreme loss a mean over the
+        shortlisted labels, about ``n_shortlist_`` clusters of ``n_labels / n_clusters_``."""
+        if head is self.network_.meta_sparse_linear:
+            return float(self.n_clusters_)
+        n_labels = len(self.classes_)
+        return min(float(n_labels), self.n_shortlist_ * n_labels / self.n_clusters_)
 
     def _batch_loss(
         self,
