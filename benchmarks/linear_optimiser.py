@@ -45,8 +45,8 @@ def train_linear(
     seed: int = 0,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Weights and biases of a linear one-vs-rest model trained by ``optimiser``
-    (``"adam"`` or ``"sgd"``, the latter with momentum 0.9 cycled by the schedule)."""
-    torch.manual_seed(seed)
+    (``"adam"`` or ``"sgd"``, the latter with momentum 0.9 cycled by the schedule), starting
+    from zeros; ``seed`` sets the order of the samples."""
     n_samples, n_features = features.shape
     weights = torch.zeros(n_features, labels.shape[1], requires_grad=True)
     biases = torch.zeros(labels.shape[1], requires_grad=True)

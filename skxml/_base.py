@@ -778,8 +778,8 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         support = cooccurrence_support(
             bag, labels, min_confidence=self.tfidf_linear_min_confidence
         )
-        # A batch touches millions of (n-gram, label) pairs: coalescing them for
-        # Coalescing sparse gradients costs more than a dense step until the map is very large.
+        # A batch touches millions of (n-gram, label) pairs: coalescing them into sparse
+        # gradients costs more than a dense step until the map is very large.
         return SparseLinearHead(
             support,
             sparse_gradients=self._sparse_gradients and support.nnz > _SPARSE_LINEAR_MIN_WEIGHTS,
