@@ -85,9 +85,9 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         Rank labels by ``extreme + meta_score_weight · log sigmoid(meta of its cluster)``
         (logits), a softer mix than ``combine_meta_scores``, which must then stay False.
         Used only at prediction, so it can be changed with ``set_params`` after ``fit``
-        and tuned on held-out data without refitting. Measured with the defaults
-        (``random_state=0``): 0.25 raised P@1 on debian-deps (43,614 labels) from 65.77
-        to 67.04 and P@5 from 35.28 to 35.52, with PSP@5 24.24 → 23.60; on debian-tags (595
+        and tuned on held-out data without refitting. Measured with the defaults of
+        2026-11-24 (Adam-stepped linear maps, ``random_state=0``): 0.25 raised P@1 on
+        debian-deps (43,614 labels) from 65.77 to 67.04 and P@5 from 35.28 to 35.52, with PSP@5 24.24 → 23.60; on debian-tags (595
         labels) P@1 moved 82.75 → 82.82 but P@5 45.58 → 45.27 and PSP@5 63.64 → 63.16.
     tfidf_meta_linear : bool, default=False
         Add a sparse linear map from the TF-IDF n-grams to the cluster logits of the meta
@@ -95,8 +95,9 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         (pruned by ``tfidf_linear_min_confidence``), learnt at ``linear_learning_rate``.
         A distinctive word then brings its rare labels' cluster into the shortlist, which
         lifts the propensity-scored metrics; it can cost P@1 when rare labels then outrank
-        frequent ones (measured on debian-deps, 43,614 labels: PSP@5 24.24 → 26.70, P@1
-        65.77 → 64.11; debian-tags, 595 labels: P@1 82.75 → 83.23, PSP@5 63.64 → 63.91),
+        frequent ones (measured on debian-deps, 43,614 labels: PSP@5 24.53 → 26.98, P@1
+        67.36 → 65.73; on debian-tags, 595 labels, with the Adam-stepped linear maps of
+        2026-11-24: P@1 82.75 → 83.23, PSP@5 63.64 → 63.91),
         and it makes a fit slower (10–20 % on debian-tags and debian-deps). Builds the
         TF-IDF features even when ``tfidf_embedding`` and ``tfidf_linear`` are off.
     max_seq_len, embedding_dim, model_dim, word_vectors, freeze_embeddings, min_df, max_features, word_attention, embedding_attention, tfidf_embedding, tfidf_linear, tfidf_linear_min_confidence, tfidf_ngram_range, tfidf_min_df, tfidf_token_pattern, dropout, output_dropout, n_epochs, batch_size, learning_rate, linear_learning_rate, weight_decay, top_k, threshold, validation_fraction, n_iter_no_change, device, precision, random_state, verbose, warm_start, checkpoint_path
