@@ -46,6 +46,7 @@ from skxml.metrics import precision_at_k
 from skxml.nn import BagOfWordsEncoder, InceptionXMLEncoder, SparseLinearHead
 from skxml.nn._network import BagOfWordsBatch
 from skxml.text import SequenceEncoder, load_word_vectors
+from skxml.utils._threads import SINGLE_THREAD_MAX_TEXTS, single_torch_thread
 from skxml.utils._validation import check_label_matrix, check_texts
 
 # Texts scored per forward pass at prediction time, at most: fewer when the (batch, labels)
@@ -1146,7 +1147,12 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
                 stop = min(start + batch_size, token_ids.shape[0])
                 rows = slice(start, stop)  # a slice, not fancy indexing: cheaper at batch 1
                 batch_bag = None if bag is None else _csr_rows_to_bag(bag, rows, device)
-                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
+                # A few texts on the CPU: one thread (a second costs more than it saves).
+                few_texts = device.type == "cpu" and stop - start <= SINGLE_THREAD_MAX_TEXTS
+                with (
+                    torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16),
+                    single_torch_thread(few_texts),
+                ):
                     outputs = forward(tokens[start:stop].to(device), batch_bag, **forward_kwargs)
                 yield outputs
 

@@ -1,4 +1,4 @@
-"""Shared pytest fixtures: seeding and the location of the shared real data."""
+"""Shared pytest fixtures: seeding, two torch threads and the location of the shared real data."""
 
 from __future__ import annotations
 
@@ -33,3 +33,15 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared data directory not found: {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture
+def two_threads():
+    """Run with 2 torch intra-op threads (where multi-threaded kernels can reorder sums, and
+    where skxml's single-thread rule for small predictions shows), restored afterwards."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(previous)

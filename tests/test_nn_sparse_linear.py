@@ -106,15 +106,6 @@ def test_score_labels_equals_columns_of_the_dense_logits():
     torch.testing.assert_close(head.score_labels(*_bag(X), labels), head(*_bag(X))[:, labels])
 
 
-@pytest.fixture
-def two_threads():
-    """Run with 2 intra-op threads (where multi-threaded scatter-adds can reorder sums)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(2)
-    yield
-    torch.set_num_threads(previous)
-
-
 @pytest.mark.parametrize("sparse_gradient", [False, True])
 def test_gather_gradient_is_the_in_order_sum_on_several_threads(two_threads, sparse_gradient):
     from skxml.nn._sparse_gather import gather

@@ -126,3 +126,30 @@ def test_many_labels_use_smaller_forward_batches(fitted, monkeypatch):
     monkeypatch.setattr(fitted, "_inference_network", lambda device: spy)
     np.testing.assert_allclose(fitted.decision_function(QUERIES).toarray(), whole, atol=1e-5)
     assert seen == [2] * 5
+
+
+def test_small_cpu_batches_run_on_one_thread_and_restore_the_count(
+    fitted, monkeypatch, two_threads
+):
+    seen = []
+    forward = fitted._inference_network(torch.device("cpu"))
+
+    def spy(token_ids, *args, **kwargs):
+        seen.append((token_ids.shape[0], torch.get_num_threads()))
+        return forward(token_ids, *args, **kwargs)
+
+    monkeypatch.setattr(fitted, "_inference_network", lambda device: spy)
+    limit = _base.SINGLE_THREAD_MAX_TEXTS
+    monkeypatch.setattr(_base, "_prediction_batch_size", lambda *args, **kwargs: limit + 1)
+    fitted.decision_function(QUERIES[:1])
+    fitted.decision_function(QUERIES[: limit + 2])
+    # One text: one thread; a full batch of limit + 1 texts: both, then the 1-text rest: one.
+    assert seen == [(1, 1), (limit + 1, 2), (1, 1)]
+    assert torch.get_num_threads() == 2
+
+
+def test_single_thread_scores_match_the_batched_ones(fitted, two_threads):
+    whole = fitted.decision_function(QUERIES, k=3)
+    one_by_one = sp.vstack([fitted.decision_function([query], k=3) for query in QUERIES])
+    assert (one_by_one.astype(bool) != whole.astype(bool)).nnz == 0
+    np.testing.assert_allclose(one_by_one.toarray(), whole.toarray(), rtol=0, atol=1e-5)

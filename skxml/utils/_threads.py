@@ -1,0 +1,43 @@
+"""Torch intra-op threads for small CPU predictions."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import torch
+
+# At most this many texts per forward pass run on one torch thread on the CPU. A query's
+# products are a few hundred kilo-FLOPs: waking a second thread for each costs more than
+# it saves (benchmarks/thread_latency.py: batch 1 on debian-tags and debian-deps).
+SINGLE_THREAD_MAX_TEXTS = 4
+
+
+@contextlib.contextmanager
+def single_torch_thread(enabled: bool = True) -> Iterator[None]:
+    """Run the block on one torch intra-op thread, then restore the calling thread's count.
+
+    With PyTorch's OpenMP builds (the Linux and Windows CPU wheels) the thread count is the
+    calling thread's own (``omp_set_num_threads``, ``mkl_set_num_threads_local``), so other
+    Python threads keep theirs; the count a thread reads is what is restored.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skxml.utils._threads import single_torch_thread
+    >>> before = torch.get_num_threads()
+    >>> with single_torch_thread():
+    ...     torch.get_num_threads()
+    1
+    >>> torch.get_num_threads() == before
+    True
+    """
+    previous = torch.get_num_threads()
+    if not enabled or previous == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)

@@ -1,0 +1,34 @@
+"""single_torch_thread: one torch thread inside, the caller's count restored after."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from skxml.utils._threads import single_torch_thread
+
+
+def test_one_thread_inside_and_restored_after(two_threads):
+    with single_torch_thread():
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == 2
+
+
+def test_disabled_leaves_the_count_alone(two_threads):
+    with single_torch_thread(enabled=False):
+        assert torch.get_num_threads() == 2
+    assert torch.get_num_threads() == 2
+
+
+def test_restored_when_the_block_raises(two_threads):
+    with pytest.raises(RuntimeError, match="boom"), single_torch_thread():
+        raise RuntimeError("boom")
+    assert torch.get_num_threads() == 2
+
+
+def test_nested_blocks_restore_the_outer_count(two_threads):
+    with single_torch_thread():
+        with single_torch_thread():
+            assert torch.get_num_threads() == 1
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == 2
