@@ -32,3 +32,25 @@ def test_nested_blocks_restore_the_outer_count(two_threads):
             assert torch.get_num_threads() == 1
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == 2
+
+
+def test_other_threads_keep_their_count_while_one_is_inside(two_threads):
+    # With PyTorch's OpenMP builds the count is per OS thread once torch has set it there.
+    import threading
+
+    started, entered, counts = threading.Event(), threading.Event(), {}
+
+    def serving_thread():
+        assert torch.get_num_threads() == 2  # torch sets this thread's count now
+        started.set()
+        entered.wait(timeout=10)
+        counts["other"] = torch.get_num_threads()
+
+    thread = threading.Thread(target=serving_thread)
+    thread.start()
+    started.wait(timeout=10)
+    with single_torch_thread():
+        entered.set()
+        thread.join(timeout=10)
+        counts["inside"] = torch.get_num_threads()
+    assert counts == {"other": 2, "inside": 1}

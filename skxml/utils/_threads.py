@@ -19,7 +19,11 @@ def single_torch_thread(enabled: bool = True) -> Iterator[None]:
 
     With PyTorch's OpenMP builds (the Linux and Windows CPU wheels) the thread count is the
     calling thread's own (``omp_set_num_threads``, ``mkl_set_num_threads_local``), so other
-    Python threads keep theirs; the count a thread reads is what is restored.
+    Python threads keep theirs (checked with torch 2.13); the count a thread reads is what is
+    restored. One exception: torch gives a thread its count from the process-wide value the
+    first time that thread asks for it (``torch.get_num_threads``, or a large parallel
+    operation), so a thread doing that for the first time while another thread is inside
+    the block keeps one thread (``torch.set_num_threads`` in that thread chooses again).
 
     Examples
     --------
