@@ -8,8 +8,9 @@ from collections.abc import Iterator
 import torch
 
 # At most this many texts per forward pass run on one torch thread on the CPU. A query's
-# products are a few hundred kilo-FLOPs: waking a second thread for each costs more than
-# it saves (benchmarks/thread_latency.py: batch 1 on debian-tags and debian-deps).
+# products are about a million multiply-adds, split over a dozen small operations: waking a
+# second thread for each costs more than it saves (benchmarks/thread_latency.py: faster on
+# one thread up to 4 texts, on two from 8, on debian-tags and debian-deps).
 SINGLE_THREAD_MAX_TEXTS = 4
 
 
