@@ -10,6 +10,12 @@ the single-thread rule switched off, at 1 thread and at every thread, and with t
 Run from the repository root on a machine with nothing else running::
 
     python benchmarks/thread_latency.py --data-dir ../shared/data
+
+``--background-threads N`` times the same with another process multiplying float32
+matrices on N threads all along (a busy server), written to ``--name`` (default
+``thread_latency``)::
+
+    python benchmarks/thread_latency.py --background-threads 2 --name thread_latency_loaded
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -45,6 +53,31 @@ def single_thread_rule(limit: int) -> Iterator[None]:
         skxml._base.SINGLE_THREAD_MAX_TEXTS = saved
 
 
+# The background load: float32 products on N torch threads until killed.
+_BUSY_LOOP = (
+    "import sys, torch\n"
+    "torch.set_num_threads(int(sys.argv[1]))\n"
+    "a = torch.randn(1024, 1024)\n"
+    "while True:\n"
+    "    a = torch.tanh(a @ a)\n"
+)
+
+
+@contextlib.contextmanager
+def background_load(threads: int) -> Iterator[None]:
+    """Keep ``threads`` cores busy in another process during the block (0: no load)."""
+    if threads <= 0:
+        yield
+        return
+    process = subprocess.Popen([sys.executable, "-c", _BUSY_LOOP, str(threads)])
+    try:
+        time.sleep(2.0)  # let it start
+        yield
+    finally:
+        process.kill()
+        process.wait()
+
+
 def median_ms(model: Any, texts: Sequence[str], batch_size: int, repeats: int) -> float:
     """Median milliseconds of ``decision_function`` on consecutive batches of ``texts``."""
     batches = [
@@ -68,6 +101,19 @@ def measure(args: argparse.Namespace, dataset: str, model_name: str) -> list[dic
     model = estimator(n_epochs=args.epochs, random_state=0)
     model.fit(data["train_texts"], Y_train)
     all_threads = torch.get_num_threads()
+    with background_load(args.background_threads):
+        return time_batches(model, data["test_texts"], dataset, method, all_threads, args)
+
+
+def time_batches(
+    model: Any,
+    texts: Sequence[str],
+    dataset: str,
+    method: str,
+    all_threads: int,
+    args: argparse.Namespace,
+) -> list[dict[str, Any]]:
+    """One row per batch size: the median times on 1 thread, on all, and with skxml's rule."""
     rows = []
     for batch_size in BATCH_SIZES:
         repeats = max(20, args.queries // batch_size)
@@ -75,7 +121,6 @@ def measure(args: argparse.Namespace, dataset: str, model_name: str) -> list[dic
         # Interleaved twice, the lower median kept: the machine's timings drift.
         many = f"{all_threads} threads"
         timings: dict[str, list[float]] = {"1 thread": [], many: [], "skxml": []}
-        texts = data["test_texts"]
         for _ in range(2):
             with single_thread_rule(0):
                 torch.set_num_threads(1)
@@ -97,6 +142,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--models", nargs="+", choices=sorted(MODELS), default=sorted(MODELS))
     parser.add_argument("--epochs", type=int, default=1, help="training epochs per model")
     parser.add_argument("--queries", type=int, default=400, help="texts timed per batch size")
+    parser.add_argument(
+        "--background-threads", type=int, default=0, help="threads of a busy process running"
+    )
+    parser.add_argument("--name", default="thread_latency", help="results/<name>.json and .md")
     parser.add_argument("--notes", default=None, help="free text stored with the results")
     return parser.parse_args(argv)
 
@@ -109,8 +158,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         for model_name in args.models
         for row in measure(args, dataset, model_name)
     ]
+    load = (
+        f" Measured while another process multiplied float32 matrices on "
+        f"{args.background_threads} threads."
+        if args.background_threads
+        else ""
+    )
     write_results(
-        "thread_latency",
+        args.name,
         rows,
         command_line(),
         notes=args.notes,
@@ -119,7 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "(tokenisation included), models fitted for `--epochs` epochs. `1 thread` and "
             "`N threads`: torch's intra-op threads with skxml's single-thread rule off; "
             f"`skxml`: the rule on (batches of at most "
-            f"{skxml._base.SINGLE_THREAD_MAX_TEXTS} texts on one thread).",
+            f"{skxml._base.SINGLE_THREAD_MAX_TEXTS} texts on one thread).{load}",
         ],
     )
     return 0

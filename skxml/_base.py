@@ -1171,10 +1171,17 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         n_labels = len(self.classes_)
         if token_ids.shape[0] == 0:
             return sp.csr_matrix((0, n_labels), dtype=np.float32)
-        blocks = [
-            _top_k_to_csr(values, indices, n_labels)
-            for values, indices in self._iter_top_k(token_ids, bag, k)
-        ]
+        # A few texts on the CPU: the forward pass *and* the top-k on one thread (a top-k
+        # over tens of thousands of labels is split by rows, and waits for a busy core).
+        few_texts = (
+            token_ids.shape[0] <= SINGLE_THREAD_MAX_TEXTS
+            and self._prediction_device().type == "cpu"
+        )
+        with single_torch_thread(few_texts):
+            blocks = [
+                _top_k_to_csr(values, indices, n_labels)
+                for values, indices in self._iter_top_k(token_ids, bag, k)
+            ]
         return blocks[0] if len(blocks) == 1 else sp.vstack(blocks, format="csr")
 
     def _iter_text_features(

@@ -153,3 +153,19 @@ def test_single_thread_scores_match_the_batched_ones(fitted, two_threads):
     one_by_one = sp.vstack([fitted.decision_function([query], k=3) for query in QUERIES])
     assert (one_by_one.astype(bool) != whole.astype(bool)).nnz == 0
     np.testing.assert_allclose(one_by_one.toarray(), whole.toarray(), rtol=0, atol=1e-5)
+
+
+def test_top_k_of_a_few_texts_runs_on_one_thread_too(fitted, monkeypatch, two_threads):
+    seen = []
+    to_csr = _base._top_k_to_csr
+
+    def spy(values, *args, **kwargs):
+        seen.append((values.shape[0], torch.get_num_threads()))
+        return to_csr(values, *args, **kwargs)
+
+    monkeypatch.setattr(_base, "_top_k_to_csr", spy)
+    limit = _base.SINGLE_THREAD_MAX_TEXTS
+    fitted.decision_function(QUERIES[:limit])
+    fitted.decision_function(QUERIES[: limit + 1])
+    assert seen == [(limit, 1), (limit + 1, 2)]
+    assert torch.get_num_threads() == 2
