@@ -9,8 +9,9 @@ import torch
 
 # At most this many texts per forward pass run on one torch thread on the CPU. A query's
 # products are about a million multiply-adds, split over a dozen small operations: waking a
-# second thread for each costs more than it saves (benchmarks/thread_latency.py: faster on
-# one thread up to 4 texts, on two from 8, on debian-tags and debian-deps).
+# second thread for each costs more than it saves (benchmarks/thread_latency.py on
+# debian-tags and debian-deps: one thread faster up to 4 texts, a tie at 8, two faster
+# from 16).
 SINGLE_THREAD_MAX_TEXTS = 4
 
 
