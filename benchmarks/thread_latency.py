@@ -1,11 +1,12 @@
 """Small-batch CPU prediction latency on one and on all torch threads.
 
-skxml runs forward passes of at most ``SINGLE_THREAD_MAX_TEXTS`` texts on one torch thread
-(``skxml.utils._threads``). This script measures why: for each dataset it fits a model for a
-few epochs (latency does not depend on how well it is trained), then times
-``decision_function`` on batches of 1 to 64 raw test texts (tokenisation included) with
-the single-thread rule switched off, at 1 thread and at every thread, and with the rule on
-(skxml's behaviour). It prints and saves ``results/thread_latency.{json,md}``.
+skxml runs CPU predictions of at most ``SINGLE_THREAD_MAX_TEXTS`` texts (forward pass and
+top-k) on one torch thread (``skxml.utils._threads``). This script measures why: for each
+dataset it fits a model for a few epochs (latency does not depend on how well it is
+trained), then times ``decision_function`` on batches of 1 to 64 raw test texts
+(tokenisation included) with the single-thread rule switched off, at 1 thread and at every
+thread, and with the rule on (skxml's behaviour). It prints and saves
+``results/thread_latency.{json,md}``.
 
 Run from the repository root on a machine with nothing else running::
 
@@ -31,26 +32,22 @@ from typing import Any
 
 import torch
 from _common import command_line, label_matrices, read_attentionxml, write_results
+from inceptionxml import MODELS
 
-import skxml._base
-from skxml import InceptionXMLClassifier, InceptionXMLPlusClassifier
+import skxml.utils._threads
 
-MODELS = {
-    "inceptionxml": ("skxml InceptionXML", InceptionXMLClassifier),
-    "plus": ("skxml InceptionXML+", InceptionXMLPlusClassifier),
-}
 BATCH_SIZES = (1, 2, 4, 8, 16, 64)
 
 
 @contextlib.contextmanager
 def single_thread_rule(limit: int) -> Iterator[None]:
     """Set skxml's small-batch limit (0 switches the single-thread rule off)."""
-    saved = skxml._base.SINGLE_THREAD_MAX_TEXTS
-    skxml._base.SINGLE_THREAD_MAX_TEXTS = limit
+    saved = skxml.utils._threads.SINGLE_THREAD_MAX_TEXTS
+    skxml.utils._threads.SINGLE_THREAD_MAX_TEXTS = limit
     try:
         yield
     finally:
-        skxml._base.SINGLE_THREAD_MAX_TEXTS = saved
+        skxml.utils._threads.SINGLE_THREAD_MAX_TEXTS = saved
 
 
 # The background load: float32 products on N torch threads until killed.
@@ -174,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "(tokenisation included), models fitted for `--epochs` epochs. `1 thread` and "
             "`N threads`: torch's intra-op threads with skxml's single-thread rule off; "
             f"`skxml`: the rule on (batches of at most "
-            f"{skxml._base.SINGLE_THREAD_MAX_TEXTS} texts on one thread).{load}",
+            f"{skxml.utils._threads.SINGLE_THREAD_MAX_TEXTS} texts on one thread).{load}",
         ],
     )
     return 0

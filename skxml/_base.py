@@ -46,7 +46,7 @@ from skxml.metrics import precision_at_k
 from skxml.nn import BagOfWordsEncoder, InceptionXMLEncoder, SparseLinearHead
 from skxml.nn._network import BagOfWordsBatch
 from skxml.text import SequenceEncoder, load_word_vectors
-from skxml.utils._threads import SINGLE_THREAD_MAX_TEXTS, single_torch_thread
+from skxml.utils._threads import one_thread_for_few_texts
 from skxml.utils._validation import check_label_matrix, check_texts
 
 # Texts scored per forward pass at prediction time, at most: fewer when the (batch, labels)
@@ -1147,11 +1147,11 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
                 stop = min(start + batch_size, token_ids.shape[0])
                 rows = slice(start, stop)  # a slice, not fancy indexing: cheaper at batch 1
                 batch_bag = None if bag is None else _csr_rows_to_bag(bag, rows, device)
-                # A few texts on the CPU: one thread (a second costs more than it saves).
-                few_texts = device.type == "cpu" and stop - start <= SINGLE_THREAD_MAX_TEXTS
+                # A few texts on the CPU: one thread (a second costs more than it saves); this
+                # also covers the small last batch of a larger call.
                 with (
                     torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16),
-                    single_torch_thread(few_texts),
+                    one_thread_for_few_texts(stop - start, device),
                 ):
                     outputs = forward(tokens[start:stop].to(device), batch_bag, **forward_kwargs)
                 yield outputs
@@ -1173,11 +1173,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
             return sp.csr_matrix((0, n_labels), dtype=np.float32)
         # A few texts on the CPU: the forward pass *and* the top-k on one thread (a top-k
         # over tens of thousands of labels is split by rows, and waits for a busy core).
-        few_texts = (
-            token_ids.shape[0] <= SINGLE_THREAD_MAX_TEXTS
-            and self._prediction_device().type == "cpu"
-        )
-        with single_torch_thread(few_texts):
+        with one_thread_for_few_texts(token_ids.shape[0], self._prediction_device()):
             blocks = [
                 _top_k_to_csr(values, indices, n_labels)
                 for values, indices in self._iter_top_k(token_ids, bag, k)

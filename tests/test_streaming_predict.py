@@ -11,6 +11,7 @@ import torch
 from _toy_data import LABELS, TEXTS
 
 from skxml import InceptionXMLClassifier, InceptionXMLPlusClassifier, _base
+from skxml.utils._threads import SINGLE_THREAD_MAX_TEXTS
 
 SMALL = dict(embedding_dim=32, max_seq_len=8, batch_size=8, n_epochs=2, top_k=2, random_state=0)
 QUERIES = [*TEXTS[:7], "", "unknown words", "apple storm"]
@@ -139,7 +140,7 @@ def test_small_cpu_batches_run_on_one_thread_and_restore_the_count(
         return forward(token_ids, *args, **kwargs)
 
     monkeypatch.setattr(fitted, "_inference_network", lambda device: spy)
-    limit = _base.SINGLE_THREAD_MAX_TEXTS
+    limit = SINGLE_THREAD_MAX_TEXTS
     monkeypatch.setattr(_base, "_prediction_batch_size", lambda *args, **kwargs: limit + 1)
     fitted.decision_function(QUERIES[:1])
     fitted.decision_function(QUERIES[: limit + 2])
@@ -164,7 +165,7 @@ def test_top_k_of_a_few_texts_runs_on_one_thread_too(fitted, monkeypatch, two_th
         return to_csr(values, *args, **kwargs)
 
     monkeypatch.setattr(_base, "_top_k_to_csr", spy)
-    limit = _base.SINGLE_THREAD_MAX_TEXTS
+    limit = SINGLE_THREAD_MAX_TEXTS
     fitted.decision_function(QUERIES[:limit])
     fitted.decision_function(QUERIES[: limit + 1])
     assert seen == [(limit, 1), (limit + 1, 2)]

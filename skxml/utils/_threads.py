@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import torch
 
-# At most this many texts per forward pass run on one torch thread on the CPU. A query's
+# At most this many texts per CPU prediction run on one torch thread. A query's
 # products are about a million multiply-adds, split over a dozen small operations: waking a
 # second thread for each costs more than it saves (benchmarks/thread_latency.py on
 # debian-tags and debian-deps: one thread faster up to 4 texts, a tie at 8, two faster
@@ -47,3 +47,22 @@ def single_torch_thread(enabled: bool = True) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(previous)
+
+
+def one_thread_for_few_texts(
+    n_texts: int, device: torch.device
+) -> contextlib.AbstractContextManager[None]:
+    """:func:`single_torch_thread` when ``n_texts`` CPU texts are few enough, else nothing.
+
+    The rule of skxml's prediction: at most :data:`SINGLE_THREAD_MAX_TEXTS` texts on the
+    CPU run on one thread (read at call time, so it can be changed for a benchmark).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skxml.utils._threads import one_thread_for_few_texts
+    >>> with one_thread_for_few_texts(1, torch.device("cpu")):
+    ...     torch.get_num_threads()
+    1
+    """
+    return single_torch_thread(device.type == "cpu" and n_texts <= SINGLE_THREAD_MAX_TEXTS)
