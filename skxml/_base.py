@@ -1099,8 +1099,11 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
             device = torch.device("cpu")
         else:
             device = _resolve_device(self.device)
-        # Cheap checks first: moving or re-moding the module costs ~1 ms per call.
-        if next(self.network_.parameters()).device != device:
+        # Cheap checks first: moving or re-moding the module costs ~1 ms per call. One
+        # parameter, looked up once (Module.parameters() walks the module tree), tells where
+        # the network is: .to() moves every parameter in place.
+        parameter = self._cached("first_parameter", lambda: next(self.network_.parameters()))
+        if parameter.device != device:
             self.network_.to(device)
         if self.network_.training:
             self.network_.eval()

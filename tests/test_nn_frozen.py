@@ -25,6 +25,7 @@ from skxml.nn import (
     ShortlistClassifierHead,
     SparseLinearHead,
 )
+from skxml.nn._frozen import _fuse_branches, _TorchSparseLinear
 
 N_TOKENS, N_NGRAMS, N_LABELS, SEQ_LEN = 60, 40, 23, 16
 
@@ -103,13 +104,50 @@ def test_frozen_network_equals_the_eval_modules(encoder_options, side_inputs):
     )
     _randomise_eval_state(network)
     frozen_network = FrozenInceptionXMLNetwork(network)
-    for batch in (8, 1):  # batch 1: convolutions as products of unfolded windows
+    assert frozen_network.features.encoder.fused_branches is not None
+    for batch in (8, 1):  # batch 1: convolutions as products of unfolded windows, one
+        # for the three branches
         tokens, bag = _inputs(batch, seed=5)
         expected = network(tokens, bag)
         frozen = frozen_network(tokens, bag)
         assert frozen.shape == (batch, N_LABELS)
         torch.testing.assert_close(frozen, expected, rtol=1e-5, atol=1e-5)
     assert not network.training  # freezing leaves the module's mode alone
+
+
+@pytest.mark.parametrize("kernel_sizes", [(4, 8, 16), (3, 5, 9), (2,), (6, 2, 4)])
+@pytest.mark.parametrize("stride", [1, 4])
+def test_fused_branches_equal_the_concatenated_branches(kernel_sizes, stride):
+    encoder = InceptionXMLEncoder(
+        N_TOKENS,
+        64,
+        max_seq_len=SEQ_LEN,
+        kernel_sizes=kernel_sizes,
+        stride=stride,
+        final_kernel_size=2,
+    )
+    branches = [
+        (branch.weight.detach(), branch.bias.detach(), branch.padding[0], branch.stride[0])
+        for branch in encoder.branches
+    ]
+    fused = _fuse_branches(branches, encoder.model_dim)
+    assert fused is not None
+    weight, bias, padding, fused_stride = fused
+    assert weight.shape == (32 * len(kernel_sizes), 32, max(kernel_sizes))
+    assert (padding, fused_stride) == ((max(kernel_sizes) - min(kernel_sizes)) // 2, stride)
+    x = torch.randn(3, 32, encoder.model_dim)
+    expected = torch.cat([branch(x) for branch in encoder.branches], dim=1)  # circular padding
+    pad = torch.nn.functional.pad(x, (padding, padding), mode="circular")
+    got = torch.nn.functional.conv1d(pad, weight, bias, stride=fused_stride)
+    assert got.shape == expected.shape == (3, 32 * len(kernel_sizes), encoder.branch_length)
+    torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_branches_of_different_strides_or_lengths_are_not_fused():
+    weight, bias = torch.randn(2, 3, 4), torch.randn(2)
+    assert _fuse_branches([(weight, bias, 0, 2), (weight, bias, 0, 4)], 16) is None
+    # Same stride, but padding 1 around a 4-wide kernel gives one more window.
+    assert _fuse_branches([(weight, bias, 0, 1), (weight, bias, 1, 1)], 16) is None
 
 
 def test_frozen_network_keeps_the_module_mode_and_shares_the_large_tables():
@@ -133,15 +171,22 @@ def test_frozen_network_keeps_the_module_mode_and_shares_the_large_tables():
 
 
 @pytest.mark.parametrize(
-    "sparse_linear, scratch_size",
-    [(False, None), (True, None), (True, 0)],
-    ids=["no-linear", "linear", "linear-binary-search"],
+    "sparse_linear, scratch_size, torch_linear",
+    [(False, None, False), (True, None, False), (True, 0, False), (True, None, True)],
+    ids=["no-linear", "linear", "linear-binary-search", "linear-in-torch"],
 )
-def test_frozen_plus_network_equals_the_eval_modules(sparse_linear, scratch_size, monkeypatch):
+def test_frozen_plus_network_equals_the_eval_modules(
+    sparse_linear, scratch_size, torch_linear, monkeypatch
+):
     if scratch_size is not None:
         # Match the sparse linear map's terms to the scored labels by binary search, as for
-        # many labels; at batch 1 the scored labels come unsorted.
+        # many labels.
         monkeypatch.setattr("skxml.nn._frozen._DENSE_SCRATCH_SIZE", scratch_size)
+    if torch_linear:
+        # The sparse linear map in torch ops, as on a GPU: batch 1 takes the batch path.
+        monkeypatch.setattr(
+            "skxml.nn._frozen._frozen_sparse_linear", lambda head: _TorchSparseLinear(head)
+        )
     encoder = InceptionXMLEncoder(N_TOKENS, 64, max_seq_len=SEQ_LEN)
     width = encoder.n_features_out
     # 23 labels in 6 clusters of uneven size: padded rows in cluster_labels.
@@ -160,7 +205,9 @@ def test_frozen_plus_network_equals_the_eval_modules(sparse_linear, scratch_size
     )
     _randomise_eval_state(network)
     frozen_network = FrozenInceptionXMLPlusNetwork(network)
-    # Batch 1 scores its shortlist without torch.unique; row 0 has padded clusters' -1s.
+    assert isinstance(frozen_network.features.sparse_linear, _TorchSparseLinear) == torch_linear
+    # Batch 1 scores its shortlist slot by slot (without torch.unique) unless the sparse
+    # linear map is in torch ops; row 0 has padded clusters' -1s.
     for batch in (8, 1):
         tokens, bag = _inputs(batch, seed=7)
         for n_shortlist in (1, 3, 6):
