@@ -25,7 +25,7 @@ from skxml.nn import (
     ShortlistClassifierHead,
     SparseLinearHead,
 )
-from skxml.nn._frozen import _fuse_branches, _TorchSparseLinear
+from skxml.nn._frozen import _LARGE_MATRIX, _fuse_branches, _linear, _TorchSparseLinear
 
 N_TOKENS, N_NGRAMS, N_LABELS, SEQ_LEN = 60, 40, 23, 16
 
@@ -148,6 +148,38 @@ def test_branches_of_different_strides_or_lengths_are_not_fused():
     assert _fuse_branches([(weight, bias, 0, 2), (weight, bias, 0, 4)], 16) is None
     # Same stride, but padding 1 around a 4-wide kernel gives one more window.
     assert _fuse_branches([(weight, bias, 0, 1), (weight, bias, 1, 1)], 16) is None
+
+
+@pytest.mark.parametrize("vecdot", [True, False], ids=["vecdot", "einsum"])
+@pytest.mark.parametrize("n_rows", [1, 2, 4, 5])
+def test_linear_of_a_large_matrix_equals_f_linear(n_rows, vecdot, monkeypatch):
+    if not vecdot:
+        monkeypatch.delattr(np, "vecdot", raising=False)  # NumPy < 2.0
+    generator = torch.Generator().manual_seed(0)
+    weight = torch.randn(_LARGE_MATRIX // 128, 128, generator=generator)
+    bias = torch.randn(len(weight), generator=generator)
+    x = torch.randn(n_rows, 128, generator=generator)
+    got = _linear(x, weight, bias)
+    assert got.shape == (n_rows, len(weight)) and got.dtype == torch.float32
+    assert got.is_contiguous()  # the sparse linear map adds to a flat view of it
+    # Sums of 128 products of order 1 in another order: equal to float32 rounding.
+    expected = torch.nn.functional.linear(x, weight, bias)
+    torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-4)
+
+
+def test_linear_of_a_small_matrix_or_another_dtype_is_f_linear(monkeypatch):
+    calls = []
+    monkeypatch.setattr("skxml.nn._frozen._matrix_vector", lambda *args: calls.append(args))
+    weight, bias, x = torch.randn(30, 8), torch.randn(30), torch.randn(1, 8)
+    torch.testing.assert_close(
+        _linear(x, weight, bias), torch.nn.functional.linear(x, weight, bias)
+    )
+    big = torch.randn(_LARGE_MATRIX // 8, 8, dtype=torch.float64)
+    big_bias = torch.zeros(len(big), dtype=torch.float64)
+    torch.testing.assert_close(
+        _linear(x.double(), big, big_bias), torch.nn.functional.linear(x.double(), big, big_bias)
+    )
+    assert calls == []
 
 
 def test_frozen_network_keeps_the_module_mode_and_shares_the_large_tables():
