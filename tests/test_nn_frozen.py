@@ -249,6 +249,17 @@ def test_frozen_plus_network_equals_the_eval_modules(
             assert torch.equal(frozen[1], label_ids)
             torch.testing.assert_close(frozen[2], logits, rtol=1e-5, atol=1e-5)
         assert (label_ids < 0).any()  # the padding path was exercised
+    # One text without any known n-gram: nothing to add from the sparse linear map.
+    tokens, _ = _inputs(1, seed=7)
+    empty_bag = (
+        torch.zeros(0, dtype=torch.int64),
+        torch.zeros(1, dtype=torch.int64),
+        torch.zeros(0),
+    )
+    meta, label_ids, logits = network(tokens, empty_bag, n_shortlist=3)
+    frozen = frozen_network(tokens, empty_bag, n_shortlist=3)
+    assert torch.equal(frozen[1], label_ids)
+    torch.testing.assert_close(frozen[2], logits, rtol=1e-5, atol=1e-5)
 
 
 def _module_scores(clf, texts, k):

@@ -343,18 +343,26 @@ class _FrozenSparseLinear:
         ``cluster·cluster_size + slot`` in the table.
         """
         n_clusters, cluster_size = table_shape
-        _, labels, contributions = self._pairs(bag)
-        if len(labels) == 0:
+        ngram_ids, _, values = (part.numpy() for part in bag)
+        starts = self.indptr[ngram_ids]
+        lengths = self.indptr[ngram_ids + 1] - starts
+        ends = np.cumsum(lengths)
+        total = int(ends[-1]) if len(ends) else 0
+        if total == 0:
             return logits
+        # The (n-gram, label) pairs of the text's n-grams (one row: no row numbers), then
+        # only the terms of shortlisted labels multiplied out.
+        positions = np.repeat(starts - (ends - lengths), lengths) + np.arange(total)
         rank = np.full(n_clusters, -1, dtype=np.int64)
         rank[clusters] = np.arange(len(clusters))
-        cells = label_cells[labels]
-        cluster_rank = rank[cells // cluster_size]
-        kept = cluster_rank >= 0
-        columns = cluster_rank[kept] * cluster_size + cells[kept] % cluster_size
+        cluster, slot = np.divmod(label_cells[self.label_ids[positions]], cluster_size)
+        cluster_rank = rank[cluster]
+        kept = np.flatnonzero(cluster_rank >= 0)
+        columns = cluster_rank[kept] * cluster_size + slot[kept]
+        contributions = self.weight[positions[kept]] * np.repeat(values, lengths)[kept]
         return (
             logits.view(-1)
-            .index_add_(0, torch.from_numpy(columns), torch.from_numpy(contributions[kept]))
+            .index_add_(0, torch.from_numpy(columns), torch.from_numpy(contributions))
             .view(logits.shape)
         )
 
