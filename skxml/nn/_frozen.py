@@ -6,8 +6,10 @@ recomputed on every call, input checks, batch-norm dispatch, and the sparse line
 dozen small torch ops. A frozen network evaluates the eval-mode function once more from
 plain tensors: parametrized weights computed once, batch norms reduced to one fused
 multiply-add, dropout gone, and the sparse linear map summed with NumPy (``np.bincount``),
-which is several times cheaper than torch for a handful of n-grams. Outputs equal the
-modules' up to float rounding (tested).
+which is several times cheaper than torch for a handful of n-grams. For a few texts the
+encoder's parallel convolutions run as one product, a large output matrix is read in the
+order that streams it once, and InceptionXML+ scores one text's shortlist slot by slot in
+its cluster table's order. Outputs equal the modules' up to float rounding (tested).
 
 On a GPU the same copy holds the label-scoring matrices (the dense heads' output layers and
 InceptionXML+'s label table) in ``classifier_dtype`` (bfloat16 there): under autocast the
