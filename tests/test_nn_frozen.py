@@ -25,7 +25,13 @@ from skxml.nn import (
     ShortlistClassifierHead,
     SparseLinearHead,
 )
-from skxml.nn._frozen import _LARGE_MATRIX, _fuse_branches, _linear, _TorchSparseLinear
+from skxml.nn._frozen import (
+    _LARGE_MATRIX,
+    _branch_convolutions,
+    _fuse_branches,
+    _linear,
+    _TorchSparseLinear,
+)
 
 N_TOKENS, N_NGRAMS, N_LABELS, SEQ_LEN = 60, 40, 23, 16
 
@@ -126,11 +132,7 @@ def test_fused_branches_equal_the_concatenated_branches(kernel_sizes, stride):
         stride=stride,
         final_kernel_size=2,
     )
-    branches = [
-        (branch.weight.detach(), branch.bias.detach(), branch.padding[0], branch.stride[0])
-        for branch in encoder.branches
-    ]
-    fused = _fuse_branches(branches, encoder.model_dim)
+    fused = _fuse_branches(_branch_convolutions(encoder), encoder.model_dim)
     assert fused is not None
     weight, bias, padding, fused_stride = fused
     assert weight.shape == (32 * len(kernel_sizes), 32, max(kernel_sizes))

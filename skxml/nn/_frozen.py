@@ -38,7 +38,11 @@ from skxml.nn._attention import SimpleSelfAttention, attention_product
 from skxml.nn._encoder import InceptionXMLEncoder
 from skxml.nn._heads import PADDING_LOGIT, ExtremeClassifierHead, ResidualHead
 from skxml.nn._network import BagOfWordsBatch, InceptionXMLNetwork, require_bag
-from skxml.nn._plus_network import InceptionXMLPlusNetwork, shortlisted_labels
+from skxml.nn._plus_network import (
+    InceptionXMLPlusNetwork,
+    shortlisted_clusters,
+    shortlisted_labels,
+)
 from skxml.nn._sparse_linear import SparseLinearHead
 
 # Above this many (row, label) sums, the shortlist's sparse-linear terms are matched to the
@@ -146,6 +150,14 @@ def _circular_pad(x: torch.Tensor, padding: int) -> torch.Tensor:
 _Convolution = tuple[torch.Tensor, torch.Tensor, int, int]  # weight, bias, padding, stride
 
 
+def _branch_convolutions(encoder: InceptionXMLEncoder) -> list[_Convolution]:
+    """The encoder's parallel circular convolutions as (weight, bias, padding, stride)."""
+    return [
+        (branch.weight.detach(), branch.bias.detach(), branch.padding[0], branch.stride[0])
+        for branch in list[Any](encoder.branches)
+    ]
+
+
 def _fuse_branches(branches: list[_Convolution], length: int) -> _Convolution | None:
     """The parallel circular convolutions as one: each kernel placed in a window of the
     widest span, zeros elsewhere, and the widest padding. Concatenated outputs are equal.
@@ -196,10 +208,7 @@ class _FrozenEncoder:
         conv: Any = encoder.projection[0]
         self.projection = (conv.weight.detach(), conv.bias.detach())
         self.projection_norm = _batch_norm_affine(encoder.projection[2])
-        self.branches: list[_Convolution] = [
-            (branch.weight.detach(), branch.bias.detach(), branch.padding[0], branch.stride[0])
-            for branch in list[Any](encoder.branches)
-        ]
+        self.branches = _branch_convolutions(encoder)
         # For a few texts, one product over unfolded windows instead of one per branch
         # (~2x faster at batch size 1); more arithmetic, so larger batches keep the branches.
         self.fused_branches = _fuse_branches(self.branches, encoder.model_dim)
@@ -555,7 +564,7 @@ class FrozenInceptionXMLPlusNetwork:
             mask = label_ids >= 0
             scored, position = torch.unique(label_ids.masked_fill(~mask, 0), return_inverse=True)
             # index_select, not weight[scored]: several times faster for a large table.
-            scored_logits = F.linear(
+            scored_logits = _linear(
                 self.extreme_hidden(h),
                 self.label_weight.index_select(0, scored),
                 self.label_bias.index_select(0, scored),
@@ -576,8 +585,7 @@ class FrozenInceptionXMLPlusNetwork:
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """One text's shortlisted label ids and logits, without torch.unique (its clusters
         are disjoint, so its labels are already distinct) nor a mask-sized copy."""
-        n_shortlist = min(int(n_shortlist), len(self.cluster_labels))
-        clusters = torch.topk(meta_logits, n_shortlist, dim=1, sorted=False).indices.view(-1)
+        clusters = shortlisted_clusters(meta_logits, n_shortlist).view(-1)
         label_ids = self.cluster_labels.index_select(0, clusters).view(1, -1)
         safe_ids = self.safe_cluster_labels.index_select(0, clusters).view(-1)
         # index_select, not weight[ids]: several times faster for a large table.

@@ -18,6 +18,13 @@ from skxml.nn._sparse_linear import SparseLinearHead
 _FORCE_IN = 1.0e4
 
 
+def shortlisted_clusters(cluster_scores: torch.Tensor, n_shortlist: int) -> torch.Tensor:
+    """Each row's ``n_shortlist`` best-scored clusters (unordered; all when there are fewer),
+    shape (batch, min(n_shortlist, n_clusters))."""
+    n_shortlist = min(int(n_shortlist), cluster_scores.shape[1])
+    return torch.topk(cluster_scores, n_shortlist, dim=1, sorted=False).indices
+
+
 def shortlisted_labels(
     cluster_labels: torch.Tensor, cluster_scores: torch.Tensor, n_shortlist: int
 ) -> torch.Tensor:
@@ -25,8 +32,7 @@ def shortlisted_labels(
 
     ``cluster_labels`` is the (n_clusters, max_cluster_size) table of cluster members.
     """
-    n_shortlist = min(int(n_shortlist), len(cluster_labels))
-    clusters = torch.topk(cluster_scores, n_shortlist, dim=1, sorted=False).indices
+    clusters = shortlisted_clusters(cluster_scores, n_shortlist)
     # index_select: several times faster than advanced indexing (cluster_labels[clusters]).
     return cluster_labels.index_select(0, clusters.flatten()).view(len(clusters), -1)
 
