@@ -307,6 +307,22 @@ def test_sparse_linear_support_is_the_training_cooccurrence(fitted_toy):
     assert seen_with_apple == {"food", "fruit"}
 
 
+def test_one_character_tokens_are_tfidf_inputs():
+    # "C library" and "R library" differ by one letter only, which scikit-learn's default
+    # token pattern would drop: both texts would have the same TF-IDF row.
+    texts = ["c library for parsing", "r library for parsing"] * 6
+    labels = [["lang-c"], ["lang-r"]] * 6
+    params = {**FAST, "n_epochs": 30, "tfidf_embedding": False}
+    clf = InceptionXMLClassifier(**params).fit(texts, labels)
+    assert {"c", "r", "c library", "r library"} <= set(clf.tfidf_vectorizer_.vocabulary_)
+    bags = clf.tfidf_vectorizer_.transform(texts[:2])
+    assert (bags[0] != bags[1]).nnz > 0
+    assert clf.predict_labels(["c library", "r library"], k=1) == [["lang-c"], ["lang-r"]]
+    two_letters = InceptionXMLClassifier(**params, tfidf_token_pattern=r"(?u)\b\w\w+\b")
+    two_letters.fit(texts, labels)
+    assert "c" not in two_letters.tfidf_vectorizer_.vocabulary_
+
+
 def test_narrow_word_vectors_are_projected(tmp_path):
     path = tmp_path / "vectors.txt"
     rng = np.random.default_rng(0)

@@ -174,7 +174,7 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         tfidf_linear_min_confidence: float = 0.005,
         tfidf_ngram_range: tuple[int, int] = (1, 2),
         tfidf_min_df: int | float = 1,
-        tfidf_token_pattern: str | None = r"(?u)\b\w\w+\b",
+        tfidf_token_pattern: str | None = r"(?u)\b\w+\b",
         dropout: float = 0.25,
         output_dropout: float = 0.2,
         n_epochs: int = 10,
