@@ -95,9 +95,10 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         (pruned by ``tfidf_linear_min_confidence``), learnt at ``linear_learning_rate``.
         A distinctive word then brings its rare labels' cluster into the shortlist, which
         lifts the propensity-scored metrics; it can cost P@1 when rare labels then outrank
-        frequent ones (measured on debian-deps, 43,614 labels: PSP@5 24.53 → 26.98, P@1
-        67.36 → 65.73; on debian-tags, 595 labels, with the Adam-stepped linear maps of
-        2026-11-24: P@1 82.75 → 83.23, PSP@5 63.64 → 63.91),
+        frequent ones (measured on debian-deps, 43,614 labels, with one-character TF-IDF
+        tokens: PSP@5 24.70 → 27.21, P@1 67.36 → 66.06, and 26.75 / 66.84 adding
+        ``meta_score_weight=0.5``; on debian-tags, 595 labels: P@1 84.23 → 84.27, PSP@5
+        65.64 → 65.45),
         and it makes a fit slower (10–20 % on debian-tags and debian-deps). Builds the
         TF-IDF features even when ``tfidf_embedding`` and ``tfidf_linear`` are off.
     max_seq_len, embedding_dim, model_dim, word_vectors, freeze_embeddings, min_df, max_features, word_attention, embedding_attention, tfidf_embedding, tfidf_linear, tfidf_linear_min_confidence, tfidf_ngram_range, tfidf_min_df, tfidf_token_pattern, dropout, output_dropout, n_epochs, batch_size, learning_rate, linear_learning_rate, weight_decay, top_k, threshold, validation_fraction, n_iter_no_change, device, precision, random_state, verbose, warm_start, checkpoint_path
