@@ -49,9 +49,11 @@ from skxml.nn._sparse_linear import SparseLinearHead
 # scored labels by binary search instead of being summed for every label.
 _DENSE_SCRATCH_SIZE = 1 << 16
 
-# Batches up to this size compute strided convolutions as one matrix product over unfolded
-# windows: ~2-3x faster than conv1d's kernel for one short text (measured, 2-core CPU).
-_UNFOLD_MAX_BATCH = 4
+# Batches up to this size take the small-batch paths: strided convolutions as one matrix
+# product over unfolded windows (~2-3x faster than conv1d's kernel for one short text,
+# measured on a 2-core CPU), the encoder's branches fused, and large output matrices
+# streamed (``_linear``).
+_SMALL_BATCH = 4
 
 
 def _conv1d(
@@ -59,7 +61,7 @@ def _conv1d(
 ) -> torch.Tensor:
     """``F.conv1d(x, weight, bias, stride=stride)`` (no padding)."""
     n_out, n_in, width = weight.shape
-    if x.shape[0] > _UNFOLD_MAX_BATCH or width == 1:
+    if x.shape[0] > _SMALL_BATCH or width == 1:
         return F.conv1d(x, weight, bias, stride=stride)
     windows = x.unfold(2, width, stride)  # (batch, n_in, length, width)
     batch, _, length, _ = windows.shape
@@ -91,7 +93,7 @@ def _linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.
     if (
         x.device.type != "cpu"
         or weight.numel() < _LARGE_MATRIX
-        or x.shape[0] > _UNFOLD_MAX_BATCH
+        or x.shape[0] > _SMALL_BATCH
         or not x.dtype == weight.dtype == bias.dtype == torch.float32
     ):
         return F.linear(x, weight, bias)
@@ -230,7 +232,7 @@ class _FrozenEncoder:
             ).transpose(1, 2)
         projected = F.gelu(F.conv1d(enhanced, *self.projection))
         projected = _apply_affine(projected, self.projection_norm, 1)
-        if self.fused_branches is not None and projected.shape[0] <= _UNFOLD_MAX_BATCH:
+        if self.fused_branches is not None and projected.shape[0] <= _SMALL_BATCH:
             weight, bias, padding, stride = self.fused_branches
             branches = _conv1d(_circular_pad(projected, padding), weight, bias, stride)
         else:
@@ -280,14 +282,19 @@ class _FrozenSparseLinear:
         self.label_ids = head.label_ids.numpy()
         self.weight = head.weight.detach().numpy()
 
-    def _pairs(self, bag: BagOfWordsBatch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        ngram_ids, offsets, values = (part.numpy() for part in bag)
+    def _support_positions(self, ngram_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where the bag entries' (n-gram, label) weights lie in the flat support arrays,
+        in entry order, and how many each entry has."""
         starts = self.indptr[ngram_ids]
         lengths = self.indptr[ngram_ids + 1] - starts
+        first_pair = np.cumsum(lengths) - lengths
+        return np.repeat(starts - first_pair, lengths) + np.arange(lengths.sum()), lengths
+
+    def _pairs(self, bag: BagOfWordsBatch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        ngram_ids, offsets, values = (part.numpy() for part in bag)
+        positions, lengths = self._support_positions(ngram_ids)
         entry_counts = np.diff(offsets, append=len(ngram_ids))
         entry_rows = np.repeat(np.arange(len(offsets)), entry_counts)
-        first_pair = np.cumsum(lengths) - lengths
-        positions = np.repeat(starts - first_pair, lengths) + np.arange(lengths.sum())
         return (
             np.repeat(entry_rows, lengths),
             self.label_ids[positions],
@@ -355,15 +362,11 @@ class _FrozenSparseLinear:
         """
         n_clusters, cluster_size = table_shape
         ngram_ids, _, values = (part.numpy() for part in bag)
-        starts = self.indptr[ngram_ids]
-        lengths = self.indptr[ngram_ids + 1] - starts
-        ends = np.cumsum(lengths)
-        total = int(ends[-1]) if len(ends) else 0
-        if total == 0:
-            return logits
         # The (n-gram, label) pairs of the text's n-grams (one row: no row numbers), then
         # only the terms of shortlisted labels multiplied out.
-        positions = np.repeat(starts - (ends - lengths), lengths) + np.arange(total)
+        positions, lengths = self._support_positions(ngram_ids)
+        if len(positions) == 0:
+            return logits
         rank = np.full(n_clusters, -1, dtype=np.int64)
         rank[clusters] = np.arange(len(clusters))
         cluster, slot = np.divmod(label_cells[self.label_ids[positions]], cluster_size)
