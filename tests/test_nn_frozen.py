@@ -28,6 +28,7 @@ from skxml.nn import (
 from skxml.nn._frozen import (
     _LARGE_MATRIX,
     _branch_convolutions,
+    _cluster_ordered_table,
     _fuse_branches,
     _linear,
     _TorchSparseLinear,
@@ -209,9 +210,13 @@ def test_frozen_network_keeps_the_module_mode_and_shares_the_large_tables():
     [(False, None, False), (True, None, False), (True, 0, False), (True, None, True)],
     ids=["no-linear", "linear", "linear-binary-search", "linear-in-torch"],
 )
+@pytest.mark.parametrize("cluster_table", [True, False], ids=["cluster-table", "label-rows"])
 def test_frozen_plus_network_equals_the_eval_modules(
-    sparse_linear, scratch_size, torch_linear, monkeypatch
+    sparse_linear, scratch_size, torch_linear, cluster_table, monkeypatch
 ):
+    if not cluster_table:
+        # Label vectors gathered row by row, as for a table above the copy's size limit.
+        monkeypatch.setattr("skxml.nn._frozen._CLUSTER_TABLE_MAX_BYTES", 0)
     if scratch_size is not None:
         # Match the sparse linear map's terms to the scored labels by binary search, as for
         # many labels.
@@ -240,6 +245,7 @@ def test_frozen_plus_network_equals_the_eval_modules(
     _randomise_eval_state(network)
     frozen_network = FrozenInceptionXMLPlusNetwork(network)
     assert isinstance(frozen_network.features.sparse_linear, _TorchSparseLinear) == torch_linear
+    assert (frozen_network.cluster_table is not None) == cluster_table
     # Batch 1 scores its shortlist slot by slot (without torch.unique) unless the sparse
     # linear map is in torch ops; row 0 has padded clusters' -1s.
     for batch in (8, 1):
@@ -340,6 +346,32 @@ def test_pickle_leaves_the_frozen_copy_out_and_rebuilds_it():
     del loaded, after
     gc.collect()
     assert all(id(network) != network_id for network in _PREDICTION_CACHE.keys())
+
+
+def test_cluster_ordered_table_lays_out_each_clusters_label_vectors():
+    # Labels 0..4 in clusters [[3, 0, -1], [1, 4, 2]]; vector of label l = (l, 10·l).
+    cluster_labels = torch.tensor([[3, 0, -1], [1, 4, 2]])
+    weight = torch.tensor([[float(label), 10.0 * label] for label in range(5)])
+    bias = torch.arange(5, dtype=torch.float32) + 0.5
+    table, biases = _cluster_ordered_table(cluster_labels, weight, bias)
+    assert table.shape == (2, 3, 2) and biases.shape == (2, 3)
+    expected = torch.tensor([[[3.0, 30.0], [0.0, 0.0], [0.0, 0.0]],
+                             [[1.0, 10.0], [4.0, 40.0], [2.0, 20.0]]])  # fmt: skip
+    assert torch.equal(table, expected)
+    assert torch.equal(biases, torch.tensor([[3.5, 0.5, 0.0], [1.5, 4.5, 2.5]]))
+    # A copy: the module's weights are untouched, and a too-large table is not made.
+    assert weight[0].tolist() == [0.0, 0.0]
+    assert table.data_ptr() != weight.data_ptr()
+
+
+def test_cluster_ordered_table_is_not_made_above_its_size_limit(monkeypatch):
+    cluster_labels = torch.tensor([[0, 1], [2, -1]])
+    weight, bias = torch.ones(3, 4), torch.zeros(3)
+    # 2 clusters × 2 slots × 4 float32 features = 64 bytes.
+    monkeypatch.setattr("skxml.nn._frozen._CLUSTER_TABLE_MAX_BYTES", 63)
+    assert _cluster_ordered_table(cluster_labels, weight, bias) is None
+    monkeypatch.setattr("skxml.nn._frozen._CLUSTER_TABLE_MAX_BYTES", 64)
+    assert _cluster_ordered_table(cluster_labels, weight, bias) is not None
 
 
 def test_plus_network_rejects_maps_of_the_wrong_width():
