@@ -527,8 +527,10 @@ class FrozenInceptionXMLPlusNetwork:
 
     One text's shortlist is scored from a copy of the label table laid out cluster by
     cluster (``cluster_table``; made when it takes at most 256 MiB, e.g. 29 MB for
-    debian-deps' 43,614 labels of 160 features), so its labels are gathered as whole
-    clusters; above that size they are gathered label by label from the shared table.
+    debian-deps' 43,614 labels of 160 features, and not when the sparse linear map runs in
+    torch ops, as on a GPU, where one text takes the batch path), so its labels are
+    gathered as whole clusters; otherwise they are gathered label by label from the shared
+    table.
 
     Parameters
     ----------
@@ -583,8 +585,14 @@ class FrozenInceptionXMLPlusNetwork:
                 if isinstance(self.features.sparse_linear, _FrozenSparseLinear)
                 else None
             )
-            self.cluster_table = _cluster_ordered_table(
-                self.cluster_labels, self.label_weight, self.label_bias
+            # Only one text's path uses it, and with the sparse linear map in torch ops (on a
+            # GPU) one text takes the batch path: no copy there.
+            self.cluster_table = (
+                None
+                if isinstance(self.features.sparse_linear, _TorchSparseLinear)
+                else _cluster_ordered_table(
+                    self.cluster_labels, self.label_weight, self.label_bias
+                )
             )
 
     def __call__(
