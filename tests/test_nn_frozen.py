@@ -360,7 +360,7 @@ def test_cluster_ordered_table_lays_out_each_clusters_label_vectors():
                              [[1.0, 10.0], [4.0, 40.0], [2.0, 20.0]]])  # fmt: skip
     assert torch.equal(table, expected)
     assert torch.equal(biases, torch.tensor([[3.5, 0.5, 0.0], [1.5, 4.5, 2.5]]))
-    # A copy: the module's weights are untouched, and a too-large table is not made.
+    # A copy: the module's weights are untouched.
     assert weight[0].tolist() == [0.0, 0.0]
     assert table.data_ptr() != weight.data_ptr()
 

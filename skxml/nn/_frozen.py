@@ -585,14 +585,13 @@ class FrozenInceptionXMLPlusNetwork:
                 if isinstance(self.features.sparse_linear, _FrozenSparseLinear)
                 else None
             )
-            # Only one text's path uses it, and with the sparse linear map in torch ops (on a
-            # GPU) one text takes the batch path: no copy there.
+            # One text takes its own path unless the sparse linear map runs in torch ops (on
+            # a GPU); only that path reads the cluster-ordered copy.
+            self.one_text_path = not isinstance(self.features.sparse_linear, _TorchSparseLinear)
             self.cluster_table = (
-                None
-                if isinstance(self.features.sparse_linear, _TorchSparseLinear)
-                else _cluster_ordered_table(
-                    self.cluster_labels, self.label_weight, self.label_bias
-                )
+                _cluster_ordered_table(self.cluster_labels, self.label_weight, self.label_bias)
+                if self.one_text_path
+                else None
             )
 
     def __call__(
@@ -607,9 +606,9 @@ class FrozenInceptionXMLPlusNetwork:
                 meta_logits = self.meta_sparse_linear.add_to(
                     meta_logits, require_bag(bag, "a sparse linear map")
                 )
-            sparse_linear = self.features.sparse_linear
-            if len(token_ids) == 1 and not isinstance(sparse_linear, _TorchSparseLinear):
+            if len(token_ids) == 1 and self.one_text_path:
                 return meta_logits, *self._score_one_shortlist(h, bag, meta_logits, n_shortlist)
+            sparse_linear = self.features.sparse_linear
             label_ids = shortlisted_labels(self.cluster_labels, meta_logits, n_shortlist)
             mask = label_ids >= 0
             scored, position = torch.unique(label_ids.masked_fill(~mask, 0), return_inverse=True)
