@@ -78,6 +78,23 @@ def distributed_context(device: torch.device) -> DistributedContext:
     )
 
 
+def end_data_parallel_run() -> None:
+    """Wait for every rank, then tear the default process group down (if there is one).
+
+    For a process that owns its whole run, such as ``skxml train``: left to the interpreter's
+    exit, gloo's threads are destroyed while still joinable, which now and then aborts a
+    rank ("terminate called without an active exception") after a successful fit.
+
+    Examples
+    --------
+    >>> from skxml._distributed import end_data_parallel_run
+    >>> end_data_parallel_run()  # no process group: nothing to do
+    """
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+
+
 def is_main_process() -> bool:
     """False on the ranks other than 0 of a data-parallel run (they neither print nor save).
 

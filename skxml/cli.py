@@ -21,7 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from skxml import __version__
-from skxml._distributed import is_main_process
+from skxml._distributed import end_data_parallel_run, is_main_process
 
 _K_VALUES = (1, 3, 5)
 
@@ -263,15 +263,15 @@ def _run_train(args: argparse.Namespace) -> int:
         texts, target = _training_target(args)
         model.fit(texts, target, resume_from=args.resume_from)
         n_texts = len(texts)
-    if not is_main_process():
-        return 0  # data-parallel training: rank 0 reports and saves
-    print(
-        f"trained on {n_texts} texts, {len(model.classes_)} labels in "
-        f"{time.perf_counter() - started:.1f} s",
-        file=sys.stderr,
-    )
-    joblib.dump(model, args.model)
-    print(f"model saved to {args.model}", file=sys.stderr)
+    if is_main_process():  # data-parallel training: rank 0 reports and saves
+        print(
+            f"trained on {n_texts} texts, {len(model.classes_)} labels in "
+            f"{time.perf_counter() - started:.1f} s",
+            file=sys.stderr,
+        )
+        joblib.dump(model, args.model)
+        print(f"model saved to {args.model}", file=sys.stderr)
+    end_data_parallel_run()
     return 0
 
 

@@ -14,7 +14,7 @@ import pytest
 import torch.distributed as dist
 
 from skxml import InceptionXMLClassifier
-from skxml._distributed import DistributedContext, is_main_process
+from skxml._distributed import DistributedContext, end_data_parallel_run, is_main_process
 from skxml.datasets import load_debian_tags, write_token_corpus
 
 pytestmark = pytest.mark.skipif(not dist.is_available(), reason="torch.distributed missing")
@@ -113,3 +113,16 @@ def test_batch_too_small_to_split_is_rejected(monkeypatch):
         InceptionXMLClassifier(batch_size=4, n_epochs=1, random_state=0).fit(
             ["red apple", "green pear", "blue sky", "grey cloud"] * 2, [[1, 0], [0, 1]] * 4
         )
+
+
+def test_end_data_parallel_run_tears_the_process_group_down(tmp_path):
+    store = dist.FileStore(str(tmp_path / "store"), 1)
+    dist.init_process_group("gloo", store=store, rank=0, world_size=1)
+    try:
+        assert dist.is_initialized()
+        end_data_parallel_run()
+        assert not dist.is_initialized()
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()
+    end_data_parallel_run()  # without a process group: nothing to do, no error
