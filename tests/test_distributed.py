@@ -39,6 +39,8 @@ FIT_SCRIPT = textwrap.dedent(
     joblib.dump(state, f"{out}/{tag}.joblib")
     p1 = precision_at_k(Y_test, clf.decision_function(X_test), k=1)
     json.dump({"p1": p1, "epochs": clf.n_epochs_trained_}, open(f"{out}/{tag}.json", "w"))
+    from skxml._distributed import end_data_parallel_run
+    end_data_parallel_run()  # as skxml train: no gloo threads left to the interpreter's exit
     """
 )
 
