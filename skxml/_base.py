@@ -116,6 +116,19 @@ def _resolve_device(device: str) -> torch.device:
         raise ValueError(f"device={device!r} is not a valid torch device: {exc}") from exc
 
 
+def _fit_label_binarizer(Y: Any) -> MultiLabelBinarizer:
+    """A sparse :class:`~sklearn.preprocessing.MultiLabelBinarizer` fitted on label lists,
+    with a clear error when the labels cannot be sorted (e.g. names mixed with numbers)."""
+    try:
+        return MultiLabelBinarizer(sparse_output=True).fit(Y)
+    except TypeError as exc:
+        kinds = sorted({type(label).__name__ for labels in Y for label in labels})
+        raise TypeError(
+            "Y's label lists must hold labels of one sortable type (all str or all int), "
+            f"found {', '.join(kinds)}: {exc}."
+        ) from exc
+
+
 def _is_label_lists(Y: Any) -> bool:
     """Whether ``Y`` is a sequence of label collections (not a label matrix).
 
@@ -416,14 +429,18 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
             if reuse_fitted and self._label_binarizer_ is not None:
                 binarizer = self._label_binarizer_
             else:
-                binarizer = MultiLabelBinarizer(sparse_output=True).fit(Y)
+                binarizer = _fit_label_binarizer(Y)
             with warnings.catch_warnings():
                 warnings.simplefilter("error")
                 try:
                     labels = binarizer.transform(Y)
                 except UserWarning as exc:
+                    known = set(binarizer.classes_)
+                    unseen = sorted({label for row in Y for label in row} - known, key=str)
                     raise ValueError(
-                        f"Y holds labels unseen in the first fit (warm_start=True): {exc}"
+                        "Y holds labels the first fit did not have; warm_start=True continues "
+                        f"training on the same labels only. New label(s): {unseen}. Refit "
+                        "with warm_start=False to learn a new label set."
                     ) from exc
             self._label_binarizer_ = binarizer
             classes = np.asarray(binarizer.classes_, dtype=object)
@@ -610,6 +627,28 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
             self.__dict__.pop("_fitting", None)
             self._forget_prediction_cache()
 
+    def _check_validation_arguments(self, validation_data: Any) -> None:
+        """Reject held-out data given twice or malformed, and early stopping without any."""
+        if validation_data is not None:
+            if self.validation_fraction is not None:
+                raise ValueError("Pass either validation_data or validation_fraction, not both.")
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+                length = (
+                    f" of length {len(validation_data)}"
+                    if isinstance(validation_data, (tuple, list))
+                    else ""
+                )
+                raise ValueError(
+                    "validation_data must be a pair (texts, Y) of held-out texts and their "
+                    f"labels, got a {type(validation_data).__name__}{length}."
+                )
+        elif self.n_iter_no_change is not None and self.validation_fraction is None:
+            raise ValueError(
+                f"n_iter_no_change={self.n_iter_no_change} stops on validation P@1, which needs "
+                "held-out data: set validation_fraction or pass validation_data to fit, or "
+                "leave n_iter_no_change=None."
+            )
+
     def _fit_interruptible(
         self,
         X: Any,
@@ -617,6 +656,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         validation_data: tuple[Any, Any] | None,
         resume_from: str | os.PathLike | None,
     ) -> BaseInceptionXML:
+        self._check_validation_arguments(validation_data)
         checkpoint = None if resume_from is None else self._restore_checkpoint(resume_from)
         reuse_fitted = checkpoint is not None or self._is_warm
         self.device_ = _resolve_device(self.device)
@@ -639,8 +679,6 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
 
         train_rows, validation_rows = self._validation_split(labels.shape[0], rng)
         if validation_data is not None:
-            if self.validation_fraction is not None:
-                raise ValueError("Pass either validation_data or validation_fraction, not both.")
             X_val, Y_val = validation_data
             val_texts = check_texts(X_val, name="validation_data[0]")
             val_labels = self._check_eval_labels(Y_val, len(val_texts), name="validation_data[1]")

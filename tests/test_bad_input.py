@@ -82,6 +82,22 @@ FIT_CASES = [
     ("Y 1-D", TEXTS, np.ones(N), {}, ValueError, "must be 2-D"),
     ("Y None", TEXTS, None, {}, TypeError, "Y must be a 2-D array-like"),
     ("Y without columns", TEXTS, [[]] * N, {}, ValueError, "no columns"),
+    (
+        "label names mixed with numbers",
+        TEXTS,
+        [["fruit", 3]] * N,
+        {},
+        TypeError,
+        r"one sortable type \(all str or all int\), found int, str",
+    ),
+    (
+        "early stopping without held-out data",
+        TEXTS,
+        LABELS,
+        {"n_iter_no_change": 2},
+        ValueError,
+        "n_iter_no_change=2 stops on validation P@1, which needs held-out data",
+    ),
     ("Y without positives", TEXTS, np.zeros((N, 3)), {}, ValueError, "no positive entry"),
     ("bad parameter", TEXTS, LABELS, {"n_epochs": 0}, ValueError, "'n_epochs' parameter"),
     ("bad device", TEXTS, LABELS, {"device": "tpu"}, ValueError, "not a valid torch device"),
@@ -115,11 +131,15 @@ def test_cuda_without_cuda_names_the_device():
         InceptionXMLClassifier(**SMALL, device="cuda").fit(TEXTS, LABELS)
 
 
-def test_validation_data_with_other_columns_is_rejected():
+def test_malformed_or_doubled_validation_data_is_rejected():
     with pytest.raises(ValueError, match=r"validation_data\[1\] must have shape"):
         InceptionXMLClassifier(**SMALL).fit(
             TEXTS, LABELS, validation_data=(TEXTS[:2], np.ones((2, 3)))
         )
+    with pytest.raises(ValueError, match=r"pair \(texts, Y\).*got a tuple of length 1"):
+        InceptionXMLClassifier(**SMALL).fit(TEXTS, LABELS, validation_data=(TEXTS[:2],))
+    with pytest.raises(ValueError, match=r"pair \(texts, Y\).*got a dict\."):
+        InceptionXMLClassifier(**SMALL).fit(TEXTS, LABELS, validation_data={"X": TEXTS})
     with pytest.raises(ValueError, match="either validation_data or validation_fraction"):
         InceptionXMLClassifier(**SMALL, validation_fraction=0.2).fit(
             TEXTS, LABELS, validation_data=(TEXTS[:2], LABELS[:2])
@@ -319,3 +339,14 @@ def test_equal_length_numeric_lists_are_a_label_matrix_and_sets_are_label_ids():
         InceptionXMLClassifier(**SMALL).fit(
             TEXTS, [[0, 3] if row[0] else [1, 2] for row in LABELS]
         )
+
+
+def test_warm_start_with_new_label_names_says_which_and_what_to_do():
+    labels = [["fruit"], ["fruit"], ["sky"], ["sky"]] * 3
+    clf = InceptionXMLClassifier(**SMALL, warm_start=True).fit(TEXTS, labels)
+    first_network = clf.network_
+    new_labels = [*labels[:-1], ["weather"]]
+    with pytest.raises(ValueError, match=r"New label\(s\): \['weather'\]\. Refit with warm_st"):
+        clf.fit(TEXTS, new_labels)
+    assert clf.network_ is first_network  # the failed fit left the model as it was
+    assert list(clf.classes_) == ["fruit", "sky"]

@@ -151,7 +151,8 @@ class InceptionXMLClassifier(BaseInceptionXML):
         ``history_``) and, with ``n_iter_no_change``, to stop early.
     n_iter_no_change : int, default=None
         Stop when validation P@1 has not improved for this many epochs, and keep the best
-        epoch's weights. Needs ``validation_fraction`` or ``validation_data``.
+        epoch's weights. Needs ``validation_fraction`` or ``validation_data`` (``fit``
+        raises a ValueError without either).
     device : {"auto", "cpu", "cuda"} or str, default="auto"
         Where to train and predict; "auto" uses CUDA when available.
     precision : {"auto", "float32", "bfloat16"}, default="auto"
