@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -205,12 +206,31 @@ def _add_estimator_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _check_output_file(path: str, option: str) -> None:
+    """Fail before any work when ``path`` cannot be written (no folder, or a folder)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise SystemExit(f"error: {option} {path} is a folder; give a file name.")
+    if not os.path.isdir(folder):
+        raise SystemExit(f"error: {option} {path}: the folder {folder} does not exist.")
+    if not os.access(folder, os.W_OK):
+        raise SystemExit(f"error: {option} {path}: the folder {folder} is not writable.")
+
+
 def _load_model(path: str) -> Any:
     import joblib
 
     from skxml._base import BaseInceptionXML
 
-    model = joblib.load(path)
+    if not os.path.isfile(path):
+        raise SystemExit(f"error: --model {path}: no such file.")
+    try:
+        model = joblib.load(path)
+    except Exception as exc:  # joblib raises whatever unpickling a foreign file raises
+        raise SystemExit(
+            f"error: --model {path} could not be read as a joblib file "
+            f"({type(exc).__name__}: {exc}); give a model saved by 'skxml train' or joblib.dump."
+        ) from exc
     if not isinstance(model, BaseInceptionXML):
         raise SystemExit(f"error: {path} does not hold a skxml model ({type(model).__name__}).")
     return model
@@ -253,6 +273,7 @@ def _run_train(args: argparse.Namespace) -> int:
 
     from skxml.datasets import load_token_corpus
 
+    _check_output_file(args.model, "--model")
     model = _make_estimator(args)
     started = time.perf_counter()
     if args.corpus is not None:
@@ -278,6 +299,8 @@ def _run_train(args: argparse.Namespace) -> int:
 def _run_predict(args: argparse.Namespace) -> int:
     from skxml.datasets._io import read_text_lines
 
+    if args.output not in (None, "-"):
+        _check_output_file(args.output, "--output")
     model = _load_model(args.model)
     texts = read_text_lines(args.texts)
     proba = model.predict_proba(texts, k=min(args.k, len(model.classes_)))
@@ -479,9 +502,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     >>> main(["--version"])  # doctest: +SKIP
     skxml 0.1.0.dev0
     """
-    args = build_parser().parse_args(argv)
-    status: int = args.handler(args)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        status: int = args.handler(args)
+    except (OSError, ValueError, TypeError) as exc:
+        # Bad files, data or parameters: say what and where, without a traceback.
+        message = _error_message(exc)
+        print(f"{parser.prog} {args.command}: error ({type(exc).__name__}): {message}",
+              file=sys.stderr)  # fmt: skip
+        return 1
     return status
+
+
+def _error_message(exc: Exception) -> str:
+    """``No such file or directory: path`` for file errors, the message otherwise."""
+    if isinstance(exc, OSError) and exc.filename is not None and exc.strerror is not None:
+        return f"{exc.strerror}: {exc.filename}"
+    return str(exc)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import joblib
 import numpy as np
@@ -99,6 +100,57 @@ def test_predict_rejects_a_file_that_is_not_a_model(tmp_path, data_files):
     joblib.dump({"not": "a model"}, bogus)
     with pytest.raises(SystemExit, match="does not hold a skxml model"):
         main(["predict", "--model", str(bogus), "--texts", str(data_files[0])])
+
+
+def test_predict_rejects_a_missing_model_or_one_that_is_not_joblib(tmp_path, data_files):
+    texts = str(data_files[0])
+    with pytest.raises(SystemExit, match=r"--model .*nope.joblib: no such file"):
+        main(["predict", "--model", str(tmp_path / "nope.joblib"), "--texts", texts])
+    with pytest.raises(SystemExit, match=r"could not be read as a joblib file \(\w+Error"):
+        main(["predict", "--model", texts, "--texts", texts])  # a text file, not a model
+
+
+@pytest.mark.parametrize(
+    ("where", "message"),
+    [("missing/model.joblib", "does not exist"), (".", "is a folder; give a file name")],
+)
+def test_train_checks_where_the_model_goes_before_training(tmp_path, data_files, where, message):
+    texts, labels = data_files
+    arguments = ["--texts", str(texts), "--labels", str(labels), "--model"]
+    with pytest.raises(SystemExit, match=message) as failure:
+        main(["train", *arguments, str(tmp_path / where), *FAST, "--param", "verbose=0"])
+    assert "trained on" not in str(failure.value)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["labels.txt", "texts.txt"]
+
+
+def test_predict_checks_its_output_file_before_predicting(tmp_path, data_files, trained_model):
+    output = tmp_path / "missing" / "scores.txt"
+    with pytest.raises(SystemExit, match="missing does not exist"):
+        main(["predict", "--model", str(trained_model), "--texts", str(data_files[0]),
+              "--output", str(output)])  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--texts", "{tmp}/absent.txt", "--labels", "{labels}"],
+         r"skxml train: error \(FileNotFoundError\): No such file or directory: .*absent.txt"),
+        (["--texts", "{texts}", "--labels", "{labels}", "--param", "n_iter_no_change=2"],
+         r"skxml train: error \(ValueError\): n_iter_no_change=2 stops on validation P@1"),
+    ],
+)  # fmt: skip
+def test_bad_files_and_parameters_exit_with_a_message_not_a_traceback(
+    tmp_path, data_files, capsys, arguments, message
+):
+    texts, labels = data_files
+    fill = {"tmp": str(tmp_path), "texts": str(texts), "labels": str(labels)}
+    arguments = [argument.format(**fill) for argument in arguments]
+    status = main(["train", *arguments, "--model", str(tmp_path / "m.joblib"), *FAST])
+    assert status == 1
+    error = capsys.readouterr().err
+    assert re.search(message, error), error
+    assert "Traceback" not in error
+    assert not (tmp_path / "m.joblib").exists()
 
 
 def test_parser_requires_a_command():
