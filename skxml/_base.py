@@ -28,7 +28,12 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import MultiLabelBinarizer
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
+from sklearn.utils._param_validation import (
+    Interval,
+    RealNotInt,
+    StrOptions,
+    validate_parameter_constraints,
+)
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
@@ -1102,7 +1107,20 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
             )
         return labels
 
+    # Parameters read at prediction time, so changed by set_params after fit without a refit.
+    _prediction_parameters: tuple[str, ...] = ("top_k", "threshold")
+
+    def _check_prediction_parameters(self) -> None:
+        """Validate the prediction-time parameters as ``fit`` validates all of them: a
+        ``set_params(top_k=0)`` after fit gets the same error as before it."""
+        validate_parameter_constraints(
+            {name: self._parameter_constraints[name] for name in self._prediction_parameters},
+            {name: getattr(self, name) for name in self._prediction_parameters},
+            caller_name=type(self).__name__,
+        )
+
     def _resolve_k(self, k: int | None) -> int:
+        self._check_prediction_parameters()
         n_labels = len(self.classes_)
         if k is None:
             return min(self.top_k, n_labels)

@@ -350,3 +350,25 @@ def test_warm_start_with_new_label_names_says_which_and_what_to_do():
         clf.fit(TEXTS, new_labels)
     assert clf.network_ is first_network  # the failed fit left the model as it was
     assert list(clf.classes_) == ["fruit", "sky"]
+
+
+@pytest.mark.parametrize(
+    ("estimator", "parameter", "value"),
+    [
+        (InceptionXMLClassifier, "top_k", 0),
+        (InceptionXMLClassifier, "threshold", 1.5),
+        (InceptionXMLPlusClassifier, "top_k", -1),
+        (InceptionXMLPlusClassifier, "meta_score_weight", -1.0),
+        (InceptionXMLPlusClassifier, "combine_meta_scores", "yes"),
+    ],
+)
+def test_prediction_parameters_set_after_fit_are_validated(estimator, parameter, value):
+    clf = estimator(**SMALL).fit(TEXTS, LABELS)
+    before = clf.predict_proba(TEXTS[:2]).toarray()
+    clf.set_params(**{parameter: value})
+    message = f"The '{parameter}' parameter of {estimator.__name__}"
+    for method in ("predict", "predict_proba", "decision_function", "predict_labels"):
+        with pytest.raises(ValueError, match=message):
+            getattr(clf, method)(TEXTS[:2])
+    clf.set_params(**{parameter: estimator().get_params()[parameter]})
+    np.testing.assert_array_equal(clf.predict_proba(TEXTS[:2]).toarray(), before)

@@ -438,6 +438,12 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         needed = int(np.searchsorted(smallest_first, k)) + 1
         return min(self.n_clusters_, max(self.n_shortlist_, needed))
 
+    _prediction_parameters = (
+        *BaseInceptionXML._prediction_parameters,
+        "meta_score_weight",
+        "combine_meta_scores",
+    )
+
     def _check_meta_score_options(self) -> None:
         if self.meta_score_weight > 0 and self.combine_meta_scores:
             raise ValueError(
