@@ -224,12 +224,11 @@ def test_persistence_round_trip_gives_identical_predictions(fitted_on_debian, de
     )
 
 
-def test_grid_search_over_the_nested_clusterer(debian_subset):
+@pytest.mark.parametrize("clusterer", [LabelTreeClusterer(), None], ids=["explicit", "default"])
+def test_grid_search_over_the_nested_clusterer(debian_subset, clusterer):
     X, Y, _, _ = debian_subset
     search = GridSearchCV(
-        InceptionXMLPlusClassifier(
-            **{**FAST, "n_epochs": 1}, clusterer=LabelTreeClusterer(), n_shortlist=8
-        ),
+        InceptionXMLPlusClassifier(**{**FAST, "n_epochs": 1}, clusterer=clusterer, n_shortlist=8),
         {"clusterer__max_leaf_size": [8, 32]},
         scoring=get_xmc_scorer("precision@1"),
         cv=2,
@@ -239,6 +238,21 @@ def test_grid_search_over_the_nested_clusterer(debian_subset):
         search.best_estimator_.clusterer_.max_leaf_size
         == search.best_params_["clusterer__max_leaf_size"]
     )
+
+
+def test_nested_clusterer_parameters_make_the_default_clusterer_explicit():
+    model = InceptionXMLPlusClassifier(n_epochs=3)
+    assert model.set_params(clusterer__n_clusters=8) is model
+    assert isinstance(model.clusterer, LabelTreeClusterer)
+    assert model.clusterer.get_params() == LabelTreeClusterer(n_clusters=8).get_params()
+    model.set_params(clusterer__max_leaf_size=4)  # the same clusterer, one more parameter
+    assert (model.clusterer.n_clusters, model.clusterer.max_leaf_size) == (8, 4)
+    # Resetting to None in the same call as a nested key: the nested key wins over None.
+    model.set_params(clusterer=None, clusterer__max_iter=7, n_epochs=2)
+    assert model.clusterer.get_params() == LabelTreeClusterer(max_iter=7).get_params()
+    assert model.n_epochs == 2
+    # Without nested keys the default stays None.
+    assert InceptionXMLPlusClassifier().set_params(n_epochs=2).clusterer is None
 
 
 def test_interrupted_fit_resumes_bit_identically(tmp_path, monkeypatch):

@@ -457,3 +457,52 @@ def test_get_xmc_scorer_accepts_the_papers_short_names(name, metric, k):
 def test_get_xmc_scorer_rejects_unknown_names(name):
     with pytest.raises(ValueError, match="Unknown scorer name"):
         get_xmc_scorer(name)
+
+
+# --------------------------------------------------------------------------------------
+# y as label lists (estimators fitted on label names)
+# --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def named_fit():
+    from skxml import InceptionXMLClassifier
+
+    texts = ["red apple pie", "green apple tart", "blue sky today", "grey sky and rain"] * 6
+    labels = [["food", "fruit"], ["food"], ["weather"], ["weather", "rain"]] * 6
+    clf = InceptionXMLClassifier(
+        embedding_dim=64, max_seq_len=8, n_epochs=3, batch_size=8, top_k=3, random_state=0
+    ).fit(texts, labels)
+    return clf, texts, labels
+
+
+@pytest.mark.parametrize("name", ["p@1", "p@3", "ndcg@3", "psp@3", "psndcg@3"])
+def test_xmc_scorer_maps_label_lists_through_classes(named_fit, name):
+    clf, texts, labels = named_fit
+    scorer = get_xmc_scorer(name)
+    matrix = clf._label_binarizer_.transform(labels)
+    assert scorer(clf, texts, labels) == scorer(clf, texts, matrix)
+    # A label the estimator never saw cannot be ranked: it is dropped, as score() does.
+    with_unseen = [[*row, "unseen"] for row in labels]
+    assert scorer(clf, texts, with_unseen) == scorer(clf, texts, matrix)
+    # The lists are read by name, not position: reversing the classes changes the score.
+    renamed = {"food": "weather", "weather": "food", "fruit": "rain", "rain": "fruit"}
+    swapped = [[renamed[label] for label in row] for row in labels]
+    assert scorer(clf, texts, swapped) < scorer(clf, texts, labels)
+
+
+def test_cross_val_score_takes_label_lists_with_kfold(named_fit):
+    clf, texts, labels = named_fit
+    got = cross_val_score(
+        clone(clf), texts, labels, cv=KFold(2), scoring=get_xmc_scorer("p@1"), error_score="raise"
+    )
+    assert got.shape == (2,)
+    assert np.all((got >= 0) & (got <= 1))
+
+
+def test_xmc_scorer_label_lists_need_classes(corpus):
+    X, Y = corpus
+    pipeline = Pipeline([("tfidf", TfidfVectorizer()), ("ranker", CentroidRanker())]).fit(X, Y)
+    assert not hasattr(pipeline.steps[-1][1], "classes_")
+    with pytest.raises(TypeError, match="maps to columns through the fitted estimator's classes_"):
+        get_xmc_scorer("p@1")(pipeline, X, [["a"]] * len(X))

@@ -24,12 +24,14 @@ scikit-learn's response-method machinery reads before calling ``decision_functio
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable
 from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 from sklearn.metrics._scorer import _BaseScorer
+from sklearn.preprocessing import MultiLabelBinarizer
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import _check_response_method
 
@@ -86,6 +88,32 @@ def _fitted_label_statistics(estimator: Any, metric: str) -> tuple[np.ndarray, i
     return np.asarray(holder.label_counts_), int(holder.n_train_samples_)
 
 
+def _label_lists_as_matrix(estimator: Any, y_true: Any) -> Any:
+    """Label lists (``[["a", "b"], ["c"]]``) as a CSR matrix over the fitted estimator's
+    ``classes_`` (of its last step in a Pipeline); any other ``y_true`` unchanged.
+
+    Labels the estimator never saw are dropped, as ``score`` drops them: no ranking can
+    hold them, and P@k divides by k whatever the number of true labels.
+    """
+    from skxml._base import _is_label_lists
+
+    if not _is_label_lists(y_true):
+        return y_true
+    holder = estimator
+    while not hasattr(holder, "classes_") and getattr(holder, "steps", None):
+        holder = holder.steps[-1][1]
+    if not hasattr(holder, "classes_"):
+        raise TypeError(
+            "y_true is a list of label lists, which the scorer maps to columns through the "
+            f"fitted estimator's classes_; {type(holder).__name__} has none. Pass a 0/1 label "
+            "matrix instead."
+        )
+    binarizer = MultiLabelBinarizer(classes=list(holder.classes_), sparse_output=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "unknown class(es) ... ignored"
+        return binarizer.fit_transform(y_true)
+
+
 class _XMCScorer(_BaseScorer):
     """Scorer of one ranking metric; see :func:`make_xmc_scorer`."""
 
@@ -123,6 +151,7 @@ class _XMCScorer(_BaseScorer):
             scoring_kwargs["inv_propensity"] = inverse_propensity_from_counts(
                 label_counts, n_train_samples, A=self._A, B=self._B
             )
+        y_true = _label_lists_as_matrix(estimator, y_true)
         method = _check_response_method(estimator, self._response_method)
         # method_caller caches responses by method name when several scorers share them.
         y_score = method_caller(estimator, _response_method_name(method), X, pos_label=None)

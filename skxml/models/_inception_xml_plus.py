@@ -71,7 +71,8 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         ``tfidf_meta_linear`` is on: then the clusterer's ``tfidf_*`` parameters are not
         used, and a warning says so if they differ from their defaults). ``None`` uses
         ``LabelTreeClusterer()``: clusters of at most 16 labels, as many as the number of
-        labels needs. Its parameters can be grid-searched as ``clusterer__n_clusters``.
+        labels needs. Its parameters can be grid-searched as ``clusterer__n_clusters``, also
+        when it is left at ``None`` (see :meth:`set_params`).
     n_shortlist : int or None, default=None
         Clusters shortlisted per text. ``None`` uses ``⌈4·√n_clusters⌉`` (at most
         ``n_clusters``): 32 of 64 clusters, 256 of 4,096, 1,024 of 65,536 (the paper uses 800).
@@ -232,6 +233,33 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         self.verbose = verbose
         self.warm_start = warm_start
         self.checkpoint_path = checkpoint_path
+
+    def set_params(self, **params: Any) -> InceptionXMLPlusClassifier:
+        """Set parameters; ``clusterer__*`` works with the default ``clusterer=None`` too.
+
+        ``None`` means ``LabelTreeClusterer()``, so a nested parameter such as
+        ``clusterer__n_clusters=16`` (a grid-search key) first makes that default explicit,
+        then sets the parameter on it.
+
+        Parameters
+        ----------
+        **params : dict
+            Estimator parameters, nested ones as ``clusterer__<name>``.
+
+        Returns
+        -------
+        self : InceptionXMLPlusClassifier
+
+        Examples
+        --------
+        >>> from skxml import InceptionXMLPlusClassifier
+        >>> InceptionXMLPlusClassifier().set_params(clusterer__n_clusters=16).clusterer
+        LabelTreeClusterer(n_clusters=16)
+        """
+        nested = any(name.startswith("clusterer__") for name in params)
+        if nested and params.get("clusterer", self.clusterer) is None:
+            params = {**params, "clusterer": LabelTreeClusterer()}
+        return super().set_params(**params)
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(
