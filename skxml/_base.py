@@ -1413,7 +1413,9 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         Returns
         -------
         labels : list of lists
-            ``labels[i]`` lists the predicted labels of text ``i`` in decreasing score order.
+            ``labels[i]`` lists the predicted labels of text ``i`` in decreasing score order,
+            as plain Python objects (``str``, or ``int`` column indices when ``Y`` was a
+            matrix), so ``json.dumps`` takes them.
         """
         proba = self.predict_proba(X, k=k)
         threshold = self._resolve_threshold(threshold)
@@ -1424,7 +1426,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
             order = np.lexsort((columns, -values))
             if threshold is not None:
                 order = order[values[order] >= threshold]
-            names.append([self.classes_[column] for column in columns[order]])
+            names.append(self.classes_[columns[order]].tolist())  # Python str / int
         return names
 
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:

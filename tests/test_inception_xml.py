@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import pickle
 
 import joblib
@@ -117,6 +118,12 @@ def test_matrix_labels_give_integer_classes():
     np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
     np.testing.assert_array_equal(clf.label_counts_, Y.sum(axis=0))
     assert clf.n_train_samples_ == len(TEXTS)
+    # predict_labels gives plain Python ints (JSON-serialisable), not numpy scalars.
+    predicted = clf.predict_labels(TEXTS[:2], k=2)
+    assert all(type(label) is int for row in predicted for label in row)
+    assert json.loads(json.dumps(predicted)) == predicted
+    proba = clf.predict_proba(TEXTS[:2], k=2).toarray()
+    assert predicted == [np.argsort(-row, kind="stable")[:2].tolist() for row in proba]
 
 
 def test_dense_and_sparse_labels_give_identical_models():
