@@ -507,7 +507,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         status: int = args.handler(args)
     except (OSError, ValueError, TypeError) as exc:
-        # Bad files, data or parameters: say what and where, without a traceback.
+        # Bad files, data or parameters: say what and where, without a traceback
+        # (SKXML_TRACEBACK=1 keeps it, for a bug report).
+        if os.environ.get("SKXML_TRACEBACK"):
+            raise
         message = _error_message(exc)
         print(f"{parser.prog} {args.command}: error ({type(exc).__name__}): {message}",
               file=sys.stderr)  # fmt: skip

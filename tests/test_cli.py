@@ -153,6 +153,13 @@ def test_bad_files_and_parameters_exit_with_a_message_not_a_traceback(
     assert not (tmp_path / "m.joblib").exists()
 
 
+def test_skxml_traceback_keeps_the_exception(tmp_path, data_files, monkeypatch):
+    monkeypatch.setenv("SKXML_TRACEBACK", "1")
+    with pytest.raises(FileNotFoundError, match=r"absent\.txt"):
+        main(["train", "--texts", str(tmp_path / "absent.txt"), "--labels", str(data_files[1]),
+              "--model", str(tmp_path / "m.joblib")])  # fmt: skip
+
+
 def test_parser_requires_a_command():
     with pytest.raises(SystemExit):
         build_parser().parse_args([])
