@@ -68,23 +68,27 @@ def _response_method_name(method: Any) -> str:
     return str(method.__name__)
 
 
+def _step_with(estimator: Any, *attributes: str) -> Any:
+    """The estimator, or the first of its successive Pipeline last steps, that has every one
+    of ``attributes``; the innermost step reached when none has them."""
+    holder = estimator
+    while not all(hasattr(holder, name) for name in attributes) and getattr(holder, "steps", None):
+        holder = holder.steps[-1][1]
+    return holder
+
+
 def _fitted_label_statistics(estimator: Any, metric: str) -> tuple[np.ndarray, int]:
     """``label_counts_`` and ``n_train_samples_`` of the estimator or its last step."""
-    holder = estimator
-    while not (hasattr(holder, "label_counts_") and hasattr(holder, "n_train_samples_")):
-        steps = getattr(holder, "steps", None)
-        if not steps:
-            missing = [
-                name for name in ("label_counts_", "n_train_samples_") if not hasattr(holder, name)
-            ]
-            raise AttributeError(
-                f"The {metric!r} scorer computes inverse propensities from the labels the "
-                f"estimator was trained on, so the fitted estimator (or a Pipeline's last "
-                f"step) must have the attributes `label_counts_` (training samples per "
-                f"label) and `n_train_samples_`; {type(holder).__name__} lacks "
-                f"{', '.join(f'`{name}`' for name in missing)}."
-            )
-        holder = steps[-1][1]
+    holder = _step_with(estimator, "label_counts_", "n_train_samples_")
+    missing = [name for name in ("label_counts_", "n_train_samples_") if not hasattr(holder, name)]
+    if missing:
+        raise AttributeError(
+            f"The {metric!r} scorer computes inverse propensities from the labels the "
+            f"estimator was trained on, so the fitted estimator (or a Pipeline's last "
+            f"step) must have the attributes `label_counts_` (training samples per "
+            f"label) and `n_train_samples_`; {type(holder).__name__} lacks "
+            f"{', '.join(f'`{name}`' for name in missing)}."
+        )
     return np.asarray(holder.label_counts_), int(holder.n_train_samples_)
 
 
@@ -99,9 +103,7 @@ def _label_lists_as_matrix(estimator: Any, y_true: Any) -> Any:
 
     if not _is_label_lists(y_true):
         return y_true
-    holder = estimator
-    while not hasattr(holder, "classes_") and getattr(holder, "steps", None):
-        holder = holder.steps[-1][1]
+    holder = _step_with(estimator, "classes_")
     if not hasattr(holder, "classes_"):
         raise TypeError(
             "y_true is a list of label lists, which the scorer maps to columns through the "

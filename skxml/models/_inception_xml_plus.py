@@ -152,6 +152,11 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         "meta_score_weight": [Interval(Real, 0, None, closed="left")],
         "tfidf_meta_linear": ["boolean"],
     }
+    _prediction_parameters = (
+        *BaseInceptionXML._prediction_parameters,
+        "meta_score_weight",
+        "combine_meta_scores",
+    )
 
     def __init__(
         self,
@@ -258,7 +263,7 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         """
         nested = any(name.startswith("clusterer__") for name in params)
         if nested and params.get("clusterer", self.clusterer) is None:
-            params = {**params, "clusterer": LabelTreeClusterer()}
+            params = {**params, "clusterer": _fresh_clusterer(None)}
         return super().set_params(**params)
 
     @_fit_context(prefer_skip_nested_validation=False)
@@ -303,7 +308,7 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
     def _fit_label_structure(
         self, texts: list[str] | None, bag: sp.csr_matrix | None, labels: sp.csr_matrix
     ) -> None:
-        clusterer = LabelTreeClusterer() if self.clusterer is None else clone(self.clusterer)
+        clusterer = _fresh_clusterer(self.clusterer)
         if "random_state" in clusterer.get_params() and clusterer.random_state is None:
             clusterer.set_params(random_state=self._torch_seed)
         if bag is None and texts is None:
@@ -466,12 +471,6 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         needed = int(np.searchsorted(smallest_first, k)) + 1
         return min(self.n_clusters_, max(self.n_shortlist_, needed))
 
-    _prediction_parameters = (
-        *BaseInceptionXML._prediction_parameters,
-        "meta_score_weight",
-        "combine_meta_scores",
-    )
-
     def _check_meta_score_options(self) -> None:
         if self.meta_score_weight > 0 and self.combine_meta_scores:
             raise ValueError(
@@ -553,6 +552,12 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         texts = check_texts(X)
         labels = self._check_eval_labels(y, len(texts), name="y")
         return shortlist_recall(labels, self._shortlists(texts))
+
+
+def _fresh_clusterer(clusterer: Any) -> Any:
+    """An unfitted copy of ``clusterer``; ``None`` (the parameter's default) means
+    ``LabelTreeClusterer()``."""
+    return LabelTreeClusterer() if clusterer is None else clone(clusterer)
 
 
 def _ignored_vectorizer_parameters(clusterer: Any) -> list[str]:
