@@ -4,8 +4,11 @@ For each dataset and model (``--models inceptionxml plus``): fit ``InceptionXMLC
 or ``InceptionXMLPlusClassifier()`` (default parameters unless ``--param`` says otherwise)
 on the training split, then measure P@k / PSP@k / nDCG@k on the test split,
 training time, the median latency of one raw query (tokenisation included) and the
-throughput at batch 256. Results go to ``results/inceptionxml.{json,md}``; with the peers'
-results present (``peers.py``), a merged ``results/comparison.{json,md}`` is written too.
+throughput at batch 256. Results go to ``results/<--name>.{json,md}`` (default
+``inceptionxml``). With the peers' results present (``results/<--peers>.json``, written by
+``peers.py``), a merged ``results/<--comparison>.{json,md}`` is written too: by default
+``comparison`` from ``peers``, and only for the default ``--name``, so that a run under
+another name never overwrites the documented comparison.
 
     python benchmarks/inceptionxml.py --data-dir ../shared/data --datasets debian-tags debian-deps
 """
@@ -37,6 +40,8 @@ from _common import (
 )
 
 from skxml import InceptionXMLClassifier, InceptionXMLPlusClassifier
+
+DEFAULT_NAME = "inceptionxml"
 
 MODELS = {
     "inceptionxml": ("skxml InceptionXML", InceptionXMLClassifier),
@@ -98,9 +103,23 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--random-state", type=int, default=0)
     parser.add_argument("--latency-queries", type=int, default=500)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (all cores)")
-    parser.add_argument("--name", default="inceptionxml", help="results/<name>.json and .md")
+    parser.add_argument("--name", default=DEFAULT_NAME, help="results/<name>.json and .md")
     parser.add_argument("--notes", default=None, help="free text stored with the results")
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--peers",
+        default="peers",
+        help="results/<peers>.json: the peer rows to merge with (default: peers)",
+    )
+    parser.add_argument(
+        "--comparison",
+        default=None,
+        help="results/<comparison>.json and .md: the merged table (default: comparison "
+        "with the default --name, none with another)",
+    )
+    args = parser.parse_args(argv)
+    if args.comparison is None and args.name == DEFAULT_NAME:
+        args.comparison = "comparison"
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -131,14 +150,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             rows = kept + rows
     write_results(args.name, rows, command, notes=notes.strip() or None)
-    if (RESULTS_DIR / "peers.json").exists():
-        peers = load_results("peers")
+    if args.comparison and (RESULTS_DIR / f"{args.peers}.json").exists():
+        peers = load_results(args.peers)
         merged = sorted([*peers["rows"], *rows], key=lambda row: (row["dataset"], row["method"]))
         write_results(
-            "comparison",
+            args.comparison,
             merged,
             command,
-            notes="skxml rows from this command; peer rows from results/peers.json, run by: "
+            notes=f"skxml rows from this command; peer rows from results/{args.peers}.json, "
+            "run by: "
             f"{peers['metadata']['command']} on {peers['metadata']['date_utc']}. {notes}",
         )
     return 0

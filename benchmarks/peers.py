@@ -430,11 +430,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--name", default="peers", help="results/<name>.json and .md")
     parser.add_argument(
         "--notes",
-        default="Timings taken on a shared 2-core machine while another process was "
-        "training a model: they are noisy and pessimistic; re-run on a quiet machine. Under "
-        "such contention PECOS's OpenMP prediction with threads=2 loses ~90 ms per call "
-        "(libgomp's default wait policy), which caps its batch-256 throughput; with "
-        "--threads 1 or OMP_WAIT_POLICY=passive it is several times higher.",
+        default=None,
+        help="free text stored with the results (say whether the machine was busy: under "
+        "contention PECOS's OpenMP prediction with threads=2 loses ~90 ms per call, "
+        "libgomp's default wait policy)",
     )
     parser.add_argument(
         "--save-predictions", metavar="DIR", help="also store each run's top-5 as .npz"
