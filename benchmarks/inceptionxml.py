@@ -143,8 +143,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         previous = load_results(args.name)
         kept = [row for row in previous["rows"] if (row["dataset"], row["method"]) not in measured]
         if kept:
-            notes += (
-                f" Rows {sorted({(row['dataset'], row['method']) for row in kept})} kept from "
+            notes = notes.rstrip()
+            notes += (". " if notes and not notes.endswith(".") else " ") + (
+                f"Rows {sorted({(row['dataset'], row['method']) for row in kept})} kept from "
                 "the run of "
                 f"{previous['metadata']['date_utc']} ({previous['metadata']['command']})."
             )

@@ -71,6 +71,8 @@ _SPARSE_LINEAR_MIN_WEIGHTS = 50_000_000
 # Momentum of the SGD that steps the sparse linear maps (cycled 0.85-0.95 by the one-cycle
 # schedule).
 _LINEAR_MOMENTUM = 0.9
+# neighbour_confusions: n-grams in more texts than this do not count in texts' similarity.
+_NEIGHBOUR_MAX_DOCUMENT_FREQUENCY = 1000
 
 # Parameters that may change between a checkpointed fit and the fit that resumes it.
 _PARAMETERS_FREE_ON_RESUME = frozenset({"verbose", "device", "checkpoint_path", "warm_start"})
@@ -359,6 +361,58 @@ def cooccurrence_support(
         counts.eliminate_zeros()
     counts.data[:] = 1.0
     return counts
+
+
+def neighbour_confusions(
+    bag: sp.csr_matrix,
+    labels: sp.csr_matrix,
+    n_neighbours: int,
+    *,
+    max_document_frequency: int = _NEIGHBOUR_MAX_DOCUMENT_FREQUENCY,
+    chunk_size: int = 4096,
+) -> sp.csr_matrix:
+    """Each training text's confusable labels: those of its most similar texts it lacks.
+
+    The similarity of two texts is the dot product of their (L2-normalised) TF-IDF rows over
+    the n-grams in at most ``max_document_frequency`` texts: the frequent ones ("for",
+    "library") add little to it and would make the products cost ``Σ df²``. A text's
+    neighbours are the ``n_neighbours`` other texts of highest similarity (ties broken by
+    row), among those sharing such an n-gram with it; a verbatim duplicate of the text is a
+    neighbour like any other.
+
+    Returns the 0/1 CSR matrix of shape ``labels.shape`` that is 1 where a neighbour has
+    the label and the text does not. Computed ``chunk_size`` texts at a time.
+    """
+    similar = sp.csr_matrix(bag, dtype=np.float32, copy=True)
+    document_frequency = np.bincount(similar.indices, minlength=similar.shape[1])
+    similar.data[document_frequency[similar.indices] > max_document_frequency] = 0.0
+    similar.eliminate_zeros()
+    transposed = similar.T.tocsr()
+    n_texts = similar.shape[0]
+    neighbour_rows, neighbour_columns = [], []
+    for start in range(0, n_texts, chunk_size):
+        stop = min(start + chunk_size, n_texts)
+        scores = (similar[start:stop] @ transposed).tocoo()
+        other = scores.col != scores.row + start
+        rows, columns, values = scores.row[other], scores.col[other], scores.data[other]
+        order = np.lexsort((columns, -values, rows))
+        rows, columns = rows[order], columns[order]
+        rank = np.arange(rows.size) - np.searchsorted(rows, np.arange(stop - start))[rows]
+        nearest = rank < n_neighbours
+        neighbour_rows.append(rows[nearest] + start)
+        neighbour_columns.append(columns[nearest])
+    row_ids = np.concatenate(neighbour_rows)
+    neighbours = sp.csr_matrix(
+        (np.ones(row_ids.size, np.float32), (row_ids, np.concatenate(neighbour_columns))),
+        shape=(n_texts, n_texts),
+    )
+    has_label = sp.csr_matrix(labels, dtype=np.float32, copy=True)  # may be read-only
+    has_label.data[:] = 1.0
+    confusions = (neighbours @ has_label).tocsr()
+    confusions.data[:] = 1.0
+    confusions = sp.csr_matrix(confusions - confusions.multiply(has_label))
+    confusions.eliminate_zeros()
+    return confusions
 
 
 class BaseInceptionXML(ClassifierMixin, BaseEstimator):
@@ -822,12 +876,26 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         support = cooccurrence_support(
             bag, labels, min_confidence=self.tfidf_linear_min_confidence
         )
+        confusions = self._linear_map_confusions(bag, labels)
+        if confusions is not None:
+            # The pairs of n-grams with labels a text is confused with, by the same rule.
+            against = cooccurrence_support(
+                bag, confusions, min_confidence=self.tfidf_linear_min_confidence
+            )
+            support = sp.csr_matrix((support + against) > 0, dtype=np.float32)
         # A batch touches millions of (n-gram, label) pairs: coalescing them into sparse
         # gradients costs more than a dense step until the map is very large.
         return SparseLinearHead(
             support,
             sparse_gradients=self._sparse_gradients and support.nnz > _SPARSE_LINEAR_MIN_WEIGHTS,
         )
+
+    def _linear_map_confusions(
+        self, bag: sp.csr_matrix, labels: sp.csr_matrix
+    ) -> sp.csr_matrix | None:
+        """Labels (columns of ``labels``) each training text is confused with, whose pairs
+        with the text's n-grams join the sparse linear map's support; None: none."""
+        return None
 
     def _fit_label_structure(
         self, texts: list[str] | None, bag: sp.csr_matrix | None, labels: sp.csr_matrix

@@ -56,6 +56,7 @@ _PARAM_TYPES: dict[str, Any] = {
     "hard_negatives": "hard_negatives",
     "easy_negative_weight": float,
     "tfidf_linear_min_confidence": float,
+    "tfidf_linear_neighbours": int,
     # InceptionXML+ (--estimator plus)
     "n_shortlist": int,
     "detach_fraction": float,

@@ -314,6 +314,44 @@ def test_sparse_linear_support_is_the_training_cooccurrence(fitted_toy):
     assert seen_with_apple == {"food", "fruit"}
 
 
+def _support_pairs(clf):
+    """The sparse linear map's (n-gram, label name) pairs."""
+    head = clf.network_.sparse_linear
+    ngrams = clf.tfidf_vectorizer_.get_feature_names_out()
+    indptr, label_ids = head.indptr.numpy(), head.label_ids.numpy()
+    return {
+        (ngrams[row], clf.classes_[label])
+        for row in range(len(ngrams))
+        for label in label_ids[indptr[row] : indptr[row + 1]]
+    }
+
+
+def test_sparse_linear_support_adds_neighbours_confusable_labels():
+    # Each toy text is there 4 times, so its 3 nearest other texts are its copies: the 4th
+    # is another text. "apple crumble recipe" (food) → an apple text, all of which are
+    # "fruit"; "fresh apple juice" (fruit) → one with "food"; "blue sky today" (weather) →
+    # "grey sky and rain" (weather, rain).
+    plain = InceptionXMLClassifier(**FAST, tfidf_linear_neighbours=0).fit(TEXTS, LABELS)
+    default = InceptionXMLClassifier(**FAST).fit(TEXTS, LABELS)
+    wider = InceptionXMLClassifier(**FAST, tfidf_linear_neighbours=4).fit(TEXTS, LABELS)
+    confusable = {("crumble", "fruit"), ("juice", "food"), ("today", "rain")}
+    assert _support_pairs(default) == _support_pairs(plain)  # 3 neighbours: the copies
+    assert _support_pairs(wider) >= _support_pairs(plain) | confusable
+    assert not confusable & _support_pairs(plain)
+    # What was added is exactly the co-occurrence support of the confusions.
+    from skxml._base import cooccurrence_support, neighbour_confusions
+
+    bag = wider.tfidf_vectorizer_.transform(TEXTS)
+    Y = wider._label_binarizer_.transform(LABELS)
+    against = cooccurrence_support(
+        bag, neighbour_confusions(bag, sp.csr_matrix(Y), 4), min_confidence=0.005
+    )
+    ngrams = wider.tfidf_vectorizer_.get_feature_names_out()
+    rows, columns = against.nonzero()
+    expected = {(ngrams[r], wider.classes_[c]) for r, c in zip(rows, columns, strict=True)}
+    assert _support_pairs(wider) == _support_pairs(plain) | expected
+
+
 def test_one_character_tokens_are_tfidf_inputs():
     # "C library" and "R library" differ by one letter only, which scikit-learn's default
     # token pattern would drop: both texts would have the same TF-IDF row.

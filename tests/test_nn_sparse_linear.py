@@ -161,3 +161,63 @@ def test_cooccurrence_support_keeps_confident_pairs_only():
     # Chunked accumulation gives the same support.
     chunked = cooccurrence_support(bag, labels, min_confidence=0.3, chunk_size=2).toarray()
     np.testing.assert_array_equal(chunked, confident)
+
+
+def test_neighbour_confusions_hand_computed():
+    from skxml._base import neighbour_confusions
+
+    # 5 texts × 4 n-grams (L2-normalised rows), 3 labels. Similarities (dot products):
+    # 0·1 = 0.8, 1·2 = 0.6, 0·2 = 0; text 3 duplicates text 0; text 4 shares no n-gram.
+    bag = sp.csr_matrix(
+        np.array(
+            [
+                [1.0, 0.0, 0.0, 0.0],
+                [0.8, 0.6, 0.0, 0.0],
+                [0.0, 1.0, 0.0, 0.0],
+                [1.0, 0.0, 0.0, 0.0],
+                [0.0, 0.0, 0.0, 1.0],
+            ],
+            dtype=np.float32,
+        )
+    )
+    labels = sp.csr_matrix(
+        np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 0, 1], [1, 1, 1]], dtype=np.float32)
+    )
+    # Nearest other texts: 0 → 3 (1.0), 1 (0.8); 1 → 0 and 3 (0.8, tie: row 0 first), 2;
+    # 2 → 1; 3 → 0, 1; 4 → none.
+    one = neighbour_confusions(bag, labels, 1)
+    assert one.format == "csr" and one.shape == (5, 3)
+    np.testing.assert_array_equal(
+        one.toarray(), [[0, 0, 1], [1, 0, 0], [0, 1, 0], [1, 0, 0], [0, 0, 0]]
+    )
+    two = neighbour_confusions(bag, labels, 2)
+    np.testing.assert_array_equal(
+        two.toarray(), [[0, 1, 1], [1, 0, 1], [0, 1, 0], [1, 1, 0], [0, 0, 0]]
+    )
+    # A text's own labels are never its confusions, however many neighbours.
+    assert neighbour_confusions(bag, labels, 10).multiply(labels).nnz == 0
+    # Chunks of one text give the same matrix.
+    np.testing.assert_array_equal(
+        neighbour_confusions(bag, labels, 2, chunk_size=1).toarray(), two.toarray()
+    )
+    # n-grams in more than max_document_frequency texts do not make texts similar: with
+    # at most 2, n-gram 0 (texts 0, 1, 3) no longer links 0, 1 and 3.
+    sparse_df = neighbour_confusions(bag, labels, 2, max_document_frequency=2)
+    np.testing.assert_array_equal(
+        sparse_df.toarray(), [[0, 0, 0], [0, 0, 1], [0, 1, 0], [0, 0, 0], [0, 0, 0]]
+    )
+
+
+def test_neighbour_confusions_leaves_read_only_inputs_alone():
+    from skxml._base import neighbour_confusions
+
+    bag = sp.csr_matrix(np.array([[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]], dtype=np.float32))
+    labels = sp.csr_matrix(np.array([[1, 0], [0, 1], [0, 1]], dtype=np.float32))
+    for matrix in (bag, labels):
+        for array in (matrix.data, matrix.indices, matrix.indptr):
+            array.flags.writeable = False
+    # Nearest other texts: 0 → 1 (0.6), 1 → 2 (0.8), 2 → 1 (0.8); only text 0 lacks one of
+    # its neighbour's labels.
+    confusions = neighbour_confusions(bag, labels, 1)
+    np.testing.assert_array_equal(confusions.toarray(), [[0, 1], [0, 0], [0, 0]])
+    np.testing.assert_array_equal(labels.toarray(), [[1, 0], [0, 1], [0, 1]])

@@ -12,7 +12,7 @@ import torch
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from skxml._base import BaseInceptionXML, _csr_rows_to_positions
+from skxml._base import BaseInceptionXML, _csr_rows_to_positions, neighbour_confusions
 from skxml.nn import (
     ExtremeClassifierHead,
     FrozenInceptionXMLNetwork,
@@ -99,6 +99,14 @@ class InceptionXMLClassifier(BaseInceptionXML):
         with labels they meet by chance are few weights but most of the terms a batch
         computes: on debian-deps 0.005 keeps 82 % of the pairs and cuts the terms per
         batch 17-fold. ``0`` keeps every co-occurring pair.
+    tfidf_linear_neighbours : int, default=3
+        Also give that map weights against confusable labels: the labels of each training
+        text's ``tfidf_linear_neighbours`` most similar training texts (TF-IDF cosine) that
+        it does not have, paired with its n-grams (by the same confidence rule). A pair seen
+        only with other labels' texts can then learn a negative weight, e.g. "development"
+        against a runtime library whose own texts are its sibling packages'. ``0`` keeps
+        only the co-occurring pairs. Computing the neighbours costs one pass of sparse
+        products over the training texts (13 s on debian-deps' 46,304).
     tfidf_ngram_range : tuple of int, default=(1, 2)
         N-grams of the TF-IDF inputs.
     tfidf_min_df : int or float, default=1
@@ -235,6 +243,7 @@ class InceptionXMLClassifier(BaseInceptionXML):
         **BaseInceptionXML._parameter_constraints,
         "hard_negatives": [StrOptions({"auto"}), Interval(Integral, 0, None, closed="left"), None],
         "easy_negative_weight": [Interval(Real, 0, 1, closed="both")],
+        "tfidf_linear_neighbours": [Interval(Integral, 0, None, closed="left")],
     }
 
     def __init__(
@@ -252,6 +261,7 @@ class InceptionXMLClassifier(BaseInceptionXML):
         tfidf_embedding: bool = True,
         tfidf_linear: bool = True,
         tfidf_linear_min_confidence: float = 0.005,
+        tfidf_linear_neighbours: int = 3,
         tfidf_ngram_range: tuple[int, int] = (1, 2),
         tfidf_min_df: int | float = 1,
         tfidf_token_pattern: str | None = r"(?u)\b\w+\b",
@@ -287,6 +297,7 @@ class InceptionXMLClassifier(BaseInceptionXML):
         self.tfidf_embedding = tfidf_embedding
         self.tfidf_linear = tfidf_linear
         self.tfidf_linear_min_confidence = tfidf_linear_min_confidence
+        self.tfidf_linear_neighbours = tfidf_linear_neighbours
         self.tfidf_ngram_range = tfidf_ngram_range
         self.tfidf_min_df = tfidf_min_df
         self.tfidf_token_pattern = tfidf_token_pattern
@@ -390,6 +401,13 @@ class InceptionXMLClassifier(BaseInceptionXML):
         self, classifier_dtype: torch.dtype | None = None
     ) -> FrozenInceptionXMLNetwork:
         return FrozenInceptionXMLNetwork(self.network_, classifier_dtype)
+
+    def _linear_map_confusions(
+        self, bag: sp.csr_matrix, labels: sp.csr_matrix
+    ) -> sp.csr_matrix | None:
+        if self.tfidf_linear_neighbours == 0:
+            return None
+        return neighbour_confusions(bag, labels, self.tfidf_linear_neighbours)
 
     def _build_network(
         self,
