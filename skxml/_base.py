@@ -443,6 +443,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         "tfidf_embedding": ["boolean"],
         "tfidf_linear": ["boolean"],
         "tfidf_linear_min_confidence": [Interval(Real, 0, 1, closed="both")],
+        "tfidf_linear_neighbours": [Interval(Integral, 0, None, closed="left")],
         "tfidf_ngram_range": [tuple],
         "tfidf_token_pattern": [str, None],
         "tfidf_min_df": [
@@ -867,16 +868,23 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
                 bag.shape[1], n_features, sparse_gradients=self._sparse_gradients
             )
         if bag is not None and self.tfidf_linear:
-            sparse_linear = self._build_sparse_linear(bag, labels)
+            sparse_linear = self._build_sparse_linear(
+                bag, labels, self._linear_map_confusions(bag, labels)
+            )
         return bag_of_words, sparse_linear
 
-    def _build_sparse_linear(self, bag: sp.csr_matrix, labels: sp.csr_matrix) -> SparseLinearHead:
+    def _build_sparse_linear(
+        self,
+        bag: sp.csr_matrix,
+        labels: sp.csr_matrix,
+        confusions: sp.csr_matrix | None = None,
+    ) -> SparseLinearHead:
         """A sparse linear map from the TF-IDF n-grams to the columns of ``labels``, on the
-        (n-gram, column) pairs that co-occur often enough."""
+        (n-gram, column) pairs that co-occur often enough, and on those of the texts'
+        n-grams with their ``confusions`` (columns of ``labels``) when given."""
         support = cooccurrence_support(
             bag, labels, min_confidence=self.tfidf_linear_min_confidence
         )
-        confusions = self._linear_map_confusions(bag, labels)
         if confusions is not None:
             # The pairs of n-grams with labels a text is confused with, by the same rule.
             against = cooccurrence_support(
@@ -895,7 +903,9 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
     ) -> sp.csr_matrix | None:
         """Labels (columns of ``labels``) each training text is confused with, whose pairs
         with the text's n-grams join the sparse linear map's support; None: none."""
-        return None
+        if self.tfidf_linear_neighbours == 0:
+            return None
+        return neighbour_confusions(bag, labels, self.tfidf_linear_neighbours)
 
     def _fit_label_structure(
         self, texts: list[str] | None, bag: sp.csr_matrix | None, labels: sp.csr_matrix

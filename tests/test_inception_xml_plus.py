@@ -477,3 +477,34 @@ def test_meta_score_weight_is_read_at_prediction_and_checked_there(
     assert old.get_params()["tfidf_meta_linear"] is False
     np.testing.assert_array_equal(old.decision_function(texts, k=3).toarray(), before.toarray())
     assert repr(clone(old)) == repr(clone(fitted_on_debian))
+
+
+def test_extreme_linear_map_gets_confusable_labels_and_meta_map_does_not():
+    from skxml._base import cooccurrence_support, neighbour_confusions
+
+    params = dict(
+        embedding_dim=64,
+        max_seq_len=8,
+        batch_size=8,
+        n_epochs=1,
+        random_state=0,
+        clusterer=LabelTreeClusterer(max_leaf_size=2, random_state=0),
+        tfidf_meta_linear=True,
+    )
+    plain = InceptionXMLPlusClassifier(**params, tfidf_linear_neighbours=0).fit(TEXTS, LABELS)
+    wider = InceptionXMLPlusClassifier(**params, tfidf_linear_neighbours=4).fit(TEXTS, LABELS)
+    bag = wider.tfidf_vectorizer_.transform(TEXTS)
+    Y = sp.csr_matrix(wider._label_binarizer_.transform(LABELS))
+    expected = cooccurrence_support(bag, Y, min_confidence=0.005) + cooccurrence_support(
+        bag, neighbour_confusions(bag, Y, 4), min_confidence=0.005
+    )
+    head = wider.network_.sparse_linear
+    np.testing.assert_array_equal(head.indptr.numpy(), sp.csr_matrix(expected > 0).indptr)
+    assert head.label_ids.numel() > plain.network_.sparse_linear.label_ids.numel()
+    # The meta map (to clusters) is the same with and without confusable labels.
+    assert torch.equal(
+        wider.network_.meta_sparse_linear.indptr, plain.network_.meta_sparse_linear.indptr
+    )
+    assert torch.equal(
+        wider.network_.meta_sparse_linear.label_ids, plain.network_.meta_sparse_linear.label_ids
+    )

@@ -12,7 +12,7 @@ import torch
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from skxml._base import BaseInceptionXML, _csr_rows_to_positions, neighbour_confusions
+from skxml._base import BaseInceptionXML, _csr_rows_to_positions
 from skxml.nn import (
     ExtremeClassifierHead,
     FrozenInceptionXMLNetwork,
@@ -243,7 +243,6 @@ class InceptionXMLClassifier(BaseInceptionXML):
         **BaseInceptionXML._parameter_constraints,
         "hard_negatives": [StrOptions({"auto"}), Interval(Integral, 0, None, closed="left"), None],
         "easy_negative_weight": [Interval(Real, 0, 1, closed="both")],
-        "tfidf_linear_neighbours": [Interval(Integral, 0, None, closed="left")],
     }
 
     def __init__(
@@ -401,13 +400,6 @@ class InceptionXMLClassifier(BaseInceptionXML):
         self, classifier_dtype: torch.dtype | None = None
     ) -> FrozenInceptionXMLNetwork:
         return FrozenInceptionXMLNetwork(self.network_, classifier_dtype)
-
-    def _linear_map_confusions(
-        self, bag: sp.csr_matrix, labels: sp.csr_matrix
-    ) -> sp.csr_matrix | None:
-        if self.tfidf_linear_neighbours == 0:
-            return None
-        return neighbour_confusions(bag, labels, self.tfidf_linear_neighbours)
 
     def _build_network(
         self,
