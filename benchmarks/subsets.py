@@ -18,11 +18,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from _common import command_line
-
-
-def _read_lines(path: Path) -> list[str]:
-    return path.read_text(encoding="utf-8").splitlines()
+from _common import command_line, read_attentionxml
 
 
 def _write_lines(path: Path, lines: Sequence[str]) -> None:
@@ -34,35 +30,32 @@ def write_subset(source: Path, target: Path, n_train: int) -> dict[str, int]:
 
     Returns the counts written to the subset's README.md.
     """
-    train_texts = _read_lines(source / "train_texts.txt")
-    train_labels = _read_lines(source / "train_labels.txt")
-    test_texts = _read_lines(source / "test_texts.txt")
-    test_labels = _read_lines(source / "test_labels.txt")
-    if len(train_texts) != len(train_labels) or len(test_texts) != len(test_labels):
-        raise ValueError(f"{source}: texts and labels files differ in length.")
+    data = read_attentionxml(source.parent, source.name)  # checks the files' lengths
+    train_texts, train_labels = data["train_texts"], data["train_labels"]
     if not 0 < n_train <= len(train_texts):
         raise ValueError(
             f"--sizes: {source.name} has {len(train_texts)} training records, got {n_train}."
         )
-    kept_labels = {label for line in train_labels[:n_train] for label in line.split()}
+    kept_labels = {label for labels in train_labels[:n_train] for label in labels}
     test = []
     removed_occurrences = 0
-    for text, line in zip(test_texts, test_labels, strict=True):
-        labels = line.split()
+    for text, labels in zip(data["test_texts"], data["test_labels"], strict=True):
         seen = [label for label in labels if label in kept_labels]
         removed_occurrences += len(labels) - len(seen)
         if seen:
             test.append((text, " ".join(seen)))
     target.mkdir(parents=True, exist_ok=True)
     _write_lines(target / "train_texts.txt", train_texts[:n_train])
-    _write_lines(target / "train_labels.txt", train_labels[:n_train])
+    _write_lines(
+        target / "train_labels.txt", [" ".join(labels) for labels in train_labels[:n_train]]
+    )
     _write_lines(target / "test_texts.txt", [text for text, _ in test])
     _write_lines(target / "test_labels.txt", [labels for _, labels in test])
     counts = {
         "train": n_train,
         "labels": len(kept_labels),
         "test": len(test),
-        "test_dropped": len(test_texts) - len(test),
+        "test_dropped": len(data["test_texts"]) - len(test),
         "test_label_occurrences_removed": removed_occurrences,
     }
     (target / "README.md").write_text(

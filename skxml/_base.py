@@ -406,11 +406,9 @@ def neighbour_confusions(
         (np.ones(row_ids.size, np.float32), (row_ids, np.concatenate(neighbour_columns))),
         shape=(n_texts, n_texts),
     )
-    has_label = sp.csr_matrix(labels, dtype=np.float32, copy=True)  # may be read-only
-    has_label.data[:] = 1.0
-    confusions = (neighbours @ has_label).tocsr()
+    confusions = (neighbours @ labels).tocsr()  # labels: 0/1, possibly read-only
     confusions.data[:] = 1.0
-    confusions = sp.csr_matrix(confusions - confusions.multiply(has_label))
+    confusions = sp.csr_matrix(confusions - confusions.multiply(labels))
     confusions.eliminate_zeros()
     return confusions
 
@@ -868,9 +866,12 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
                 bag.shape[1], n_features, sparse_gradients=self._sparse_gradients
             )
         if bag is not None and self.tfidf_linear:
-            sparse_linear = self._build_sparse_linear(
-                bag, labels, self._linear_map_confusions(bag, labels)
+            confusions = (
+                neighbour_confusions(bag, labels, self.tfidf_linear_neighbours)
+                if self.tfidf_linear_neighbours > 0
+                else None
             )
+            sparse_linear = self._build_sparse_linear(bag, labels, confusions)
         return bag_of_words, sparse_linear
 
     def _build_sparse_linear(
@@ -882,30 +883,23 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         """A sparse linear map from the TF-IDF n-grams to the columns of ``labels``, on the
         (n-gram, column) pairs that co-occur often enough, and on those of the texts'
         n-grams with their ``confusions`` (columns of ``labels``) when given."""
+        # The pairs of n-grams with labels a text is confused with pass the same rule, on
+        # their own counts: side by side with the labels, in the same pass over the bag.
+        targets = labels if confusions is None else sp.hstack([labels, confusions], "csr")
         support = cooccurrence_support(
-            bag, labels, min_confidence=self.tfidf_linear_min_confidence
+            bag, targets, min_confidence=self.tfidf_linear_min_confidence
         )
         if confusions is not None:
-            # The pairs of n-grams with labels a text is confused with, by the same rule.
-            against = cooccurrence_support(
-                bag, confusions, min_confidence=self.tfidf_linear_min_confidence
+            n_labels = labels.shape[1]
+            support = sp.csr_matrix(
+                (support[:, :n_labels] + support[:, n_labels:]) > 0, dtype=np.float32
             )
-            support = sp.csr_matrix((support + against) > 0, dtype=np.float32)
         # A batch touches millions of (n-gram, label) pairs: coalescing them into sparse
         # gradients costs more than a dense step until the map is very large.
         return SparseLinearHead(
             support,
             sparse_gradients=self._sparse_gradients and support.nnz > _SPARSE_LINEAR_MIN_WEIGHTS,
         )
-
-    def _linear_map_confusions(
-        self, bag: sp.csr_matrix, labels: sp.csr_matrix
-    ) -> sp.csr_matrix | None:
-        """Labels (columns of ``labels``) each training text is confused with, whose pairs
-        with the text's n-grams join the sparse linear map's support; None: none."""
-        if self.tfidf_linear_neighbours == 0:
-            return None
-        return neighbour_confusions(bag, labels, self.tfidf_linear_neighbours)
 
     def _fit_label_structure(
         self, texts: list[str] | None, bag: sp.csr_matrix | None, labels: sp.csr_matrix
