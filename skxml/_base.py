@@ -73,6 +73,9 @@ _SPARSE_LINEAR_MIN_WEIGHTS = 50_000_000
 _LINEAR_MOMENTUM = 0.9
 # neighbour_confusions: n-grams in more texts than this do not count in texts' similarity.
 _NEIGHBOUR_MAX_DOCUMENT_FREQUENCY = 1000
+# neighbour_confusions: at most about this many candidate (text, other text) pairs at once
+# (~16 bytes each while they are sorted), whatever the texts' lengths.
+_NEIGHBOUR_CHUNK_PAIRS = 1 << 23
 
 # Parameters that may change between a checkpointed fit and the fit that resumes it.
 _PARAMETERS_FREE_ON_RESUME = frozenset({"verbose", "device", "checkpoint_path", "warm_start"})
@@ -370,6 +373,7 @@ def neighbour_confusions(
     *,
     max_document_frequency: int = _NEIGHBOUR_MAX_DOCUMENT_FREQUENCY,
     chunk_size: int = 4096,
+    chunk_pairs: int = _NEIGHBOUR_CHUNK_PAIRS,
 ) -> sp.csr_matrix:
     """Each training text's confusable labels: those of its most similar texts it lacks.
 
@@ -381,7 +385,10 @@ def neighbour_confusions(
     neighbour like any other.
 
     Returns the 0/1 CSR matrix of shape ``labels.shape`` that is 1 where a neighbour has
-    the label and the text does not. Computed ``chunk_size`` texts at a time.
+    the label and the text does not. Computed at most ``chunk_size`` texts at a time, and
+    fewer where their candidate pairs (the sum of their n-grams' document frequencies, an
+    upper bound on the non-zeros of their rows of the product) would pass ``chunk_pairs``:
+    long texts cannot make one chunk's products outgrow memory.
     """
     similar = sp.csr_matrix(bag, dtype=np.float32, copy=True)
     document_frequency = np.bincount(similar.indices, minlength=similar.shape[1])
@@ -389,9 +396,17 @@ def neighbour_confusions(
     similar.eliminate_zeros()
     transposed = similar.T.tocsr()
     n_texts = similar.shape[0]
+    entry_rows = np.repeat(np.arange(n_texts), np.diff(similar.indptr))
+    candidates = np.bincount(
+        entry_rows, weights=document_frequency[similar.indices], minlength=n_texts
+    )
+    bounds = np.cumsum(np.minimum(candidates, n_texts))
     neighbour_rows, neighbour_columns = [], []
-    for start in range(0, n_texts, chunk_size):
-        stop = min(start + chunk_size, n_texts)
+    start = 0
+    while start < n_texts:
+        budget = chunk_pairs + (bounds[start - 1] if start else 0)
+        stop = int(np.clip(np.searchsorted(bounds, budget, side="right"), start + 1, None))
+        stop = min(stop, start + chunk_size, n_texts)
         scores = (similar[start:stop] @ transposed).tocoo()
         other = scores.col != scores.row + start
         rows, columns, values = scores.row[other], scores.col[other], scores.data[other]
@@ -401,6 +416,7 @@ def neighbour_confusions(
         nearest = rank < n_neighbours
         neighbour_rows.append(rows[nearest] + start)
         neighbour_columns.append(columns[nearest])
+        start = stop
     row_ids = np.concatenate(neighbour_rows)
     neighbours = sp.csr_matrix(
         (np.ones(row_ids.size, np.float32), (row_ids, np.concatenate(neighbour_columns))),

@@ -196,10 +196,12 @@ def test_neighbour_confusions_hand_computed():
     )
     # A text's own labels are never its confusions, however many neighbours.
     assert neighbour_confusions(bag, labels, 10).multiply(labels).nnz == 0
-    # Chunks of one text give the same matrix.
-    np.testing.assert_array_equal(
-        neighbour_confusions(bag, labels, 2, chunk_size=1).toarray(), two.toarray()
-    )
+    # Chunks of one text give the same matrix, whether cut by their number of texts or by
+    # their candidate pairs (texts 0 and 3 have 3 candidates, 1 has 5, 2 has 2, 4 has 1).
+    for chunking in ({"chunk_size": 1}, {"chunk_pairs": 1}, {"chunk_pairs": 5}):
+        np.testing.assert_array_equal(
+            neighbour_confusions(bag, labels, 2, **chunking).toarray(), two.toarray()
+        )
     # n-grams in more than max_document_frequency texts do not make texts similar: with
     # at most 2, n-gram 0 (texts 0, 1, 3) no longer links 0, 1 and 3.
     sparse_df = neighbour_confusions(bag, labels, 2, max_document_frequency=2)
