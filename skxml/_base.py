@@ -48,6 +48,7 @@ from skxml._checkpoint import (
 from skxml._distributed import DistributedContext, TrainingStep, distributed_context
 from skxml.datasets._token_corpus import TokenCorpus
 from skxml.metrics import precision_at_k
+from skxml.metrics._ranking import _ranked_from_sparse_scores
 from skxml.nn import BagOfWordsEncoder, InceptionXMLEncoder, SparseLinearHead
 from skxml.nn._network import BagOfWordsBatch
 from skxml.text import SequenceEncoder, load_word_vectors
@@ -74,7 +75,7 @@ _LINEAR_MOMENTUM = 0.9
 # neighbour_confusions: n-grams in more texts than this do not count in texts' similarity.
 _NEIGHBOUR_MAX_DOCUMENT_FREQUENCY = 1000
 # neighbour_confusions: at most about this many candidate (text, other text) pairs at once
-# (~16 bytes each while they are sorted), whatever the texts' lengths.
+# (~40 bytes each while they are ranked), whatever the texts' lengths.
 _NEIGHBOUR_CHUNK_PAIRS = 1 << 23
 
 # Parameters that may change between a checkpointed fit and the fit that resumes it.
@@ -400,22 +401,24 @@ def neighbour_confusions(
     candidates = np.bincount(
         entry_rows, weights=document_frequency[similar.indices], minlength=n_texts
     )
-    bounds = np.cumsum(np.minimum(candidates, n_texts))
+    # bounds[i]: the candidate pairs of texts 0..i-1.
+    bounds = np.concatenate([[0], np.cumsum(np.minimum(candidates, n_texts))])
     neighbour_rows, neighbour_columns = [], []
     start = 0
     while start < n_texts:
-        budget = chunk_pairs + (bounds[start - 1] if start else 0)
-        stop = int(np.clip(np.searchsorted(bounds, budget, side="right"), start + 1, None))
-        stop = min(stop, start + chunk_size, n_texts)
-        scores = (similar[start:stop] @ transposed).tocoo()
-        other = scores.col != scores.row + start
-        rows, columns, values = scores.row[other], scores.col[other], scores.data[other]
-        order = np.lexsort((columns, -values, rows))
-        rows, columns = rows[order], columns[order]
-        rank = np.arange(rows.size) - np.searchsorted(rows, np.arange(stop - start))[rows]
-        nearest = rank < n_neighbours
-        neighbour_rows.append(rows[nearest] + start)
-        neighbour_columns.append(columns[nearest])
+        fitting = int(np.searchsorted(bounds, bounds[start] + chunk_pairs, side="right")) - 1
+        stop = min(max(fitting, start + 1), start + chunk_size, n_texts)
+        scores = similar[start:stop] @ transposed
+        # A text is not its own neighbour (a verbatim duplicate of it is).
+        scores.data[
+            scores.indices == np.repeat(np.arange(start, stop), np.diff(scores.indptr))
+        ] = 0
+        scores.eliminate_zeros()
+        # Ranked by decreasing similarity, ties by row, as every ranking in skxml.
+        ranked = _ranked_from_sparse_scores(scores, n_neighbours)
+        rows, ranks = np.nonzero(ranked >= 0)
+        neighbour_rows.append(rows + start)
+        neighbour_columns.append(ranked[rows, ranks])
         start = stop
     row_ids = np.concatenate(neighbour_rows)
     neighbours = sp.csr_matrix(
