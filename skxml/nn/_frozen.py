@@ -76,12 +76,14 @@ def _conv1d(
     return out.view(batch, length, n_out).transpose(1, 2)
 
 
-# From this many float32 weights (16 MB) on, torch's CPU product of a few rows by a
-# row-major (n_out, n_in) matrix is 2-3x slower than a streaming one (measured on the
-# project's AMD EPYC, one thread: 32,768 × 160, one row 1.37 ms against 0.43 ms with
-# NumPy's vecdot, two rows 1.97 against 0.78 ms as ``weight @ xᵀ``; at 16,384 × 160 and
-# below the two are equal).
-_LARGE_MATRIX = 1 << 22
+# From this many float32 weights (256 KB) on, a few rows times a row-major (n_out, n_in)
+# matrix are computed in the order that streams the matrix once. Taken from memory, as a
+# query finds it after other work, torch's CPU product is 1.2-3x slower than that at every
+# height from 1,024 × 160 up; from the cache it is the same for one row and faster below
+# ~30,000 × 160 for two, by at most 0.15 ms (one thread, `benchmarks/small_batch_product.py`,
+# results/small_batch_product.md). On a fitted model with 18,933 labels this took batch-1
+# queries from 1.6-1.8 to 1.0-1.1 ms, and batches of 3 from 3.5 to 1.9 ms.
+_LARGE_MATRIX = 1 << 16
 
 
 def _matrix_vector(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
