@@ -462,3 +462,18 @@ def test_tfidf_transform_equals_scikit_learn(token_pattern):
     actual = tfidf_transform(vectorizer, queries)
     assert actual.shape == expected.shape and actual.dtype == np.float32
     np.testing.assert_allclose(actual.toarray(), expected.toarray(), atol=1e-6)
+
+
+def test_bundled_glove_vectors_by_name():
+    clf = InceptionXMLClassifier(**FAST, word_vectors="glove-6b-50d-50k").fit(TEXTS, LABELS)
+    assert clf.network_.encoder.embedding_dim == 50
+    assert clf.network_.encoder.model_dim == 128
+    assert clf.word_vectors_coverage_ > 0.5
+    vocabulary = clf.sequence_encoder_.vocabulary_
+    word = next(w for w in ("apple", "rain", "sky", "storm") if w in vocabulary)
+    from skxml.text import load_word_vectors
+
+    expected = load_word_vectors("glove-6b-50d-50k", {word: 2}).matrix[2]
+    # The table starts from the vector and then trains, so it has moved, but only a little.
+    trained = clf.network_.encoder.embedding.weight[vocabulary[word]].detach().numpy()
+    assert np.corrcoef(trained, expected)[0, 1] > 0.5

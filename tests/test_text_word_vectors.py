@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import itertools
 import tracemalloc
 import warnings
 from pathlib import Path
@@ -439,3 +440,60 @@ def test_load_word_vectors_real_glove_subset(shared_data):
     for word, vector in expected.items():
         np.testing.assert_array_equal(vectors.matrix[encoder.vocabulary_[word]], vector)
     assert vectors.found[encoder.vocabulary_["library"]]
+
+
+def _bundled_rows():
+    from skxml.text._word_vectors import BUNDLED_WORD_VECTORS, _bundled_path
+
+    assert list(BUNDLED_WORD_VECTORS) == ["glove-6b-50d-50k"]
+    with np.load(_bundled_path("glove-6b-50d-50k"), allow_pickle=False) as stored:
+        words = stored["words"].tobytes().decode("utf-8").split("\n")
+        return words, stored["vectors"]
+
+
+def test_bundled_glove_file_holds_the_50000_most_frequent_words():
+    words, vectors = _bundled_rows()
+    assert len(words) == len(set(words)) == 50_000
+    assert words[:5] == ["the", ",", ".", "of", "to"]  # GloVe 6B's own (frequency) order
+    assert vectors.shape == (50_000, 50) and vectors.dtype == np.float16
+    assert np.isfinite(vectors).all() and (np.abs(vectors).max(axis=1) > 0).all()
+
+
+def test_load_word_vectors_bundled_glove():
+    words, vectors = _bundled_rows()
+    vocabulary = {"the": 2, "Clock": 3, "qt5zz": 4}
+    loaded = load_word_vectors("glove-6b-50d-50k", vocabulary, random_state=0)
+    assert loaded.format == "bundled" and loaded.path == "glove-6b-50d-50k"
+    assert loaded.embedding_dim == 50 and loaded.matrix.shape == (5, 50)
+    assert loaded.matrix.dtype == np.float32
+    np.testing.assert_array_equal(loaded.matrix[2], vectors[words.index("the")])
+    # "Clock" has no exact entry (GloVe 6B is lower-case): it takes "clock"'s vector.
+    np.testing.assert_array_equal(loaded.matrix[3], vectors[words.index("clock")])
+    assert loaded.missing_words == ["qt5zz"]
+    assert np.abs(loaded.matrix[[UNK_ID, 4]]).max() <= 0.25
+    np.testing.assert_array_equal(loaded.matrix[PAD_ID], 0.0)
+    with pytest.raises(ValueError, match="bundled word vectors have dimension 50"):
+        load_word_vectors("glove-6b-50d-50k", vocabulary, embedding_dim=300)
+
+
+def test_a_file_named_like_the_bundled_vectors_wins(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("glove-6b-50d-50k").write_text("the 1.0 2.0\n")
+    loaded = load_word_vectors("glove-6b-50d-50k", {"the": 2})
+    assert loaded.format == "glove"
+    np.testing.assert_array_equal(loaded.matrix[2], [1.0, 2.0])
+
+
+def test_bundled_glove_matches_the_shared_glove_file(shared_data):
+    words, vectors = _bundled_rows()
+    row = {word: i for i, word in enumerate(words)}
+    checked = 0
+    with open(shared_data / "glove.6B.50d.subset.txt", encoding="utf-8") as f:
+        for line in itertools.islice(f, 2000):
+            word, *values = line.rstrip("\n").split(" ")
+            if word in row:
+                expected = np.array(values, dtype=np.float32)
+                # float16 keeps 11 significant bits: relative error below 2^-11.
+                np.testing.assert_allclose(vectors[row[word]], expected, rtol=1e-3, atol=1e-4)
+                checked += 1
+    assert checked > 1000

@@ -74,7 +74,9 @@ class InceptionXMLClassifier(BaseInceptionXML):
         vectors narrower than 64.
     word_vectors : str, path-like, array of shape (vocabulary_size, dim) or None, default=None
         Pretrained word vectors: a GloVe / word2vec file (read for the fitted vocabulary
-        only; missing words get U(-0.25, 0.25)) or an array aligned with the fitted
+        only; missing words get U(-0.25, 0.25)), ``"glove-6b-50d-50k"`` (50-d GloVe
+        vectors of the 50,000 most frequent English words, shipped with skxml; see
+        :func:`~skxml.text.load_word_vectors`) or an array aligned with the fitted
         ``sequence_encoder_`` ids — build it from a :class:`~skxml.text.SequenceEncoder`
         with the same ``max_seq_len``, ``min_df`` and ``max_features`` fitted on the same
         texts (recipe in the user guide, "Pretrained word vectors"). ``None`` learns

@@ -24,6 +24,10 @@ _MAX_LINE_BYTES = 1 << 24  # a 300-d text line is ~3 KB; 16 MB means "this is no
 _CHUNK_BYTES = 1 << 18
 _UNIFORM_SCALE = 0.25  # paper: words without a pretrained vector ~ U(-0.25, 0.25)
 
+#: Names of the word vectors shipped with skxml, accepted wherever a vector file's path is
+#: (``load_word_vectors``, the estimators' ``word_vectors``): name -> file in ``text/data``.
+BUNDLED_WORD_VECTORS = {"glove-6b-50d-50k": "glove_6b_50d_50k.npz"}
+
 
 @dataclass(frozen=True, eq=False)
 class WordVectors:
@@ -42,9 +46,10 @@ class WordVectors:
     embedding_dim : int
         Width of the vectors.
     format : str
-        The file format read: ``"glove"``, ``"word2vec_text"`` or ``"word2vec_binary"``.
+        The file format read: ``"glove"``, ``"word2vec_text"``, ``"word2vec_binary"`` or
+        ``"bundled"``.
     path : str
-        The file read.
+        The file read, or the name of the bundled vectors.
 
     Examples
     --------
@@ -352,6 +357,33 @@ def _read_text(
     return dim
 
 
+def _bundled_path(name: str) -> str | None:
+    """The package file of bundled vectors ``name`` (``None``: not a bundled name, or a file
+    of that name exists, which then wins)."""
+    if name not in BUNDLED_WORD_VECTORS or os.path.exists(name):
+        return None
+    return os.path.join(os.path.dirname(__file__), "data", BUNDLED_WORD_VECTORS[name])
+
+
+def _read_bundled(path: str, matcher: _Matcher, *, embedding_dim: int | None) -> int:
+    """Pass the bundled vectors (``words``: UTF-8 words joined by newlines, ``vectors``:
+    float16 rows) through ``matcher``; return the dimension."""
+    with np.load(path, allow_pickle=False) as stored:
+        words = stored["words"].tobytes().decode("utf-8").split("\n")
+        vectors = stored["vectors"]
+    dim = vectors.shape[1]
+    if embedding_dim is not None and dim != embedding_dim:
+        raise ValueError(
+            f"the bundled word vectors have dimension {dim}, but embedding_dim={embedding_dim}."
+        )
+    for row, word in enumerate(words):
+        exact_id, fallback_ids = matcher.wanted(word)
+        if exact_id is not None or fallback_ids:
+            vector = vectors[row].astype(np.float64)
+            matcher.add(word, exact_id, fallback_ids, vector, f"row {row}")
+    return int(dim)
+
+
 def _read_binary(path: str, matcher: _Matcher, *, embedding_dim: int | None) -> int:
     """Stream a word2vec binary file through ``matcher``; return the dimension."""
     with _open_binary(path) as fileobj:
@@ -451,7 +483,13 @@ def load_word_vectors(
     Parameters
     ----------
     path : str or path-like
-        The vector file, plain or gzip-compressed (recognised by content, whatever its name).
+        The vector file, plain or gzip-compressed (recognised by content, whatever its name),
+        or the name of vectors shipped with skxml (when no file of that name exists):
+
+        - ``"glove-6b-50d-50k"``: the 50,000 most frequent words of GloVe 6B (Pennington,
+          Socher and Manning, 2014; Wikipedia 2014 + Gigaword 5, lower-case), 50
+          dimensions, stored in float16 (4.8 MB; PDDL 1.0, provenance in
+          ``skxml/text/data/README.md``). ``format`` is then ignored.
     vocabulary : dict of str to int, or sequence of str
         Word -> token id with ids from 2 upward (``SequenceEncoder.vocabulary_``), or words
         in id order (the first gets id 2). Ids 0 (``PAD_ID``) and 1 (``UNK_ID``) are
@@ -533,10 +571,15 @@ def load_word_vectors(
     if matrix_dtype.kind != "f":
         raise TypeError(f"dtype must be a floating dtype such as np.float32, got {dtype!r}.")
     word_ids = _check_vocabulary(vocabulary)
-    if format == "auto":
+    bundled = _bundled_path(path)
+    if bundled is not None:
+        format = "bundled"
+    elif format == "auto":
         format = _detect_format(path)
     matcher = _Matcher(word_ids, lowercase=lowercase)
-    if format == "word2vec_binary":
+    if bundled is not None:
+        dim = _read_bundled(bundled, matcher, embedding_dim=embedding_dim)
+    elif format == "word2vec_binary":
         dim = _read_binary(path, matcher, embedding_dim=embedding_dim)
     else:
         dim = _read_text(
