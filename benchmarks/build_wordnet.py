@@ -132,13 +132,11 @@ def build(wordnet_dir: str, max_distance: int):
             continue
         labels = tuple(sorted(names[a] for a in ancestors(key, synsets, max_distance)))
         records[names[key]] = (text, labels)
-    seen, kept, duplicates = {}, {}, 0
-    for name in sorted(records):
-        if records[name] in seen:
-            duplicates += 1
-            continue
-        seen[records[name]] = name
-        kept[name] = records[name]
+    seen, kept = set(), {}
+    for name in sorted(records):  # the smallest name of each duplicate group is kept
+        if records[name] not in seen:
+            seen.add(records[name])
+            kept[name] = records[name]
     train = {n: r for n, r in kept.items() if _order(n) % SPLIT_MOD != 0}
     test = {n: r for n, r in kept.items() if _order(n) % SPLIT_MOD == 0}
     train_labels = {label for _, labels in train.values() for label in labels}
@@ -147,15 +145,15 @@ def build(wordnet_dir: str, max_distance: int):
     for name, (text, labels) in test.items():
         keep = tuple(label for label in labels if label in train_labels)
         removed_occurrences += len(labels) - len(keep)
-        removed_labels.update(set(labels) - set(keep))
+        removed_labels.update(set(labels) - train_labels)
         if keep:
             cleaned[name] = (text, keep)
         else:
             dropped += 1
     info = {
         "candidates": len(records),
-        "duplicates": duplicates,
-        "removed_labels": len(removed_labels - train_labels),
+        "duplicates": len(records) - len(kept),
+        "removed_labels": len(removed_labels),
         "removed_occurrences": removed_occurrences,
         "dropped_test": dropped,
         "test_before": len(test),
@@ -260,6 +258,19 @@ def main(argv=None) -> None:
     parser.add_argument("--out", default="benchmarks/data")
     parser.add_argument("--max-distance", type=int, default=3)
     args = parser.parse_args(argv)
+    licence = next(
+        (
+            path
+            for path in (
+                os.path.join(args.wordnet_dir, "LICENSE"),
+                os.path.join(args.wordnet_dir, "../doc/wordnet-base/copyright"),
+            )
+            if os.path.exists(path)
+        ),
+        None,
+    )
+    if licence is None:
+        raise SystemExit("WordNet's licence (LICENSE or the Debian copyright file) not found")
     train, test, info = build(args.wordnet_dir, args.max_distance)
     directory = os.path.join(args.out, "wordnet-hypernyms")
     os.makedirs(directory, exist_ok=True)
@@ -267,20 +278,12 @@ def main(argv=None) -> None:
     write_split(directory, "test", test)
     stats = statistics(train, test)
     top = ", ".join(f"`{label}` {share:.1f}%" for label, share in stats.pop("top_labels"))
+    table = statistics_table(stats)
+    text = README.format(max_distance=args.max_distance, top=top, table=table, **info, **stats)
     with open(os.path.join(directory, "README.md"), "w", encoding="utf-8") as handle:
-        table = statistics_table(stats)
-        text = README.format(max_distance=args.max_distance, top=top, table=table, **info, **stats)
         handle.write(text)
-    licence = None
-    for candidate in ("LICENSE", "../doc/wordnet-base/copyright"):
-        path = os.path.join(args.wordnet_dir, candidate)
-        if os.path.exists(path):
-            licence = path
-            break
-    if licence is None:
-        raise SystemExit("WordNet's licence (LICENSE or the Debian copyright file) not found")
     shutil.copyfile(licence, os.path.join(directory, "LICENSE"))
-    print(open(os.path.join(directory, "README.md"), encoding="utf-8").read())
+    print(text)
 
 
 if __name__ == "__main__":

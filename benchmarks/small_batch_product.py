@@ -31,18 +31,11 @@ import torch
 import torch.nn.functional as F
 from _common import command_line, write_results
 
+from skxml.nn import _frozen
+from skxml.nn._frozen import _linear
+
 HEIGHTS = (1_024, 4_096, 16_384, 18_933, 32_768, 43_614)
 WIDTH = 160  # the output layer's input width at the default embedding_dim=128
-
-
-def streaming_vector(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> object:
-    """One row: NumPy's ``vecdot`` over the rows of the matrix."""
-    return np.vecdot(weight.numpy(), x[0].numpy()) + bias.numpy()
-
-
-def streaming_rows(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> object:
-    """A few rows: ``weight @ xᵀ``, transposed back."""
-    return torch.addmm(bias.unsqueeze(1), weight, x.t()).t().contiguous()
 
 
 def median_ms(function: Callable[[], object], repeats: int, flush: np.ndarray | None) -> float:
@@ -68,15 +61,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     generator = torch.Generator().manual_seed(0)
     flush = np.ones(16 << 20, dtype=np.float32)  # 64 MB, twice the project machine's L3
     rows = []
+    if min(HEIGHTS) * WIDTH < _frozen._LARGE_MATRIX:
+        raise SystemExit("every height must take _linear's streaming order")
     for height in HEIGHTS:
         weight = torch.randn(height, WIDTH, generator=generator)
         bias = torch.randn(height, generator=generator)
         for n_rows in (1, 2):
             x = torch.randn(n_rows, WIDTH, generator=generator)
             torch_linear = functools.partial(F.linear, x, weight, bias)
-            streaming = functools.partial(
-                streaming_vector if n_rows == 1 else streaming_rows, x, weight, bias
-            )
+            streaming = functools.partial(_linear, x, weight, bias)
             for cache, buffer in (("warm", None), ("cold", flush)):
                 row = {
                     "n_labels": height,
@@ -96,8 +89,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         notes=args.notes,
         details=[
             f"Float32 (n_labels, {WIDTH}) matrix times 1 or 2 rows, one torch thread, median "
-            f"of {args.repeats} products; streaming = NumPy's vecdot (1 row) or "
-            "torch.addmm(bias, weight, xᵀ) (2 rows), as skxml.nn._frozen._linear computes it.",
+            f"of {args.repeats} products; streaming = skxml.nn._frozen._linear: NumPy's vecdot "
+            "(1 row) or torch.addmm(bias, weight, xᵀ) (2 rows).",
         ],
     )
 

@@ -23,6 +23,7 @@ from skxml import InceptionXMLClassifier
 from skxml._checkpoint import load_checkpoint
 from skxml.datasets import load_debian_tags
 from skxml.metrics import get_xmc_scorer, precision_at_k
+from skxml.text import load_word_vectors
 
 # Small and fast: the narrowest width the convolution layout allows, short sequences.
 FAST = dict(embedding_dim=64, max_seq_len=8, batch_size=32, n_epochs=2, random_state=0)
@@ -471,8 +472,6 @@ def test_bundled_glove_vectors_by_name():
     assert clf.word_vectors_coverage_ > 0.5
     vocabulary = clf.sequence_encoder_.vocabulary_
     word = next(w for w in ("apple", "rain", "sky", "storm") if w in vocabulary)
-    from skxml.text import load_word_vectors
-
     expected = load_word_vectors("glove-6b-50d-50k", {word: 2}).matrix[2]
     # The table starts from the vector and then trains, so it has moved, but only a little.
     trained = clf.network_.encoder.embedding.weight[vocabulary[word]].detach().numpy()

@@ -13,6 +13,7 @@ import pytest
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skxml.text import PAD_ID, UNK_ID, SequenceEncoder, WordVectors, load_word_vectors
+from skxml.text._word_vectors import BUNDLED_WORD_VECTORS, _bundled_path, _load_bundled
 
 VECTORS = {
     "the": [0.5, -1.0, 2.0],
@@ -443,12 +444,8 @@ def test_load_word_vectors_real_glove_subset(shared_data):
 
 
 def _bundled_rows():
-    from skxml.text._word_vectors import BUNDLED_WORD_VECTORS, _bundled_path
-
     assert list(BUNDLED_WORD_VECTORS) == ["glove-6b-50d-50k"]
-    with np.load(_bundled_path("glove-6b-50d-50k"), allow_pickle=False) as stored:
-        words = stored["words"].tobytes().decode("utf-8").split("\n")
-        return words, stored["vectors"]
+    return _load_bundled(_bundled_path("glove-6b-50d-50k"))
 
 
 def test_bundled_glove_file_holds_the_50000_most_frequent_words():

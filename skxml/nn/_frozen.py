@@ -78,9 +78,9 @@ def _conv1d(
 
 # From this many float32 weights (256 KB) on, a few rows times a row-major (n_out, n_in)
 # matrix are computed in the order that streams the matrix once. Taken from memory, as a
-# query finds it after other work, torch's CPU product is 1.2-3x slower than that at every
-# height from 1,024 × 160 up; from the cache it is the same for one row and faster below
-# ~30,000 × 160 for two, by at most 0.15 ms (one thread, `benchmarks/small_batch_product.py`,
+# query finds it after other work, torch's CPU product is 1.1-3x slower than that at every
+# height from 1,024 × 160 up; from the cache it is within 0.01 ms for one row and faster
+# below ~30,000 × 160 for two, by at most 0.15 ms (one thread, `benchmarks/small_batch_product.py`,
 # results/small_batch_product.md). On a fitted model with 18,933 labels this took batch-1
 # queries from 1.6-1.8 to 1.0-1.1 ms, and batches of 3 from 3.5 to 1.9 ms.
 _LARGE_MATRIX = 1 << 16

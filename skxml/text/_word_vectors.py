@@ -365,12 +365,16 @@ def _bundled_path(name: str) -> str | None:
     return os.path.join(os.path.dirname(__file__), "data", BUNDLED_WORD_VECTORS[name])
 
 
-def _read_bundled(path: str, matcher: _Matcher, *, embedding_dim: int | None) -> int:
-    """Pass the bundled vectors (``words``: UTF-8 words joined by newlines, ``vectors``:
-    float16 rows) through ``matcher``; return the dimension."""
+def _load_bundled(path: str) -> tuple[list[str], np.ndarray]:
+    """The words and float16 vectors of a bundled file (``words``: the UTF-8 words joined
+    by newlines, as uint8; ``vectors``: one row per word)."""
     with np.load(path, allow_pickle=False) as stored:
-        words = stored["words"].tobytes().decode("utf-8").split("\n")
-        vectors = stored["vectors"]
+        return stored["words"].tobytes().decode("utf-8").split("\n"), stored["vectors"]
+
+
+def _read_bundled(path: str, matcher: _Matcher, *, embedding_dim: int | None) -> int:
+    """Pass the bundled vectors at ``path`` through ``matcher``; return the dimension."""
+    words, vectors = _load_bundled(path)
     dim = vectors.shape[1]
     if embedding_dim is not None and dim != embedding_dim:
         raise ValueError(
