@@ -132,6 +132,8 @@ def _parse_param(text: str) -> tuple[str, Any]:
             if value.lower() not in {"true", "false", "1", "0"}:
                 raise ValueError(value)
             return name, value.lower() in {"true", "1"}
+        if name == "word_vectors" and value.lower() == "none":  # a file named so: ./none
+            return name, None
         if name in {"min_df", "tfidf_min_df"} and value.isdigit():
             return name, int(value)
         return name, kind(value)
@@ -203,7 +205,8 @@ def _add_estimator_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         type=_parse_param,
         metavar="NAME=VALUE",
-        help="a hyperparameter, repeatable (e.g. --param n_epochs=5)",
+        help="a hyperparameter, repeatable (e.g. --param n_epochs=5; "
+        "--param word_vectors=none learns embeddings from scratch)",
     )
 
 

@@ -476,3 +476,55 @@ def test_bundled_glove_vectors_by_name():
     # The table starts from the vector and then trains, so it has moved, but only a little.
     trained = clf.network_.encoder.embedding.weight[vocabulary[word]].detach().numpy()
     assert np.corrcoef(trained, expected)[0, 1] > 0.5
+
+
+# FAST without embedding_dim, so that word_vectors="auto" may load the bundled vectors.
+AUTO = {key: value for key, value in FAST.items() if key != "embedding_dim"}
+
+
+def test_auto_word_vectors_start_english_text_from_bundled_glove():
+    clf = InceptionXMLClassifier(**AUTO, freeze_embeddings=True).fit(TEXTS, LABELS)
+    assert clf.word_vectors_ == "glove-6b-50d-50k"
+    assert clf.word_vectors_token_coverage_ == 1.0  # every toy word is a common English word
+    assert clf.word_vectors_coverage_ == 1.0
+    assert clf.network_.encoder.embedding_dim == 50
+    vocabulary = clf.sequence_encoder_.vocabulary_
+    expected = load_word_vectors("glove-6b-50d-50k", vocabulary).matrix
+    frozen = clf.network_.encoder.embedding.weight.detach().numpy()
+    ids = sorted(vocabulary.values())
+    np.testing.assert_array_equal(frozen[ids], expected[ids])
+
+
+def _coverage_texts(n_known: int) -> list[str]:
+    """Texts of ``n_known`` common English words and one made-up word each."""
+    known = ["camera", "phone", "battery", "screen", "music"]
+    return [" ".join([*known[:n_known], f"zqxv{i}"]) for i in range(8)]
+
+
+@pytest.mark.parametrize(
+    ("n_known", "coverage", "chosen", "width"),
+    [(4, 0.8, "glove-6b-50d-50k", 50), (3, 0.75, None, 128)],
+)
+def test_auto_word_vectors_threshold_is_80_percent_of_word_occurrences(
+    n_known, coverage, chosen, width
+):
+    texts = _coverage_texts(n_known)
+    labels = [["a"], ["b"]] * 4
+    clf = InceptionXMLClassifier(**{**AUTO, "n_epochs": 1}).fit(texts, labels)
+    assert clf.word_vectors_token_coverage_ == pytest.approx(coverage)
+    assert clf.word_vectors_ == chosen
+    assert clf.network_.encoder.embedding_dim == width
+    assert hasattr(clf, "word_vectors_coverage_") == (chosen is not None)
+
+
+def test_auto_word_vectors_learn_from_scratch_when_embedding_dim_is_set():
+    clf = InceptionXMLClassifier(**FAST).fit(TEXTS, LABELS)
+    assert clf.word_vectors_ is None
+    assert not hasattr(clf, "word_vectors_token_coverage_")
+    assert clf.network_.encoder.embedding_dim == FAST["embedding_dim"]
+
+
+def test_word_vectors_none_learns_from_scratch_at_the_default_width():
+    clf = InceptionXMLClassifier(**AUTO, word_vectors=None).fit(TEXTS, LABELS)
+    assert clf.word_vectors_ is None
+    assert clf.network_.encoder.embedding_dim == 128

@@ -508,3 +508,16 @@ def test_extreme_linear_map_gets_confusable_labels_and_meta_map_does_not():
     assert torch.equal(
         wider.network_.meta_sparse_linear.label_ids, plain.network_.meta_sparse_linear.label_ids
     )
+
+
+def test_auto_word_vectors_start_english_text_from_bundled_glove():
+    auto = {key: value for key, value in FAST.items() if key != "embedding_dim"}
+    clf = InceptionXMLPlusClassifier(**auto).fit(TEXTS, LABELS)
+    assert clf.word_vectors_ == "glove-6b-50d-50k"
+    assert clf.word_vectors_token_coverage_ == 1.0
+    assert clf.network_.encoder.embedding_dim == 50
+    made_up = [f"zqxv{i} qqzx{i % 3}" for i in range(len(TEXTS))]
+    clf = InceptionXMLPlusClassifier(**auto).fit(made_up, LABELS)
+    assert clf.word_vectors_ is None
+    assert clf.word_vectors_token_coverage_ == 0.0
+    assert clf.network_.encoder.embedding_dim == 128

@@ -13,7 +13,12 @@ import pytest
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skxml.text import PAD_ID, UNK_ID, SequenceEncoder, WordVectors, load_word_vectors
-from skxml.text._word_vectors import BUNDLED_WORD_VECTORS, _bundled_path, _load_bundled
+from skxml.text._word_vectors import (
+    BUNDLED_WORD_VECTORS,
+    _bundled_path,
+    _load_bundled,
+    bundled_token_coverage,
+)
 
 VECTORS = {
     "the": [0.5, -1.0, 2.0],
@@ -494,3 +499,12 @@ def test_bundled_glove_matches_the_shared_glove_file(shared_data):
                 np.testing.assert_allclose(vectors[row[word]], expected, rtol=1e-3, atol=1e-4)
                 checked += 1
     assert checked > 1000
+
+
+def test_bundled_token_coverage_counts_word_occurrences():
+    vocabulary = {"the": 2, "Camera": 3, "zqxvq": 4}
+    # Occurrences: "the" twice, "Camera" once (its lower-case form is a GloVe word), the
+    # made-up word once, UNK once (not covered); padding does not count: 3 of 5.
+    token_ids = np.array([[2, 3, 4, 0], [1, 2, 0, 0]])
+    assert bundled_token_coverage("glove-6b-50d-50k", vocabulary, token_ids) == 0.6
+    assert bundled_token_coverage("glove-6b-50d-50k", vocabulary, np.zeros((2, 3), int)) == 0.0

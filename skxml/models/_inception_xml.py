@@ -58,6 +58,8 @@ class InceptionXMLClassifier(BaseInceptionXML):
     By default skxml adds a TF-IDF side input to the paper's network: a learned vector per
     word and word pair, weighted by the text's TF-IDF values and added to the encoder's
     features ``h_f``. It lifts accuracy on short texts full of rare names at little cost.
+    On English text the word embeddings start from bundled 50-d GloVe vectors
+    (``word_vectors="auto"``).
     ``tfidf_embedding=False, tfidf_linear=False, embedding_dim=300, n_epochs=42`` is the
     paper's model exactly.
 
@@ -65,22 +67,37 @@ class InceptionXMLClassifier(BaseInceptionXML):
     ----------
     max_seq_len : int, default=32
         Tokens kept per text (the paper's S); longer texts are truncated.
-    embedding_dim : int, default=128
-        Width of the word embeddings. Ignored when ``word_vectors`` sets it.
+    embedding_dim : int or None, default=None
+        Width of word embeddings learned from scratch. ``None``: the width of the word
+        vectors when some are loaded (``word_vectors``), 128 otherwise. An int also tells
+        ``word_vectors="auto"`` to learn embeddings of that width rather than load vectors;
+        a vector file or array given as ``word_vectors`` sets the width itself.
     model_dim : int, default=None
         Width the embeddings are projected to before the convolutions (a learned linear
         map); needed when the word vectors are narrower than 64 (the convolution layout's
         minimum), e.g. 50-d GloVe. ``None`` uses the embeddings as they are, or 128 for
         vectors narrower than 64.
-    word_vectors : str, path-like, array of shape (vocabulary_size, dim) or None, default=None
-        Pretrained word vectors: a GloVe / word2vec file (read for the fitted vocabulary
-        only; missing words get U(-0.25, 0.25)), ``"glove-6b-50d-50k"`` (50-d GloVe
-        vectors of the 50,000 most frequent English words, shipped with skxml; see
-        :func:`~skxml.text.load_word_vectors`) or an array aligned with the fitted
-        ``sequence_encoder_`` ids — build it from a :class:`~skxml.text.SequenceEncoder`
-        with the same ``max_seq_len``, ``min_df`` and ``max_features`` fitted on the same
-        texts (recipe in the user guide, "Pretrained word vectors"). ``None`` learns
-        embeddings from scratch.
+    word_vectors : "auto", str, path-like, array of shape (vocabulary_size, dim) or None, \
+default="auto"
+        Pretrained word vectors to start the embeddings from.
+
+        - ``"auto"``: the bundled ``"glove-6b-50d-50k"`` vectors when the training texts
+          read as English (at least 80 % of their word occurrences are among its 50,000
+          words) and ``embedding_dim`` is None; embeddings from scratch otherwise. The
+          fitted ``word_vectors_`` and ``word_vectors_token_coverage_`` say what was
+          decided. On general English (wordnet-hypernyms, 91 % covered) the vectors gave
+          +1.8 P@1 and +2.4 PSP@5; on Debian package descriptions (76–77 % covered,
+          package and library names) they gave between +0.1 and -0.5 P@1, hence the
+          threshold (user guide, "Pretrained word vectors").
+        - A GloVe / word2vec file (read for the fitted vocabulary only; missing words get
+          U(-0.25, 0.25)), or ``"glove-6b-50d-50k"`` (50-d GloVe vectors of the 50,000
+          most frequent English words, shipped with skxml; see
+          :func:`~skxml.text.load_word_vectors`).
+        - An array aligned with the fitted ``sequence_encoder_`` ids — build it from a
+          :class:`~skxml.text.SequenceEncoder` with the same ``max_seq_len``, ``min_df``
+          and ``max_features`` fitted on the same texts (recipe in the user guide,
+          "Pretrained word vectors").
+        - ``None`` learns embeddings from scratch.
     freeze_embeddings : bool, default=False
         Keep the embedding table fixed during training.
     min_df : int or float, default=1
@@ -208,9 +225,16 @@ class InceptionXMLClassifier(BaseInceptionXML):
         Full-weight negatives per sample in the loss (``hard_negatives`` resolved).
     device_ : torch.device
         The device used for training.
+    word_vectors_ : str or None
+        The word vectors the embeddings started from: the name or path given (or chosen
+        by ``word_vectors="auto"``), ``"array"`` for an array, None when learned from
+        scratch.
     word_vectors_coverage_ : float
-        Share of the vocabulary found in the ``word_vectors`` file (only when
-        ``word_vectors`` is a path).
+        Share of the vocabulary found in the word vectors (only when vectors were read
+        from a file or the bundled set).
+    word_vectors_token_coverage_ : float
+        Share of the training texts' word occurrences that the bundled vectors cover
+        (only when ``word_vectors="auto"`` and ``embedding_dim`` is None decided it).
 
     See Also
     --------
@@ -251,9 +275,9 @@ class InceptionXMLClassifier(BaseInceptionXML):
         self,
         *,
         max_seq_len: int = 32,
-        embedding_dim: int = 128,
+        embedding_dim: int | None = None,
         model_dim: int | None = None,
-        word_vectors: Any = None,
+        word_vectors: Any = "auto",
         freeze_embeddings: bool = False,
         min_df: int | float = 1,
         max_features: int | None = None,

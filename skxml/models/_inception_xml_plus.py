@@ -118,7 +118,7 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         Number of label clusters.
     n_shortlist_ : int
         Clusters shortlisted per text.
-    classes_, sequence_encoder_, tfidf_vectorizer_, network_, label_counts_, n_train_samples_, history_, n_epochs_trained_, device_, word_vectors_coverage_
+    classes_, sequence_encoder_, tfidf_vectorizer_, network_, label_counts_, n_train_samples_, history_, n_epochs_trained_, device_, word_vectors_, word_vectors_coverage_, word_vectors_token_coverage_
         As in :class:`InceptionXMLClassifier`; ``history_`` also records the validation
         shortlist recall when validation data is given.
 
@@ -172,9 +172,9 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         meta_score_weight: float = 0.0,
         tfidf_meta_linear: bool = False,
         max_seq_len: int = 32,
-        embedding_dim: int = 128,
+        embedding_dim: int | None = None,
         model_dim: int | None = None,
-        word_vectors: Any = None,
+        word_vectors: Any = "auto",
         freeze_embeddings: bool = False,
         min_df: int | float = 1,
         max_features: int | None = None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
 import itertools
 import os
@@ -370,6 +371,33 @@ def _load_bundled(path: str) -> tuple[list[str], np.ndarray]:
     by newlines, as uint8; ``vectors``: one row per word)."""
     with np.load(path, allow_pickle=False) as stored:
         return stored["words"].tobytes().decode("utf-8").split("\n"), stored["vectors"]
+
+
+@functools.lru_cache(maxsize=len(BUNDLED_WORD_VECTORS))
+def _bundled_words(name: str) -> frozenset[str]:
+    """The words of the bundled vectors ``name`` (read once per process)."""
+    path = os.path.join(os.path.dirname(__file__), "data", BUNDLED_WORD_VECTORS[name])
+    return frozenset(_load_bundled(path)[0])
+
+
+def bundled_token_coverage(
+    name: str, vocabulary: Mapping[str, int], token_ids: np.ndarray
+) -> float:
+    """Share of the word occurrences in ``token_ids`` that the bundled vectors ``name`` cover.
+
+    A word counts as covered when it, or its lower-case form, is one of the bundled words
+    (the matching :func:`load_word_vectors` does). Padding (``PAD_ID``) is not counted;
+    unknown words (``UNK_ID``) count as not covered. 0.0 when there are no words at all.
+    """
+    words = _bundled_words(name)
+    ids = np.asarray(token_ids, dtype=np.int64).ravel()
+    size = max(max(vocabulary.values(), default=UNK_ID), UNK_ID) + 1
+    counts = np.bincount(ids[ids != PAD_ID], minlength=size)
+    covered = np.zeros(counts.shape[0], dtype=bool)
+    for word, token_id in vocabulary.items():
+        covered[token_id] = word in words or word.lower() in words
+    total = int(counts.sum())
+    return float(counts[covered].sum() / total) if total else 0.0
 
 
 def _read_bundled(path: str, matcher: _Matcher, *, embedding_dim: int | None) -> int:
