@@ -371,7 +371,7 @@ def _shape_of(clf, texts, labels, batch_size: int) -> Shape:
         n=len(texts),
         L=labels.shape[1],
         V=clf.sequence_encoder_.vocabulary_size_,
-        E=params["embedding_dim"],
+        E=clf.network_.encoder.embedding_dim,  # embedding_dim=None: the vectors' width or 128
         model_dim=params["model_dim"],
         S=params["max_seq_len"],
         G=G,
