@@ -253,6 +253,48 @@ def test_n_clusters_derived_from_max_leaf_size(n_labels, max_leaf_size, expected
     assert np.diff(clusterer.cluster_indptr_).max() <= max_leaf_size
 
 
+def _labels_with_positives(n_labels, positives_per_label, n_samples=200, seed=0):
+    """A (n_samples, n_labels) 0/1 matrix whose every label has the given number of rows."""
+    rng = np.random.default_rng(seed)
+    rows = np.concatenate(
+        [rng.choice(n_samples, size=positives_per_label, replace=False) for _ in range(n_labels)]
+    )
+    columns = np.repeat(np.arange(n_labels), positives_per_label)
+    data = np.ones(rows.size, dtype=np.float32)
+    return sp.csr_matrix((data, (rows, columns)), shape=(n_samples, n_labels))
+
+
+@pytest.mark.parametrize(
+    ("positives_per_label", "leaf", "n_clusters"),
+    [
+        (2, 64, 8),  # 192 / 2 = 96 labels per cluster, capped at 64: 500 / 64 -> 8
+        (6, 32, 16),  # 192 / 6 = 32: 500 / 32 = 15.6 -> 16
+        (8, 24, 32),  # 192 / 8 = 24: 500 / 24 = 20.8 -> 32
+        (20, 16, 32),  # 192 / 20 = 9.6, raised to 16: 500 / 16 = 31.25 -> 32
+    ],
+)
+def test_auto_max_leaf_size_follows_positives_per_label(positives_per_label, leaf, n_clusters):
+    n_labels = 500
+    labels = _labels_with_positives(n_labels, positives_per_label)
+    features = sp.random(200, 40, density=0.3, format="csr", random_state=0)
+    clusterer = LabelTreeClusterer(random_state=0).fit(features, labels)
+    assert clusterer.max_leaf_size_ == leaf
+    assert clusterer.n_clusters_ == n_clusters
+    assert np.diff(clusterer.cluster_indptr_).max() <= leaf
+
+
+def test_auto_max_leaf_size_is_16_without_label_counts_and_ignored_with_n_clusters():
+    clusterer = LabelTreeClusterer(random_state=0)
+    clusterer.fit_from_label_features(random_label_features(100, density=0.5))
+    assert clusterer.max_leaf_size_ == 16 and clusterer.n_clusters_ == 8
+    labels = _labels_with_positives(100, 2)
+    features = sp.random(200, 40, density=0.3, format="csr", random_state=0)
+    fixed = LabelTreeClusterer(n_clusters=32, random_state=0).fit(features, labels)
+    assert fixed.n_clusters_ == 32  # max_leaf_size_ (64) does not override n_clusters
+    explicit = LabelTreeClusterer(max_leaf_size=10, random_state=0).fit(features, labels)
+    assert explicit.max_leaf_size_ == 10 and explicit.n_clusters_ == 16
+
+
 def test_n_clusters_equal_to_n_labels_gives_singletons():
     clusterer = LabelTreeClusterer(n_clusters=8, random_state=0)
     clusterer.fit_from_label_features(random_label_features(8))
@@ -416,6 +458,7 @@ def test_n_clusters_larger_than_n_labels_raises():
     [
         {"n_clusters": 0},
         {"max_leaf_size": 0},
+        {"max_leaf_size": "large"},
         {"tol": -1.0},
         {"max_iter": 0},
         {"tfidf_min_df": 0},

@@ -70,8 +70,9 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         classifier's own TF-IDF features when ``tfidf_embedding``, ``tfidf_linear`` or
         ``tfidf_meta_linear`` is on: then the clusterer's ``tfidf_*`` parameters are not
         used, and a warning says so if they differ from their defaults). ``None`` uses
-        ``LabelTreeClusterer()``: clusters of at most 16 labels, as many as the number of
-        labels needs. Its parameters can be grid-searched as ``clusterer__n_clusters``, also
+        ``LabelTreeClusterer()``: clusters of at most 16–64 labels (more where labels have
+        few training texts, ``max_leaf_size="auto"``), as many as the number of labels
+        needs. Its parameters can be grid-searched as ``clusterer__n_clusters``, also
         when it is left at ``None`` (see :meth:`set_params`).
     n_shortlist : int or None, default=None
         Clusters shortlisted per text. ``None`` uses ``⌈4·√n_clusters⌉`` (at most
