@@ -7,6 +7,7 @@ import pickle
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _toy_data import labels_with_positives
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.base import BaseEstimator, clone
@@ -253,17 +254,6 @@ def test_n_clusters_derived_from_max_leaf_size(n_labels, max_leaf_size, expected
     assert np.diff(clusterer.cluster_indptr_).max() <= max_leaf_size
 
 
-def _labels_with_positives(n_labels, positives_per_label, n_samples=200, seed=0):
-    """A (n_samples, n_labels) 0/1 matrix whose every label has the given number of rows."""
-    rng = np.random.default_rng(seed)
-    rows = np.concatenate(
-        [rng.choice(n_samples, size=positives_per_label, replace=False) for _ in range(n_labels)]
-    )
-    columns = np.repeat(np.arange(n_labels), positives_per_label)
-    data = np.ones(rows.size, dtype=np.float32)
-    return sp.csr_matrix((data, (rows, columns)), shape=(n_samples, n_labels))
-
-
 @pytest.mark.parametrize(
     ("positives_per_label", "leaf", "n_clusters"),
     [
@@ -275,7 +265,7 @@ def _labels_with_positives(n_labels, positives_per_label, n_samples=200, seed=0)
 )
 def test_auto_max_leaf_size_follows_positives_per_label(positives_per_label, leaf, n_clusters):
     n_labels = 500
-    labels = _labels_with_positives(n_labels, positives_per_label)
+    labels = labels_with_positives(n_labels, positives_per_label)
     features = sp.random(200, 40, density=0.3, format="csr", random_state=0)
     clusterer = LabelTreeClusterer(random_state=0).fit(features, labels)
     assert clusterer.max_leaf_size_ == leaf
@@ -287,7 +277,7 @@ def test_auto_max_leaf_size_is_16_without_label_counts_and_ignored_with_n_cluste
     clusterer = LabelTreeClusterer(random_state=0)
     clusterer.fit_from_label_features(random_label_features(100, density=0.5))
     assert clusterer.max_leaf_size_ == 16 and clusterer.n_clusters_ == 8
-    labels = _labels_with_positives(100, 2)
+    labels = labels_with_positives(100, 2)
     features = sp.random(200, 40, density=0.3, format="csr", random_state=0)
     fixed = LabelTreeClusterer(n_clusters=32, random_state=0).fit(features, labels)
     assert fixed.n_clusters_ == 32  # max_leaf_size_ (64) does not override n_clusters

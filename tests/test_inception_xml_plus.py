@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
-from _toy_data import LABELS, TEXTS
+from _toy_data import LABELS, TEXTS, labels_with_positives
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 
@@ -527,11 +527,8 @@ def test_default_clusterer_sizes_clusters_by_positives_per_label():
     # 400 labels with 2 training texts each: "auto" leaves hold up to 192 / 2 -> 64 labels,
     # so 8 clusters, where 16 labels per cluster would have made 32.
     rng = np.random.default_rng(0)
-    n_texts, n_labels = 200, 400
-    texts = [" ".join(f"w{t}" for t in rng.integers(0, 300, size=6)) for _ in range(n_texts)]
-    rows = np.concatenate([rng.choice(n_texts, size=2, replace=False) for _ in range(n_labels)])
-    columns = np.repeat(np.arange(n_labels), 2)
-    Y = sp.csr_matrix((np.ones(rows.size), (rows, columns)), shape=(n_texts, n_labels))
+    texts = [" ".join(f"w{t}" for t in rng.integers(0, 300, size=6)) for _ in range(200)]
+    Y = labels_with_positives(400, 2, n_samples=200)
     clf = InceptionXMLPlusClassifier(**{**FAST, "n_epochs": 1}).fit(texts, Y)
     assert clf.clusterer_.max_leaf_size_ == 64
     assert clf.n_clusters_ == 8

@@ -358,12 +358,17 @@ def _read_text(
     return dim
 
 
+def _package_file(name: str) -> str:
+    """The file in ``text/data`` that holds the bundled vectors ``name``."""
+    return os.path.join(os.path.dirname(__file__), "data", BUNDLED_WORD_VECTORS[name])
+
+
 def _bundled_path(name: str) -> str | None:
     """The package file of bundled vectors ``name`` (``None``: not a bundled name, or a file
     of that name exists, which then wins)."""
     if name not in BUNDLED_WORD_VECTORS or os.path.exists(name):
         return None
-    return os.path.join(os.path.dirname(__file__), "data", BUNDLED_WORD_VECTORS[name])
+    return _package_file(name)
 
 
 def _load_bundled(path: str) -> tuple[list[str], np.ndarray]:
@@ -376,8 +381,7 @@ def _load_bundled(path: str) -> tuple[list[str], np.ndarray]:
 @functools.lru_cache(maxsize=len(BUNDLED_WORD_VECTORS))
 def _bundled_words(name: str) -> frozenset[str]:
     """The words of the bundled vectors ``name`` (read once per process)."""
-    path = os.path.join(os.path.dirname(__file__), "data", BUNDLED_WORD_VECTORS[name])
-    return frozenset(_load_bundled(path)[0])
+    return frozenset(_load_bundled(_package_file(name))[0])
 
 
 def bundled_token_coverage(
@@ -391,8 +395,9 @@ def bundled_token_coverage(
     """
     words = _bundled_words(name)
     ids = np.asarray(token_ids, dtype=np.int64).ravel()
-    size = max(max(vocabulary.values(), default=UNK_ID), UNK_ID) + 1
-    counts = np.bincount(ids[ids != PAD_ID], minlength=size)
+    counts = np.bincount(
+        ids[ids != PAD_ID], minlength=max(vocabulary.values(), default=UNK_ID) + 1
+    )
     covered = np.zeros(counts.shape[0], dtype=bool)
     for word, token_id in vocabulary.items():
         covered[token_id] = word in words or word.lower() in words
