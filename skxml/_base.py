@@ -52,7 +52,7 @@ from skxml.metrics._ranking import _ranked_from_sparse_scores
 from skxml.nn import BagOfWordsEncoder, InceptionXMLEncoder, SparseLinearHead
 from skxml.nn._network import BagOfWordsBatch
 from skxml.text import SequenceEncoder, load_word_vectors
-from skxml.text._word_vectors import bundled_token_coverage
+from skxml.text._word_vectors import _package_file, bundled_token_coverage
 from skxml.utils._threads import one_thread_for_few_texts
 from skxml.utils._validation import check_label_matrix, check_texts
 
@@ -136,6 +136,11 @@ def _resolve_device(device: str) -> torch.device:
         return torch.device(device)
     except RuntimeError as exc:
         raise ValueError(f"device={device!r} is not a valid torch device: {exc}") from exc
+
+
+def _is_auto(word_vectors: Any) -> bool:
+    """Whether ``word_vectors`` is the string ``"auto"``."""
+    return isinstance(word_vectors, str) and word_vectors == "auto"
 
 
 def _fit_label_binarizer(Y: Any) -> MultiLabelBinarizer:
@@ -652,7 +657,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
     def _resolved_word_vectors(self, token_ids: np.ndarray) -> Any:
         """``word_vectors`` with ``"auto"`` decided: the bundled English vectors when
         ``embedding_dim`` is None and they cover enough of the training words, else None."""
-        if not (isinstance(self.word_vectors, str) and self.word_vectors == "auto"):
+        if not _is_auto(self.word_vectors):
             return self.word_vectors
         if self.embedding_dim is not None:
             return None
@@ -671,6 +676,10 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
             return None
         if isinstance(word_vectors, (str, os.PathLike)):
             self.word_vectors_ = os.fspath(word_vectors)
+            if _is_auto(self.word_vectors):
+                # The bundled file itself: "auto" measured its coverage, so a file in the
+                # working directory that happens to bear its name must not replace it.
+                word_vectors = _package_file(AUTO_WORD_VECTORS)
             vectors = load_word_vectors(word_vectors, vocabulary, random_state=self._torch_seed)
             self.word_vectors_coverage_ = vectors.coverage
             return vectors.matrix

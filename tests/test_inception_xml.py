@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import pickle
+from pathlib import Path
 
 import joblib
 import numpy as np
@@ -493,6 +494,14 @@ def test_auto_word_vectors_start_english_text_from_bundled_glove():
     frozen = clf.network_.encoder.embedding.weight.detach().numpy()
     ids = sorted(vocabulary.values())
     np.testing.assert_array_equal(frozen[ids], expected[ids])
+
+
+def test_auto_word_vectors_ignore_a_file_named_like_the_bundled_vectors(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("glove-6b-50d-50k").write_text("the 1.0 2.0\n")  # 2-d: loading it would fail
+    clf = InceptionXMLClassifier(**AUTO, freeze_embeddings=True).fit(TEXTS, LABELS)
+    assert clf.word_vectors_ == "glove-6b-50d-50k"
+    assert clf.network_.encoder.embedding_dim == 50
 
 
 def _coverage_texts(n_known: int) -> list[str]:

@@ -15,8 +15,8 @@ from sklearn.utils._param_validation import InvalidParameterError
 from skxml.text import PAD_ID, UNK_ID, SequenceEncoder, WordVectors, load_word_vectors
 from skxml.text._word_vectors import (
     BUNDLED_WORD_VECTORS,
-    _bundled_path,
     _load_bundled,
+    _package_file,
     bundled_token_coverage,
 )
 
@@ -450,7 +450,7 @@ def test_load_word_vectors_real_glove_subset(shared_data):
 
 def _bundled_rows():
     assert list(BUNDLED_WORD_VECTORS) == ["glove-6b-50d-50k"]
-    return _load_bundled(_bundled_path("glove-6b-50d-50k"))
+    return _load_bundled(_package_file("glove-6b-50d-50k"))
 
 
 def test_bundled_glove_file_holds_the_50000_most_frequent_words():
@@ -484,6 +484,15 @@ def test_a_file_named_like_the_bundled_vectors_wins(tmp_path, monkeypatch):
     loaded = load_word_vectors("glove-6b-50d-50k", {"the": 2})
     assert loaded.format == "glove"
     np.testing.assert_array_equal(loaded.matrix[2], [1.0, 2.0])
+
+
+def test_the_bundled_package_file_loads_by_its_path(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("glove-6b-50d-50k").write_text("the 1.0 2.0\n")  # not read: the path is explicit
+    words, vectors = _bundled_rows()
+    loaded = load_word_vectors(_package_file("glove-6b-50d-50k"), {"the": 2})
+    assert loaded.format == "bundled"
+    np.testing.assert_array_equal(loaded.matrix[2], vectors[words.index("the")])
 
 
 def test_bundled_glove_matches_the_shared_glove_file(shared_data):

@@ -365,10 +365,11 @@ def _package_file(name: str) -> str:
 
 def _bundled_path(name: str) -> str | None:
     """The package file of bundled vectors ``name`` (``None``: not a bundled name, or a file
-    of that name exists, which then wins)."""
-    if name not in BUNDLED_WORD_VECTORS or os.path.exists(name):
-        return None
-    return _package_file(name)
+    of that name exists, which then wins). The package file's own path is recognised too."""
+    if name in BUNDLED_WORD_VECTORS:
+        return None if os.path.exists(name) else _package_file(name)
+    package_files = {_package_file(bundled) for bundled in BUNDLED_WORD_VECTORS}
+    return name if name in package_files else None
 
 
 def _load_bundled(path: str) -> tuple[list[str], np.ndarray]:
