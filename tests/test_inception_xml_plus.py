@@ -532,3 +532,15 @@ def test_default_clusterer_sizes_clusters_by_positives_per_label():
     clf = InceptionXMLPlusClassifier(**{**FAST, "n_epochs": 1}).fit(texts, Y)
     assert clf.clusterer_.max_leaf_size_ == 64
     assert clf.n_clusters_ == 8
+
+
+@pytest.mark.parametrize("n_keys", [0, 1, 5, 40])
+def test_in_sorted_equals_torch_isin(n_keys):
+    from skxml.models._inception_xml_plus import _in_sorted
+
+    generator = torch.Generator().manual_seed(n_keys)
+    keys = torch.randperm(60, generator=generator)[:n_keys].sort().values
+    values = torch.randint(-5, 70, (7, 9), generator=generator)
+    found = _in_sorted(values, keys)
+    assert found.dtype == torch.bool and found.shape == values.shape
+    assert torch.equal(found, torch.isin(values, keys))

@@ -342,3 +342,30 @@ def test_plus_network_union_scoring_equals_gathering(sparse_gradients):
     ).masked_fill(~mask, 0.0)
     torch.testing.assert_close(logits[mask], expected[mask])
     assert torch.all(logits[~mask] == PADDING_LOGIT)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    shape=st.tuples(st.integers(0, 6), st.integers(0, 12)),
+    n_labels=st.integers(1, 200),
+    seed=st.integers(0, 2**16),
+)
+def test_distinct_labels_equals_torch_unique(shape, n_labels, seed):
+    from skxml.nn._plus_network import distinct_labels
+
+    # Few ids against up to 200 labels: both the mark-table path and torch.unique's.
+    generator = torch.Generator().manual_seed(seed)
+    label_ids = torch.randint(0, n_labels, shape, generator=generator)
+    union, position = distinct_labels(label_ids, n_labels)
+    expected_union, expected_position = torch.unique(label_ids, return_inverse=True)
+    assert torch.equal(union, expected_union)
+    assert torch.equal(position, expected_position.view(shape))
+    assert union.dtype == position.dtype == torch.int64
+
+
+def test_distinct_labels_hand_computed():
+    from skxml.nn._plus_network import distinct_labels
+
+    union, position = distinct_labels(torch.tensor([[4, 1, 4], [0, 1, 1]]), 5)
+    assert union.tolist() == [0, 1, 4]
+    assert position.tolist() == [[2, 1, 2], [0, 1, 1]]

@@ -40,6 +40,7 @@ from skxml.nn._heads import PADDING_LOGIT, ExtremeClassifierHead, ResidualHead
 from skxml.nn._network import BagOfWordsBatch, InceptionXMLNetwork, require_bag
 from skxml.nn._plus_network import (
     InceptionXMLPlusNetwork,
+    distinct_labels,
     shortlisted_clusters,
     shortlisted_labels,
 )
@@ -579,6 +580,7 @@ class FrozenInceptionXMLPlusNetwork:
             self.label_weight = extreme.weight.detach().to(classifier_dtype)
             self.label_bias = extreme.bias.detach().to(classifier_dtype)
             self.cluster_labels = network.cluster_labels
+            self.n_labels = network.n_labels
             # One text's shortlist is scored slot by slot: padding slots through label 0,
             # masked afterwards (no boolean indexing, which would count the real labels).
             self.safe_cluster_labels = self.cluster_labels.clamp(min=0)
@@ -613,7 +615,7 @@ class FrozenInceptionXMLPlusNetwork:
             sparse_linear = self.features.sparse_linear
             label_ids = shortlisted_labels(self.cluster_labels, meta_logits, n_shortlist)
             mask = label_ids >= 0
-            scored, position = torch.unique(label_ids.masked_fill(~mask, 0), return_inverse=True)
+            scored, position = distinct_labels(label_ids.masked_fill(~mask, 0), self.n_labels)
             # index_select, not weight[scored]: several times faster for a large table.
             scored_logits = _linear(
                 self.extreme_hidden(h),
