@@ -99,6 +99,15 @@ FIT_CASES = [
         "n_iter_no_change=2 stops on validation P@1, which needs held-out data",
     ),
     ("Y without positives", TEXTS, np.zeros((N, 3)), {}, ValueError, "no positive entry"),
+    (
+        "label ids as equal-length lists",
+        TEXTS,
+        [[7], [5]] * (N // 2),
+        {},
+        ValueError,
+        r"found the value 7\. A list of equal-length lists of numbers is read as a 0/1 label "
+        r"matrix.*as a set \(e\.g\. \[\{7\}, \{5, 2\}\]\)",
+    ),
     ("bad parameter", TEXTS, LABELS, {"n_epochs": 0}, ValueError, "'n_epochs' parameter"),
     ("bad device", TEXTS, LABELS, {"device": "tpu"}, ValueError, "not a valid torch device"),
     (

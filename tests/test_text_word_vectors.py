@@ -312,8 +312,12 @@ def test_load_word_vectors_explicit_glove_on_word2vec_file_fails_clearly(tmp_pat
 
 
 def test_load_word_vectors_missing_file(tmp_path):
-    with pytest.raises(FileNotFoundError):
-        load_word_vectors(tmp_path / "nope.txt", VOCABULARY)
+    missing = tmp_path / "nope.txt"
+    with pytest.raises(
+        FileNotFoundError, match=r"no such word-vector file, nor .* \('glove-6b-50d-50k'\)"
+    ) as error:
+        load_word_vectors(missing, VOCABULARY)
+    assert error.value.filename == str(missing)
 
 
 # --------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import gzip
 import itertools
@@ -610,6 +611,13 @@ def load_word_vectors(
         raise TypeError(f"dtype must be a floating dtype such as np.float32, got {dtype!r}.")
     word_ids = _check_vocabulary(vocabulary)
     bundled = _bundled_path(path)
+    if bundled is None and not os.path.exists(path):
+        raise FileNotFoundError(
+            errno.ENOENT,
+            "no such word-vector file, nor is it the name of vectors shipped with skxml ("
+            f"{', '.join(map(repr, BUNDLED_WORD_VECTORS))})",
+            path,
+        )
     if bundled is not None:
         format = "bundled"
     elif format == "auto":
