@@ -182,20 +182,13 @@ def _is_label_lists(Y: Any) -> bool:
     return not (array.ndim == 2 and array.dtype.kind in "biuf")
 
 
-def _check_label_matrix_or_explain(Y: Any) -> sp.csr_matrix:
-    """``check_label_matrix(Y)``; where ``Y`` is a list of equal-length lists of numbers
-    other than 0/1, the error also says how such lists are read and how to pass label ids."""
-    try:
-        return check_label_matrix(Y)
-    except ValueError as exc:
-        if not isinstance(Y, (list, tuple)) or "must contain only 0 and 1" not in str(exc):
-            raise
-        raise ValueError(
-            f"{exc} A list of equal-length lists of numbers is read as a 0/1 label matrix, "
-            "one row per text and one column per label (as in scikit-learn). To give each "
-            "text's label ids or names instead, pass each text's labels as a set (e.g. "
-            "[{7}, {5, 2}]) or as lists of strings."
-        ) from exc
+# How a list of equal-length lists of numbers is read, for its error on values beyond 0/1.
+_NESTED_LIST_HINT = (
+    " A list of equal-length lists of numbers is read as a 0/1 label matrix, one row per "
+    "text and one column per label (as in scikit-learn). To give each text's label ids or "
+    "names instead, pass each text's labels as a set (e.g. [{7}, {5, 2}]) or as lists of "
+    "strings."
+)
 
 
 def to_device(array: np.ndarray, device: torch.device | str) -> torch.Tensor:
@@ -555,7 +548,8 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
             classes = np.asarray(binarizer.classes_, dtype=object)
             labels = check_label_matrix(labels)
         else:
-            labels = _check_label_matrix_or_explain(Y)
+            hint = _NESTED_LIST_HINT if isinstance(Y, (list, tuple)) else ""
+            labels = check_label_matrix(Y, value_hint=hint)
             if labels.shape[0] != len(texts):
                 raise ValueError(
                     f"X and Y have different numbers of samples: {len(texts)} texts, "

@@ -10,7 +10,12 @@ import scipy.sparse as sp
 
 
 def check_label_matrix(
-    Y: Any, *, name: str = "Y", dtype: type = np.float32, allow_empty: bool = False
+    Y: Any,
+    *,
+    name: str = "Y",
+    dtype: type = np.float32,
+    allow_empty: bool = False,
+    value_hint: str = "",
 ) -> sp.csr_matrix:
     """Validate a 0/1 label matrix and return it as a canonical CSR matrix.
 
@@ -24,6 +29,8 @@ def check_label_matrix(
         dtype of the returned matrix.
     allow_empty : bool, default=False
         Whether a matrix with zero rows is accepted.
+    value_hint : str, default=""
+        Appended to the error for a value other than 0 and 1 (how the caller read ``Y``).
 
     Returns
     -------
@@ -78,7 +85,9 @@ def check_label_matrix(
             raise ValueError(f"{name} contains NaN or infinite values; expected only 0 and 1.")
         if np.any((data != 0) & (data != 1)):
             bad = data[(data != 0) & (data != 1)][0].item()
-            raise ValueError(f"{name} must contain only 0 and 1, found the value {bad!r}.")
+            raise ValueError(
+                f"{name} must contain only 0 and 1, found the value {bad!r}.{value_hint}"
+            )
     matrix.eliminate_zeros()
     matrix.sort_indices()
     return matrix.astype(dtype, copy=False)
