@@ -381,3 +381,14 @@ def test_prediction_parameters_set_after_fit_are_validated(estimator, parameter,
             getattr(clf, method)(TEXTS[:2])
     clf.set_params(**{parameter: estimator().get_params()[parameter]})
     np.testing.assert_array_equal(clf.predict_proba(TEXTS[:2]).toarray(), before)
+
+
+@pytest.mark.parametrize("value", [2.0, np.float64(2.0)], ids=["float", "np-float"])
+def test_prediction_parameter_equal_to_a_valid_one_but_of_another_type_is_rejected(value):
+    # The last valid prediction parameters are remembered, by type as well as value: 2.0
+    # compares equal to the valid 2, yet top_k must be an int.
+    clf = InceptionXMLClassifier(**SMALL, top_k=2).fit(TEXTS, LABELS)
+    clf.predict(TEXTS[:1])
+    clf.set_params(top_k=value)
+    with pytest.raises(ValueError, match="The 'top_k' parameter of InceptionXMLClassifier"):
+        clf.predict(TEXTS[:1])

@@ -31,6 +31,7 @@ from skxml.nn._frozen import (
     _cluster_ordered_table,
     _fuse_branches,
     _linear,
+    _score_clusters,
     _TorchSparseLinear,
 )
 
@@ -355,14 +356,27 @@ def test_cluster_ordered_table_lays_out_each_clusters_label_vectors():
     weight = torch.tensor([[float(label), 10.0 * label] for label in range(5)])
     bias = torch.arange(5, dtype=torch.float32) + 0.5
     table, biases = _cluster_ordered_table(cluster_labels, weight, bias)
-    assert table.shape == (2, 3, 2) and biases.shape == (2, 3)
-    expected = torch.tensor([[[3.0, 30.0], [0.0, 0.0], [0.0, 0.0]],
-                             [[1.0, 10.0], [4.0, 40.0], [2.0, 20.0]]])  # fmt: skip
+    assert table.shape == (4, 3) and biases.shape == (2, 3)
+    # Row c·2 + j: feature j of cluster c's slots.
+    expected = torch.tensor([[3.0, 0.0, 0.0], [30.0, 0.0, 0.0],
+                             [1.0, 4.0, 2.0], [10.0, 40.0, 20.0]])  # fmt: skip
     assert torch.equal(table, expected)
     assert torch.equal(biases, torch.tensor([[3.5, 0.5, 0.0], [1.5, 4.5, 2.5]]))
     # A copy: the module's weights are untouched.
     assert weight[0].tolist() == [0.0, 0.0]
     assert table.data_ptr() != weight.data_ptr()
+
+
+def test_score_clusters_matches_hand_computed_logits():
+    cluster_labels = torch.tensor([[3, 0, -1], [1, 4, 2]])
+    weight = torch.tensor([[float(label), 10.0 * label] for label in range(5)])
+    bias = torch.arange(5, dtype=torch.float32) + 0.5
+    table, biases = _cluster_ordered_table(cluster_labels, weight, bias)
+    hidden = torch.tensor([[2.0, -1.0]])
+    # Label l scores 2·l − 10·l + l + 0.5 = −7·l + 0.5; padding slots score 0.
+    logits = _score_clusters(table, biases, torch.tensor([1, 0]), hidden)
+    assert logits.tolist() == [-6.5, -27.5, -13.5, -20.5, 0.5, 0.0]
+    assert _score_clusters(table, biases, torch.tensor([0]), hidden).tolist() == [-20.5, 0.5, 0]
 
 
 def test_cluster_ordered_table_is_not_made_above_its_size_limit(monkeypatch):
