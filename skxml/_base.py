@@ -138,9 +138,18 @@ def _resolve_device(device: str) -> torch.device:
             "(torch.cuda.is_available() is False); use device='cpu' or device='auto'."
         )
     try:
-        return torch.device(device)
+        resolved = torch.device(device)
     except RuntimeError as exc:
         raise ValueError(f"device={device!r} is not a valid torch device: {exc}") from exc
+    if resolved.type not in ("cpu", "cuda"):
+        # torch accepts "mps", "xpu", "meta", ... as names; skxml's training and prediction
+        # paths (autocast, pinned memory, the frozen CPU networks) are built and tested for
+        # CPUs and CUDA GPUs only.
+        raise ValueError(
+            f"device={device!r} is not supported: skxml runs on 'cpu' and 'cuda' devices "
+            "('cuda:N' for a given GPU); use device='auto', 'cpu' or 'cuda'."
+        )
+    return resolved
 
 
 def _is_auto(word_vectors: Any) -> bool:

@@ -111,6 +111,15 @@ FIT_CASES = [
     ("bad parameter", TEXTS, LABELS, {"n_epochs": 0}, ValueError, "'n_epochs' parameter"),
     ("bad device", TEXTS, LABELS, {"device": "tpu"}, ValueError, "not a valid torch device"),
     (
+        "device torch knows but skxml does not run on",
+        TEXTS,
+        LABELS,
+        {"device": "mps"},
+        ValueError,
+        r"device='mps' is not supported: skxml runs on 'cpu' and 'cuda' devices",
+    ),
+    ("meta device", TEXTS, LABELS, {"device": "meta"}, ValueError, "device='meta' is not supp"),
+    (
         "word vectors of wrong shape",
         TEXTS,
         LABELS,

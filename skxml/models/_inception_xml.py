@@ -181,7 +181,9 @@ default="auto"
         epoch's weights. Needs ``validation_fraction`` or ``validation_data`` (``fit``
         raises a ValueError without either).
     device : {"auto", "cpu", "cuda"} or str, default="auto"
-        Where to train and predict; "auto" uses CUDA when available.
+        Where to train and predict; "auto" uses CUDA when available, "cuda:N" a given
+        GPU. Other torch device types ("mps", "xpu", ...) are rejected: skxml is built and
+        tested for CPUs and CUDA GPUs.
     precision : {"auto", "float32", "bfloat16"}, default="auto"
         Arithmetic of the matrix products and convolutions during training: "bfloat16"
         runs them under bf16 autocast (weights, optimiser state and losses stay float32).
