@@ -315,21 +315,29 @@ def _top_k_to_csr(
     indices = np.take_along_axis(indices, order, axis=1)
     values = np.take_along_axis(values, order, axis=1)
     if keep is None:
-        indptr = np.arange(0, n_rows * k + 1, k, dtype=np.int64)
+        indptr = np.arange(0, n_rows * k + 1, k)
         data, cols = values.ravel(), indices.ravel()
     else:
         keep = np.take_along_axis(keep, order, axis=1)
-        indptr = np.concatenate([[0], np.cumsum(keep.sum(axis=1))]).astype(np.int64)
+        indptr = np.concatenate([[0], np.cumsum(keep.sum(axis=1))])
         data, cols = values[keep], indices[keep]
-    # In the index dtype scipy would choose itself (int32 unless too small), so that the
-    # constructor need not check and convert them: half its time at batch size 1.
-    index_dtype = np.int32 if max(n_labels, len(cols)) <= np.iinfo(np.int32).max else np.int64
-    matrix = sp.csr_matrix(
-        (data, cols.astype(index_dtype, copy=False), indptr.astype(index_dtype, copy=False)),
-        shape=(n_rows, n_labels),
-    )
+    matrix = _csr_from_arrays(data, cols, indptr, (n_rows, n_labels))
     matrix.has_sorted_indices = True
     return matrix
+
+
+def _csr_from_arrays(
+    data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, shape: tuple[int, int]
+) -> sp.csr_matrix:
+    """``sp.csr_matrix((data, indices, indptr), shape)`` with both index arrays already in
+    the dtype scipy would choose (int32 unless too small), so that its constructor need not
+    check and convert them: half its time for one row."""
+    fits_int32 = max(shape[1], len(indices)) <= np.iinfo(np.int32).max
+    index_dtype = np.int32 if fits_int32 else np.int64
+    return sp.csr_matrix(
+        (data, indices.astype(index_dtype, copy=False), indptr.astype(index_dtype, copy=False)),
+        shape=shape,
+    )
 
 
 def tfidf_transform(vectorizer: TfidfVectorizer, texts: Sequence[str]) -> sp.csr_matrix:
@@ -361,16 +369,8 @@ def tfidf_transform(vectorizer: TfidfVectorizer, texts: Sequence[str]) -> sp.csr
     non_empty = row_lengths > 0
     squared_norms[non_empty] = np.add.reduceat(values**2, offsets[:-1][non_empty])
     values /= np.repeat(np.sqrt(np.maximum(squared_norms, 1e-300)), row_lengths)
-    # Both index arrays in int32 (the columns' dtype) unless too large, as scipy would make
-    # them: the constructor then need not check and convert them.
-    index_dtype = np.int32 if len(columns) <= np.iinfo(np.int32).max else np.int64
-    return sp.csr_matrix(
-        (
-            values.astype(np.float32),
-            columns.astype(index_dtype, copy=False),
-            offsets.astype(index_dtype),
-        ),
-        shape=(len(texts), len(vocabulary)),
+    return _csr_from_arrays(
+        values.astype(np.float32), columns, offsets, (len(texts), len(vocabulary))
     )
 
 
