@@ -62,6 +62,15 @@ def check_label_matrix(
         if array.dtype == object or not (
             np.issubdtype(array.dtype, np.number) or array.dtype == bool
         ):
+            first = array.reshape(-1)[0] if array.size else None
+            first = first.item() if isinstance(first, np.generic) else first
+            if array.ndim == 1 and isinstance(first, str):
+                # One label name per sample, as a multiclass y would be.
+                raise TypeError(
+                    f"{name} must be a 0/1 label matrix or a list of label lists, got a 1-D "
+                    f"sequence of str (one label per sample, such as {first!r}?); wrap each "
+                    f"sample's labels in a list: [[{first!r}], ...]."
+                )
             raise TypeError(
                 f"{name} must hold numeric 0/1 values, got an array of dtype {array.dtype}."
             )
