@@ -132,6 +132,13 @@ def build(wordnet_dir: str, max_distance: int):
             continue
         labels = tuple(sorted(names[a] for a in ancestors(key, synsets, max_distance)))
         records[names[key]] = (text, labels)
+    return split_records(records)
+
+
+def split_records(records: dict) -> tuple[dict, dict, dict]:
+    """Drop exact (text, label set) duplicates (keeping the smallest name), split by
+    ``sha1(name) % SPLIT_MOD``, and remove from the test split the labels no training record
+    has (and the test records left without labels). Returns (train, test, counts)."""
     seen, kept = set(), {}
     for name in sorted(records):  # the smallest name of each duplicate group is kept
         if records[name] not in seen:

@@ -52,6 +52,7 @@ from skxml.metrics._ranking import _ranked_from_sparse_scores
 from skxml.nn import BagOfWordsEncoder, InceptionXMLEncoder, SparseLinearHead
 from skxml.nn._network import BagOfWordsBatch
 from skxml.text import SequenceEncoder, load_word_vectors
+from skxml.text._tokenizer import lowercase_and_space_cjk
 from skxml.text._word_vectors import _package_file, bundled_token_coverage
 from skxml.utils._threads import one_thread_for_few_texts
 from skxml.utils._validation import check_label_matrix, check_texts
@@ -508,6 +509,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
             Interval(RealNotInt, 0, 1, closed="right"),
         ],
         "max_features": [Interval(Integral, 1, None, closed="left"), None],
+        "split_cjk": ["boolean"],
         "word_attention": ["boolean"],
         "embedding_attention": ["boolean"],
         "tfidf_embedding": ["boolean"],
@@ -607,6 +609,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
                 max_seq_len=self.max_seq_len,
                 min_df=self.min_df,
                 max_features=self.max_features,
+                split_cjk=self.split_cjk,
             ).fit(texts)
         except ValueError as exc:
             raise ValueError(f"X has no usable word: {exc}") from exc
@@ -614,8 +617,13 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
             return sequence_encoder, None
         # Either scikit-learn's word analyser (stop words kept: "module for" and "for
         # python" are telling bigrams) or the encoder's paper tokenizer.
+        # With split_cjk, sklearn's word n-grams of Chinese and Japanese text are character
+        # n-grams (the preprocessor replaces sklearn's lower-casing, so it lower-cases too).
         analyser: dict[str, Any] = (
-            {"token_pattern": self.tfidf_token_pattern}
+            {
+                "token_pattern": self.tfidf_token_pattern,
+                "preprocessor": lowercase_and_space_cjk if self.split_cjk else None,
+            }
             if self.tfidf_token_pattern is not None
             else {
                 "tokenizer": sequence_encoder.tokenizer_,
@@ -1655,7 +1663,9 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
                 stacklevel=2,
             )
         # Parameters added after the model was saved take their defaults, which reproduce
-        # what that version did, so get_params, clone and repr keep working.
+        # what that version did, so get_params, clone and repr keep working; split_cjk
+        # (2026-12-06) is False for such models: they were fitted on white-space tokens.
+        state.setdefault("split_cjk", False)
         for name, default in _keyword_defaults(type(self)).items():
             state.setdefault(name, default)
         super().__setstate__(state)

@@ -156,7 +156,7 @@ def test_tokenizer_pickle_round_trip_keeps_behaviour_and_stop_words():
     assert hash(loaded) == hash(tokenizer)
     assert loaded.stop_words_set == frozenset({"gnu"})
     assert loaded("The GNU C Library") == tokenizer("The GNU C Library") == ["The", "C", "Library"]
-    assert repr(loaded) == "Tokenizer(lowercase=False, stop_words=['gnu'])"
+    assert repr(loaded) == "Tokenizer(lowercase=False, stop_words=['gnu'], split_cjk=True)"
 
 
 def test_tokenizer_equality_compares_options():

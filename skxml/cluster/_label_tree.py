@@ -23,6 +23,7 @@ from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from skxml._base import _is_label_lists
+from skxml.text._tokenizer import CJK_CHARACTER_CLASS, lowercase_and_space_cjk
 from skxml.utils._validation import check_label_matrix, check_texts
 
 # Subtrees are fitted in parallel (n_jobs) only when each job gets at least this many labels:
@@ -468,7 +469,8 @@ class LabelTreeClusterer(TransformerMixin, BaseEstimator):
     **Label features.** With :math:`X` the L2-normalised TF-IDF matrix of the training
     texts (sublinear term frequency, float32; from
     :class:`~sklearn.feature_extraction.text.TfidfVectorizer` with the
-    ``tfidf_*`` parameters, or the rows of a given feature matrix L2-normalised) and
+    ``tfidf_*`` parameters, Han ideographs and Japanese kana made tokens of their own by
+    :func:`~skxml.text.space_cjk`, or the rows of a given feature matrix L2-normalised) and
     :math:`Y` the 0/1 label matrix, the PIFA vector of label :math:`l` is
 
     .. math:: z_l = \\frac{v_l}{\\lVert v_l \\rVert}, \\qquad
@@ -608,6 +610,10 @@ class LabelTreeClusterer(TransformerMixin, BaseEstimator):
                 f"1 <= min_n <= max_n, got {ngram_range!r}."
             )
         vectorizer = TfidfVectorizer(
+            # Han ideographs and kana as tokens of their own, as in the classifiers' inputs;
+            # other tokens of two characters or more (scikit-learn's default pattern).
+            preprocessor=lowercase_and_space_cjk,
+            token_pattern=r"(?u)\b\w\w+\b|" + CJK_CHARACTER_CLASS,
             ngram_range=tuple(ngram_range),
             min_df=self.tfidf_min_df,
             max_features=self.tfidf_max_features,

@@ -113,7 +113,7 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         65.64 → 65.45),
         and it makes a fit slower (10–20 % on debian-tags and debian-deps). Builds the
         TF-IDF features even when ``tfidf_embedding`` and ``tfidf_linear`` are off.
-    max_seq_len, embedding_dim, model_dim, word_vectors, freeze_embeddings, min_df, max_features, word_attention, embedding_attention, tfidf_embedding, tfidf_linear, tfidf_linear_min_confidence, tfidf_linear_neighbours, tfidf_ngram_range, tfidf_min_df, tfidf_token_pattern, dropout, output_dropout, n_epochs, batch_size, learning_rate, linear_learning_rate, weight_decay, top_k, threshold, validation_fraction, n_iter_no_change, device, precision, random_state, verbose, warm_start, checkpoint_path
+    max_seq_len, embedding_dim, model_dim, word_vectors, freeze_embeddings, min_df, max_features, split_cjk, word_attention, embedding_attention, tfidf_embedding, tfidf_linear, tfidf_linear_min_confidence, tfidf_linear_neighbours, tfidf_ngram_range, tfidf_min_df, tfidf_token_pattern, dropout, output_dropout, n_epochs, batch_size, learning_rate, linear_learning_rate, weight_decay, top_k, threshold, validation_fraction, n_iter_no_change, device, precision, random_state, verbose, warm_start, checkpoint_path
         As in :class:`InceptionXMLClassifier`. The sparse TF-IDF linear map
         (``tfidf_linear``) adds its weights to the shortlisted labels' logits only;
         ``tfidf_linear_neighbours`` adds confusable labels to that map, not to the meta
@@ -189,6 +189,7 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         freeze_embeddings: bool = False,
         min_df: int | float = 1,
         max_features: int | None = None,
+        split_cjk: bool = True,
         word_attention: bool = True,
         embedding_attention: bool = True,
         tfidf_embedding: bool = True,
@@ -229,6 +230,7 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         self.freeze_embeddings = freeze_embeddings
         self.min_df = min_df
         self.max_features = max_features
+        self.split_cjk = split_cjk
         self.word_attention = word_attention
         self.embedding_attention = embedding_attention
         self.tfidf_embedding = tfidf_embedding

@@ -70,11 +70,14 @@ class SequenceEncoder(TransformerMixin, BaseEstimator):
     stop_words : "english", None or collection of str, default="english"
         Words the default tokenizer drops: NLTK's English list (see
         :func:`get_stop_words`), none, or the given words (matched case-insensitively).
+    split_cjk : bool, default=True
+        Make every Han ideograph and Japanese kana a token of its own (default tokenizer
+        only; see :func:`space_cjk`).
     tokenizer : callable, default=None
         A function from one text to its list of tokens, used instead of the default
-        :class:`Tokenizer`. When given, ``lowercase`` and ``stop_words`` are not used (a
-        warning says so if they were changed from their defaults). It must be picklable for
-        the fitted encoder to pickle.
+        :class:`Tokenizer`. When given, ``lowercase``, ``stop_words`` and ``split_cjk`` are
+        not used (a warning says so if they were changed from their defaults). It must be
+        picklable for the fitted encoder to pickle.
 
     Attributes
     ----------
@@ -132,6 +135,7 @@ class SequenceEncoder(TransformerMixin, BaseEstimator):
         "max_features": [Interval(Integral, 1, None, closed="left"), None],
         "lowercase": ["boolean"],
         "stop_words": [StrOptions({"english"}), "array-like", set, frozenset, None],
+        "split_cjk": ["boolean"],
         "tokenizer": [callable, None],
     }
 
@@ -143,6 +147,7 @@ class SequenceEncoder(TransformerMixin, BaseEstimator):
         max_features: int | None = None,
         lowercase: bool = True,
         stop_words: Any = "english",
+        split_cjk: bool = True,
         tokenizer: Callable[[str], list[str]] | None = None,
     ) -> None:
         self.max_seq_len = max_seq_len
@@ -150,18 +155,28 @@ class SequenceEncoder(TransformerMixin, BaseEstimator):
         self.max_features = max_features
         self.lowercase = lowercase
         self.stop_words = stop_words
+        self.split_cjk = split_cjk
         self.tokenizer = tokenizer
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Encoders pickled before split_cjk existed were fitted on white-space tokens.
+        state.setdefault("split_cjk", False)
+        super().__setstate__(state)
 
     def _make_tokenizer(self) -> Callable[[str], list[str]]:
         if self.tokenizer is None:
-            return Tokenizer(lowercase=self.lowercase, stop_words=self.stop_words)
-        if self.lowercase is not True or not (
-            isinstance(self.stop_words, str) and self.stop_words == "english"
+            return Tokenizer(
+                lowercase=self.lowercase, stop_words=self.stop_words, split_cjk=self.split_cjk
+            )
+        if (
+            self.lowercase is not True
+            or self.split_cjk is not True
+            or not (isinstance(self.stop_words, str) and self.stop_words == "english")
         ):
             warnings.warn(
-                "lowercase and stop_words are not used when a tokenizer is given; pass "
-                "them to the tokenizer (e.g. skxml.text.Tokenizer(lowercase=..., "
-                "stop_words=...)) instead.",
+                "lowercase, stop_words and split_cjk are not used when a tokenizer is given; "
+                "pass them to the tokenizer (e.g. skxml.text.Tokenizer(lowercase=..., "
+                "stop_words=..., split_cjk=...)) instead.",
                 UserWarning,
                 stacklevel=3,
             )

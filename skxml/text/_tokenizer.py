@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 import unicodedata
 from collections.abc import Iterable
@@ -21,6 +22,69 @@ _ASCII_STRIP = string.punctuation + "".join(
 # Typographic apostrophes become ASCII ones so that "don’t" meets the stop word "don't" and
 # "gateway’s" and "gateway's" are one token.
 _APOSTROPHES = ("\u2018", "\u2019", "\u02bc")
+
+
+# Characters of scripts that write words without spaces between them and whose characters
+# carry meaning on their own: Han ideographs (with radicals, iteration marks and the
+# Hangzhou numerals) and Japanese kana. Each becomes a token of its own, as in BERT's basic
+# tokenizer (which splits the ideographs). Hangul is not split: Korean puts spaces between
+# words. Thai, Lao, Khmer and Myanmar are not split either: their letters are not
+# morphemes, so splitting them would not give useful tokens.
+CJK_CHARACTER_CLASS = (
+    "["
+    "\u2e80-\u2fdf"  # CJK radicals supplement, Kangxi radicals
+    "\u3005\u3006\u3007\u3021-\u3029\u3038-\u303b"  # 々 〆 〇, Hangzhou numerals
+    "\u3040-\u309f"  # Hiragana
+    "\u30a0-\u30ff\u31f0-\u31ff\uff66-\uff9f"  # Katakana (and its half-width forms)
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # CJK ideographs, extension A, compatibility
+    "\U00020000-\U000323af"  # CJK ideographs, extensions B to H, compatibility supplement
+    "]"
+)
+_CJK_CHARACTERS = re.compile(CJK_CHARACTER_CLASS)
+
+
+def space_cjk(text: str) -> str:
+    """``text`` with a space on both sides of every Han ideograph and Japanese kana.
+
+    Chinese and Japanese write words without spaces between them, so a white-space split
+    reads a whole phrase (``"日本語形態素解析システム"``) as one token, which almost no other
+    text shares. Spaced out, each character is a token, and word bigrams over the result
+    are the character bigrams that make up most Chinese and Japanese words. Other
+    characters are left as they are; a text without such characters is returned unchanged.
+
+    Parameters
+    ----------
+    text : str
+        The raw text.
+
+    Returns
+    -------
+    text : str
+        The text with those characters spaced out.
+
+    See Also
+    --------
+    Tokenizer : Applies this before splitting on white space (``split_cjk=True``).
+
+    Examples
+    --------
+    >>> from skxml.text import space_cjk
+    >>> space_cjk("Ruby 向けMarkdownプロセッサ").split()
+    ['Ruby', '向', 'け', 'Markdown', 'プ', 'ロ', 'セ', 'ッ', 'サ']
+    >>> space_cjk("无线蓝牙耳机 2022").split()
+    ['无', '线', '蓝', '牙', '耳', '机', '2022']
+    >>> space_cjk("best wireless headphones")
+    'best wireless headphones'
+    """
+    if text.isascii():
+        return text
+    return _CJK_CHARACTERS.sub(r" \g<0> ", text)
+
+
+def lowercase_and_space_cjk(text: str) -> str:
+    """``space_cjk(text.lower())``: a picklable ``preprocessor`` for scikit-learn's
+    vectorizers, so that their n-grams of Chinese and Japanese text are character n-grams."""
+    return space_cjk(text.lower())
 
 
 def _is_strippable(char: str) -> bool:
@@ -86,6 +150,11 @@ class Tokenizer:
         Words to drop. ``"english"`` is NLTK's English list (``get_stop_words("english")``:
         NLTK's installed corpus, else skxml's bundled copy); ``None`` keeps every token.
         Stop words are matched case-insensitively, also when ``lowercase=False``.
+    split_cjk : bool, default=True
+        Make every Han ideograph and Japanese kana a token of its own
+        (:func:`space_cjk`), since Chinese and Japanese put no spaces between words. No
+        effect on text without such characters; ``False`` keeps the paper's white-space
+        split only (for text already segmented into words, for instance).
 
     Attributes
     ----------
@@ -102,7 +171,9 @@ class Tokenizer:
     Rules, in order:
 
     1. ``’``, ``‘`` and ``ʼ`` become ``'``; then the text is lower-cased if ``lowercase``.
-    2. The text is split on white space (``str.split()``: Unicode white space included).
+    2. With ``split_cjk``, a space is put on both sides of every Han ideograph and Japanese
+       kana (:func:`space_cjk`). The text is split on white space (``str.split()``:
+       Unicode white space included).
     3. Each piece is stripped, at both ends, of ASCII punctuation and symbols
        (``string.punctuation``: ``!"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~``), of every Unicode
        punctuation character (categories ``P*``: ``“ ” « » – — … ¿`` …) and of control and
@@ -128,14 +199,26 @@ class Tokenizer:
     ['e-mail', 'client', 'gtk', '3.0', 'crash']
     >>> Tokenizer(stop_words=None, lowercase=False)("“Hello”, World…")
     ['Hello', 'World']
+    >>> tokenizer("日本語形態素解析システム (共有ライブラリ)")[:5]
+    ['日', '本', '語', '形', '態']
     """
 
-    def __init__(self, *, lowercase: bool = True, stop_words: Any = "english") -> None:
+    def __init__(
+        self, *, lowercase: bool = True, stop_words: Any = "english", split_cjk: bool = True
+    ) -> None:
         if not isinstance(lowercase, bool):
             raise TypeError(f"lowercase must be a bool, got {type(lowercase).__name__}.")
+        if not isinstance(split_cjk, bool):
+            raise TypeError(f"split_cjk must be a bool, got {type(split_cjk).__name__}.")
         self.lowercase = lowercase
         self.stop_words = stop_words
+        self.split_cjk = split_cjk
         self.stop_words_set = _resolve_stop_words(stop_words)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Tokenizers pickled before split_cjk existed split on white space only.
+        state.setdefault("split_cjk", False)
+        self.__dict__.update(state)
 
     def __call__(self, text: str) -> list[str]:
         """Tokenize one text.
@@ -155,6 +238,8 @@ class Tokenizer:
         for apostrophe in _APOSTROPHES:
             if apostrophe in text:
                 text = text.replace(apostrophe, "'")
+        if self.split_cjk and not text.isascii():
+            text = _CJK_CHARACTERS.sub(r" \g<0> ", text)
         stop = self.stop_words_set
         if self.lowercase:
             text = text.lower()
@@ -166,15 +251,21 @@ class Tokenizer:
         return [token for token in tokens if token and token.lower() not in stop]
 
     def __repr__(self) -> str:
-        return f"Tokenizer(lowercase={self.lowercase!r}, stop_words={self.stop_words!r})"
+        return (
+            f"Tokenizer(lowercase={self.lowercase!r}, stop_words={self.stop_words!r}, "
+            f"split_cjk={self.split_cjk!r})"
+        )
+
+    def _key(self) -> tuple[bool, frozenset[str], bool]:
+        return self.lowercase, self.stop_words_set, self.split_cjk
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Tokenizer):
             return NotImplemented
-        return (self.lowercase, self.stop_words_set) == (other.lowercase, other.stop_words_set)
+        return self._key() == other._key()
 
     def __hash__(self) -> int:
-        return hash((self.lowercase, self.stop_words_set))
+        return hash(self._key())
 
 
 @validate_params(
@@ -182,10 +273,13 @@ class Tokenizer:
         "text": [str],
         "lowercase": ["boolean"],
         "stop_words": [StrOptions({"english"}), "array-like", set, frozenset, None],
+        "split_cjk": ["boolean"],
     },
     prefer_skip_nested_validation=True,
 )
-def tokenize(text: str, *, lowercase: bool = True, stop_words: Any = "english") -> list[str]:
+def tokenize(
+    text: str, *, lowercase: bool = True, stop_words: Any = "english", split_cjk: bool = True
+) -> list[str]:
     """Split a text into tokens the way the InceptionXML paper does (§6).
 
     Lower-case, split on white space, strip leading and trailing punctuation from each piece,
@@ -201,6 +295,8 @@ def tokenize(text: str, *, lowercase: bool = True, stop_words: Any = "english") 
     stop_words : "english", None or collection of str, default="english"
         Words to drop: NLTK's English list, nothing, or the given words (matched
         case-insensitively).
+    split_cjk : bool, default=True
+        Make every Han ideograph and Japanese kana a token of its own (:func:`space_cjk`).
 
     Returns
     -------
@@ -221,4 +317,4 @@ def tokenize(text: str, *, lowercase: bool = True, stop_words: Any = "english") 
     >>> tokenize("Library for the X.Org server", stop_words=["library", "SERVER"])
     ['for', 'the', 'x.org']
     """
-    return Tokenizer(lowercase=lowercase, stop_words=stop_words)(text)
+    return Tokenizer(lowercase=lowercase, stop_words=stop_words, split_cjk=split_cjk)(text)
