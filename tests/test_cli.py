@@ -90,6 +90,28 @@ def test_parse_param_converts_types(text, expected):
     assert _parse_param(text) == expected
 
 
+# Estimator parameters that --param does not take, and why.
+_NOT_CLI_PARAMETERS = {
+    "checkpoint_path": "its own option, --checkpoint",
+    "warm_start": "each 'skxml train' starts a new model (--resume-from continues one)",
+    "threshold": "a prediction setting; 'skxml predict' writes each top-k label's probability",
+    "tfidf_ngram_range": "a tuple",
+    "tfidf_token_pattern": "a regular expression, easy to mangle in a shell",
+    "clusterer": "an estimator object",
+}
+
+
+def test_param_covers_every_plain_estimator_parameter():
+    from skxml import InceptionXMLClassifier, InceptionXMLPlusClassifier
+    from skxml.cli import _PARAM_TYPES
+
+    names = set(InceptionXMLClassifier().get_params()) | set(
+        InceptionXMLPlusClassifier().get_params(deep=False)
+    )
+    assert names - set(_NOT_CLI_PARAMETERS) == set(_PARAM_TYPES)
+    assert _parse_param("split_cjk=false") == ("split_cjk", False)
+
+
 @pytest.mark.parametrize("text", ["n_epochs", "unknown=3", "n_epochs=three", "tfidf_linear=maybe"])
 def test_parse_param_rejects_bad_values(text):
     with pytest.raises(Exception, match="--param"):
