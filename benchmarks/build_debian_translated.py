@@ -2,10 +2,11 @@
 """Build ``debian-tags-<lang>``: debian-tags with the package descriptions in another language.
 
 The shared datasets are English. Debian's Description Translation Project publishes the
-packages' descriptions in other languages; Japanese and Chinese write words without
-spaces between them, which a white-space tokenizer reads as one token per phrase. This
-set measures that on real short texts: the same task as ``debian-tags`` (debtags of a
-package from its one-line description), with the description in ``<lang>``.
+packages' descriptions in other languages, so the same task as ``debian-tags`` (debtags
+of a package from its one-line description) can be set in ``<lang>``: a check of the
+defaults on languages they were not chosen on (Italian, French and German have the most
+translations), and, in Japanese, on a language written without spaces between words,
+which a white-space tokenizer reads as one token per phrase.
 
 Sources: a Debian ``Packages`` index (for the debtags; as in ``../shared/data``'s
 ``build_debian.py``, e.g. bookworm main amd64 as left by ``apt-get update``, plain or
