@@ -37,6 +37,12 @@ def test_space_cjk_returns_text_without_such_characters_unchanged():
         assert space_cjk(text) == text
 
 
+@pytest.mark.parametrize("text", [None, 3, b"\xe6\x97\xa5"])
+def test_space_cjk_rejects_what_is_not_a_str(text):
+    with pytest.raises(TypeError, match="text must be a str, got"):
+        space_cjk(text)
+
+
 def test_tokenizer_splits_han_and_kana_and_drops_cjk_punctuation():
     tokens = Tokenizer()("日本語形態素解析システム（共有ライブラリ）、開発用。GTK+ 向け")
     assert tokens == [

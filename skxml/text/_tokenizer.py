@@ -81,6 +81,12 @@ def space_cjk(text: str) -> str:
     >>> space_cjk("best wireless headphones")
     'best wireless headphones'
     """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, got {type(text).__name__} ({text!r:.40}).")
+    return _space_cjk(text)
+
+
+def _space_cjk(text: str) -> str:
     if text.isascii():
         return text
     # One substitution per run of such characters (not per character: ~4x faster).
@@ -90,7 +96,7 @@ def space_cjk(text: str) -> str:
 def lowercase_and_space_cjk(text: str) -> str:
     """``space_cjk(text.lower())``: a picklable ``preprocessor`` for scikit-learn's
     vectorizers, so that their n-grams of Chinese and Japanese text are character n-grams."""
-    return space_cjk(text.lower())
+    return _space_cjk(text.lower())
 
 
 @functools.lru_cache(maxsize=1 << 16)
