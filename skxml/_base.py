@@ -94,6 +94,12 @@ AUTO_WORD_VECTORS_MIN_COVERAGE = 0.8
 _PARAMETERS_FREE_ON_RESUME = frozenset({"verbose", "device", "checkpoint_path", "warm_start"})
 
 
+# Parameters whose default does not reproduce what models saved before the parameter
+# existed did, with the value that does (read by __setstate__ for such models).
+_VALUES_BEFORE_ADDED: dict[str, Any] = {
+    "split_cjk": False,  # 2026-12-06: older models were fitted on white-space tokens
+}
+
 # Types of prediction parameter values whose last validation is remembered (compared by
 # type and value; anything else, e.g. a NumPy scalar, is validated on every call).
 _PLAIN_PARAMETER_TYPES = (int, float, bool, str, type(None))
@@ -1662,12 +1668,11 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
                 UserWarning,
                 stacklevel=2,
             )
-        # Parameters added after the model was saved take their defaults, which reproduce
-        # what that version did, so get_params, clone and repr keep working; split_cjk
-        # (2026-12-06) is False for such models: they were fitted on white-space tokens.
-        state.setdefault("split_cjk", False)
+        # Parameters added after the model was saved take the value that reproduces what
+        # that version did (their default, unless _VALUES_BEFORE_ADDED says otherwise), so
+        # get_params, clone and repr keep working.
         for name, default in _keyword_defaults(type(self)).items():
-            state.setdefault(name, default)
+            state.setdefault(name, _VALUES_BEFORE_ADDED.get(name, default))
         super().__setstate__(state)
 
     def __sklearn_tags__(self):

@@ -254,8 +254,8 @@ class Tokenizer:
         for apostrophe in _APOSTROPHES:
             if apostrophe in text:
                 text = text.replace(apostrophe, "'")
-        if self.split_cjk and not text.isascii():
-            text = _CJK_RUNS.sub(_spaced_run, text)
+        if self.split_cjk:
+            text = _space_cjk(text)
         stop = self.stop_words_set
         if self.lowercase:
             text = text.lower()
