@@ -98,6 +98,9 @@ _PARAMETERS_FREE_ON_RESUME = frozenset({"verbose", "device", "checkpoint_path", 
 # existed did, with the value that does (read by __setstate__ for such models).
 _VALUES_BEFORE_ADDED: dict[str, Any] = {
     "split_cjk": False,  # 2026-12-06: older models were fitted on white-space tokens
+    # 2026-12-06: InceptionXML+ models trained their extreme head with plain BCE over the
+    # shortlist (InceptionXML models have had the parameter since their first version).
+    "hard_negatives": None,
 }
 
 # Types of prediction parameter values whose last validation is remembered (compared by

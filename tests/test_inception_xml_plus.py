@@ -291,6 +291,9 @@ def test_interrupted_fit_resumes_bit_identically(tmp_path, monkeypatch):
         ({"tfidf_meta_linear": "yes"}, "tfidf_meta_linear"),
         ({"meta_score_weight": -0.1}, "meta_score_weight"),
         ({"meta_score_weight": 0.5, "combine_meta_scores": True}, "two ways of mixing"),
+        ({"hard_negatives": -1}, "hard_negatives"),
+        ({"hard_negatives": "all"}, "hard_negatives"),
+        ({"easy_negative_weight": 1.5}, "easy_negative_weight"),
     ],
 )
 def test_rejects_bad_parameters(params, match):
@@ -397,6 +400,82 @@ def test_linear_maps_learn_by_sgd_at_the_linear_learning_rate_times_their_loss_s
         assert lr == pytest.approx(rate)
     optimizer, lr = found[id(clf.network_.meta_head.classifier.weight)]
     assert isinstance(optimizer, torch.optim.Adam) and lr == clf.learning_rate
+
+
+def test_extreme_linear_map_rate_follows_the_hard_negative_weights(fitted_on_debian):
+    clf = clone(fitted_on_debian).set_params(hard_negatives=3, easy_negative_weight=0.1)
+    for attribute in ("network_", "classes_", "n_clusters_", "n_shortlist_"):
+        setattr(clf, attribute, getattr(fitted_on_debian, attribute))
+    n_labels, n_clusters = len(clf.classes_), clf.n_clusters_
+    shortlisted = min(n_labels, clf.n_shortlist_ * n_labels / n_clusters)
+    assert shortlisted > 3
+    found = {
+        id(parameter): group["lr"]
+        for optimizer in clf._build_optimizers()
+        for group in optimizer.param_groups
+        for parameter in group["params"]
+    }
+    # A text's extreme loss is divided by its total weight: 3 hard negatives at 1, the
+    # rest of the shortlist at 0.1.
+    expected = clf.linear_learning_rate * (3 + 0.1 * (shortlisted - 3))
+    assert found[id(clf.network_.sparse_linear.weight)] == pytest.approx(expected)
+
+
+def test_extreme_loss_weighs_the_hardest_shortlisted_negatives(fitted_on_debian, debian_subset):
+    X, Y = debian_subset[0][:64], debian_subset[1][:64].tocsr()
+    clf = pickle.loads(pickle.dumps(fitted_on_debian))
+    assert clf.n_hard_negatives_ == 128  # "auto" with 3,000 texts' labels: max(128, 5 %)
+    tokens, bag = clf._prepare_text_features(X, fit=False)
+    from skxml._base import _csr_rows_to_bag
+
+    rows = np.arange(len(X))
+    targets = clf._batch_targets(Y, rows, torch.device("cpu"))
+    token_ids, bag_batch = torch.from_numpy(tokens), _csr_rows_to_bag(bag, rows, "cpu")
+    network = clf.network_.eval()
+    with torch.no_grad():
+        h = network.features(token_ids, bag_batch)
+        meta_logits = network.meta_logits(h, bag_batch)
+        meta_loss = torch.nn.functional.binary_cross_entropy_with_logits(meta_logits, targets[0])
+        label_ids, mask = network.shortlist(
+            meta_logits, clf.n_shortlist_, positive_clusters=targets[0] > 0
+        )
+        logits = network.extreme_logits(h, label_ids, mask, bag_batch)
+        truth = torch.from_numpy(Y[rows].toarray())
+        extreme_targets = torch.gather(truth, 1, label_ids.clamp(min=0)) * mask
+        losses = {}
+        for n_hard, easy in ((None, 1.0), (5, 0.0)):
+            clf.n_hard_negatives_ = label_ids.shape[1] if n_hard is None else n_hard
+            clf.easy_negative_weight = easy
+            losses[n_hard] = float(clf._batch_loss(token_ids, bag_batch, targets) - meta_loss)
+        # Plain BCE: the mean over the real shortlisted labels.
+        bce = torch.nn.functional.binary_cross_entropy_with_logits(
+            logits, extreme_targets.float(), reduction="none"
+        )
+        assert losses[None] == pytest.approx(float(bce[mask].mean()), rel=1e-5)
+        # 5 hardest negatives per text and the positives, by hand.
+        negatives = logits.masked_fill((extreme_targets > 0) | ~mask, -torch.inf)
+        hardest = torch.zeros_like(mask).scatter_(1, negatives.topk(5, dim=1).indices, True)
+        chosen = ((extreme_targets > 0) | hardest) & mask
+        assert losses[5] == pytest.approx(float(bce[chosen].mean()), rel=1e-5)
+
+
+def test_hard_negatives_reach_every_shortlisted_label_on_small_data():
+    # Toy data: "auto" (128) exceeds any shortlist, so the fit is the plain-BCE fit.
+    auto = InceptionXMLPlusClassifier(**FAST).fit(TEXTS, LABELS)
+    plain = InceptionXMLPlusClassifier(**FAST, hard_negatives=None).fit(TEXTS, LABELS)
+    assert auto.n_hard_negatives_ == 128 and plain.n_hard_negatives_ == len(plain.classes_)
+    assert [h["loss"] for h in auto.history_] == [h["loss"] for h in plain.history_]
+    hard = InceptionXMLPlusClassifier(**FAST, hard_negatives=1, easy_negative_weight=0.0)
+    assert hard.fit(TEXTS, LABELS).history_[0]["loss"] != plain.history_[0]["loss"]
+
+
+def test_model_pickled_before_hard_negatives_keeps_plain_bce(fitted_on_debian):
+    state = pickle.loads(pickle.dumps(fitted_on_debian)).__getstate__()
+    del state["hard_negatives"], state["easy_negative_weight"], state["n_hard_negatives_"]
+    old = InceptionXMLPlusClassifier.__new__(InceptionXMLPlusClassifier)
+    old.__setstate__(state)
+    assert old.get_params()["hard_negatives"] is None
+    assert old.get_params()["easy_negative_weight"] == 0.02
 
 
 def test_meta_linear_map_alone_builds_the_tfidf_features():

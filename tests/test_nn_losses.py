@@ -56,6 +56,36 @@ def test_limits_are_plain_bce_and_gradients_skip_easy_negatives():
     assert bool(with_gradient[targets > 0].all())
 
 
+def test_masked_entries_weigh_nothing_and_are_never_hardest():
+    logits = torch.tensor([[3.0, 0.5, -1.0, 2.0, -2.0]], requires_grad=True)
+    targets = torch.tensor([[1.0, 0, 0, 0, 0]])
+    mask = torch.tensor([[True, True, True, False, True]])  # label 3 (2.0) is padding
+    # Hardest negative among the real ones: label 1 (0.5); easy: labels 2 and 4.
+    w = 0.1
+    terms = [(1, _bce(3.0, 1)), (1, _bce(0.5, 0)), (w, _bce(-1.0, 0)), (w, _bce(-2.0, 0))]
+    expected = sum(a * b for a, b in terms) / sum(a for a, _ in terms)
+    loss = hard_negative_bce(logits, targets, n_hard=1, easy_weight=w, mask=mask)
+    assert float(loss) == pytest.approx(expected, rel=1e-6)
+    loss.backward()
+    assert float(logits.grad[0, 3]) == 0.0 and bool((logits.grad[0, [0, 1, 2, 4]] != 0).all())
+
+
+def test_masked_loss_with_every_negative_hard_is_the_mean_over_the_mask():
+    generator = torch.Generator().manual_seed(0)
+    logits = torch.randn(4, 12, generator=generator)
+    targets = (torch.rand(4, 12, generator=generator) < 0.2).float()
+    mask = torch.rand(4, 12, generator=generator) < 0.7
+    losses = nn.functional.binary_cross_entropy_with_logits(logits, targets, reduction="none")
+    expected = losses[mask].mean()
+    for n_hard in (12, 100):
+        loss = hard_negative_bce(logits, targets, n_hard=n_hard, mask=mask)
+        torch.testing.assert_close(loss, expected)
+    # More hard negatives than a row has real ones: every real negative at full weight.
+    torch.testing.assert_close(hard_negative_bce(logits, targets, 11, mask=mask), expected)
+    with pytest.raises(ValueError, match="mask must have the shape of logits"):
+        hard_negative_bce(logits, targets, n_hard=2, mask=mask[:, :5])
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [

@@ -13,6 +13,7 @@ def hard_negative_bce(
     targets: torch.Tensor,
     n_hard: int,
     easy_weight: float = 0.02,
+    mask: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """BCE over all labels, with full weight only on positives and the hardest negatives.
 
@@ -39,6 +40,9 @@ def hard_negative_bce(
         Negatives kept at full weight per sample; ``n_hard >= n_labels`` gives plain BCE.
     easy_weight : float, default=0.02
         Weight of the other negatives, in ``[0, 1]``.
+    mask : torch.Tensor of shape (batch, n_labels), bool, default=None
+        Which entries are labels at all: padding slots (False) weigh nothing and are never
+        among the hardest, as in the padded shortlists of InceptionXML+. ``None``: all are.
 
     Returns
     -------
@@ -57,6 +61,10 @@ def hard_negative_bce(
     >>> # Only the positive and the hardest negative (logit 1.0) count:
     >>> round(float(hard_negative_bce(logits, targets, n_hard=1, easy_weight=0.0)), 4)
     0.7201
+    >>> # A masked-out entry is no label: the hardest negative is then the one at -1.0.
+    >>> mask = torch.tensor([[True, False, True, True]])
+    >>> round(float(hard_negative_bce(logits, targets, 1, easy_weight=0.0, mask=mask)), 4)
+    0.2201
     """
     if logits.shape != targets.shape or logits.dim() != 2:
         raise ValueError(
@@ -67,20 +75,30 @@ def hard_negative_bce(
         raise ValueError(f"n_hard must be >= 0, got {n_hard}.")
     if not 0.0 <= easy_weight <= 1.0:
         raise ValueError(f"easy_weight must lie in [0, 1], got {easy_weight}.")
+    if mask is not None and mask.shape != logits.shape:
+        raise ValueError(
+            f"mask must have the shape of logits, {tuple(logits.shape)}, got {tuple(mask.shape)}."
+        )
     logits = logits.float()
     if n_hard >= logits.shape[1]:
-        return nn.functional.binary_cross_entropy_with_logits(logits, targets)
-    with torch.no_grad():
-        positive = targets > 0
-        weights = torch.full_like(logits, easy_weight)
-        if n_hard > 0:
-            hardest = logits.masked_fill(positive, -torch.inf).topk(n_hard, dim=1).indices
-            weights.scatter_(1, hardest, 1.0)
-        weights.masked_fill_(positive, 1.0)
+        if mask is None:
+            return nn.functional.binary_cross_entropy_with_logits(logits, targets)
+        weights = mask.to(logits.dtype)
+    else:
+        with torch.no_grad():
+            positive = targets > 0
+            weights = torch.full_like(logits, easy_weight)
+            if n_hard > 0:
+                not_negative = positive if mask is None else positive | ~mask
+                hardest = logits.masked_fill(not_negative, -torch.inf).topk(n_hard, dim=1).indices
+                weights.scatter_(1, hardest, 1.0)
+            weights.masked_fill_(positive, 1.0)
+            if mask is not None:
+                weights.mul_(mask)
     losses = nn.functional.binary_cross_entropy_with_logits(
         logits, targets, weight=weights, reduction="sum"
     )
-    return losses / weights.sum()
+    return losses / weights.sum().clamp(min=1e-12)
 
 
 class _SparseTargetBCE(torch.autograd.Function):
