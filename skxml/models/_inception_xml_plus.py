@@ -455,8 +455,10 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         self.n_hard_negatives_ = resolve_hard_negatives(self.hard_negatives, len(self.classes_))
 
     def _linear_loss_scale(self, head: SparseLinearHead) -> float:
-        """The meta loss is a mean over the clusters; the extreme loss a mean over the
-        shortlisted labels, about ``n_shortlist_`` clusters of ``n_labels / n_clusters_``."""
+        """The meta loss is a mean over the clusters; the extreme loss is divided by the
+        total weight of a text's shortlisted labels (about ``n_shortlist_`` clusters of
+        ``n_labels / n_clusters_``): the hardest negatives at 1 and the others at
+        ``easy_negative_weight``, or all at 1 when the hard ones fill the shortlist."""
         if head is self.network_.meta_sparse_linear:
             return float(self.n_clusters_)
         n_labels = len(self.classes_)
