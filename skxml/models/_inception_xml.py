@@ -46,6 +46,15 @@ def resolve_hard_negatives(hard_negatives: int | str | None, n_labels: int) -> i
     return int(hard_negatives)
 
 
+def hard_negative_loss_weight(n_hard: int, n_entries: float, easy_weight: float) -> float:
+    """A sample's total weight in :func:`~skxml.nn.hard_negative_bce` over ``n_entries``
+    labels: ``n_hard`` hardest negatives at 1, the others at ``easy_weight`` (the few
+    positives left out); all at 1 when the hard ones fill the row."""
+    if n_hard >= n_entries:
+        return float(n_entries)
+    return n_hard + easy_weight * (n_entries - n_hard)
+
+
 class InceptionXMLClassifier(BaseInceptionXML):
     """InceptionXML: a light convolutional short-text extreme multi-label classifier.
 
@@ -413,9 +422,7 @@ default="auto"
         positives left out)."""
         n_labels = len(self.classes_)
         n_hard = resolve_hard_negatives(self.hard_negatives, n_labels)
-        if n_hard >= n_labels:
-            return float(n_labels)
-        return n_hard + self.easy_negative_weight * (n_labels - n_hard)
+        return hard_negative_loss_weight(n_hard, n_labels, self.easy_negative_weight)
 
     def _batch_targets(self, labels: sp.csr_matrix, rows: np.ndarray, device: torch.device) -> Any:
         """Dense 0/1 targets for the hard-negative loss; for plain BCE only the positives'

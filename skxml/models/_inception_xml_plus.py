@@ -24,7 +24,7 @@ from skxml._base import (
 )
 from skxml.cluster import LabelTreeClusterer
 from skxml.metrics import precision_at_k, shortlist_recall
-from skxml.models._inception_xml import resolve_hard_negatives
+from skxml.models._inception_xml import hard_negative_loss_weight, resolve_hard_negatives
 from skxml.nn import (
     ExtremeClassifierHead,
     FrozenInceptionXMLPlusNetwork,
@@ -464,9 +464,7 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         n_labels = len(self.classes_)
         shortlisted = min(float(n_labels), self.n_shortlist_ * n_labels / self.n_clusters_)
         n_hard = resolve_hard_negatives(self.hard_negatives, n_labels)
-        if n_hard >= shortlisted:
-            return shortlisted
-        return n_hard + self.easy_negative_weight * (shortlisted - n_hard)
+        return hard_negative_loss_weight(n_hard, shortlisted, self.easy_negative_weight)
 
     def _batch_loss(
         self,
