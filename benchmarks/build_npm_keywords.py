@@ -52,7 +52,7 @@ import os
 import urllib.parse
 import urllib.request
 
-from build_wordnet import split_records, statistics, statistics_table, write_split
+from build_wordnet import split_records, write_dataset
 
 REGISTRY = "https://registry.npmjs.org"
 
@@ -230,15 +230,7 @@ def main(argv=None) -> None:
         crawl(args.cache, args.max_packages, args.workers)
         return
     train, test, info = build(args.cache)
-    directory = os.path.join(args.out, "npm-keywords")
-    os.makedirs(directory, exist_ok=True)
-    write_split(directory, "train", train)
-    write_split(directory, "test", test)
-    stats = statistics(train, test)
-    top = ", ".join(f"`{label}` {share:.1f}%" for label, share in stats.pop("top_labels"))
-    text = README.format(top=top, table=statistics_table(stats), **info, **stats)
-    with open(os.path.join(directory, "README.md"), "w", encoding="utf-8") as handle:
-        handle.write(text)
+    text = write_dataset(os.path.join(args.out, "npm-keywords"), train, test, README, **info)
     print(text)
 
 

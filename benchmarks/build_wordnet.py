@@ -252,6 +252,20 @@ TABLE_COLUMNS = (
 )
 
 
+def write_dataset(directory: str, train: dict, test: dict, readme: str, **fields) -> str:
+    """Write both splits and ``README.md`` (``readme`` formatted with the statistics,
+    ``top``, ``table`` and ``fields``) into ``directory``; returns the README's text."""
+    os.makedirs(directory, exist_ok=True)
+    write_split(directory, "train", train)
+    write_split(directory, "test", test)
+    stats = statistics(train, test)
+    top = ", ".join(f"`{label}` {share:.1f}%" for label, share in stats.pop("top_labels"))
+    text = readme.format(top=top, table=statistics_table(stats), **fields, **stats)
+    with open(os.path.join(directory, "README.md"), "w", encoding="utf-8") as handle:
+        handle.write(text)
+    return text
+
+
 def statistics_table(stats: dict) -> str:
     header = "| " + " | ".join(name for name, _ in TABLE_COLUMNS) + " |"
     rule = "|" + "---:|" * len(TABLE_COLUMNS)
