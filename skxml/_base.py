@@ -1520,6 +1520,9 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         if isinstance(X, (str, bytes)) or not isinstance(X, Iterable):
             check_texts(X)  # raises the usual message
             raise TypeError(f"X must be an iterable of strings, got {type(X).__name__}.")
+        if hasattr(X, "columns"):
+            # A table (already in memory) iterates over its column names: read its texts.
+            X = check_texts(X)
         predict = getattr(self, method)
         iterator, start = iter(X), 0
         while batch := list(itertools.islice(iterator, batch_size)):

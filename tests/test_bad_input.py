@@ -206,6 +206,58 @@ def test_prediction_rejects_bad_input(fitted, method, X, kwargs, error, match):
         getattr(fitted, method)(X, **kwargs)
 
 
+class _Table:
+    """A DataFrame's relevant surface: a 2-D shape, columns, and iteration over the column
+    names (what a plain ``list(X)`` would read as the texts)."""
+
+    def __init__(self, columns: dict[str, list[str]]) -> None:
+        self.columns = list(columns)
+        self._values = np.array(list(columns.values()), dtype=object).T
+        self.shape = self._values.shape
+
+    def __iter__(self):
+        return iter(self.columns)
+
+    def __array__(self, dtype=None, copy=None):
+        return self._values if dtype is None else self._values.astype(dtype)
+
+
+def test_a_table_of_one_column_is_read_as_its_texts_not_its_column_name(fitted):
+    queries = ["red apple", "grey rain", "blue sky"]
+    expected = fitted.decision_function(queries)
+    got = fitted.decision_function(_Table({"text": queries}))
+    assert got.shape == (3, 2)
+    np.testing.assert_array_equal(got.toarray(), expected.toarray())
+    streamed = sp.vstack(list(fitted.predict_iter(_Table({"text": queries}), batch_size=2)))
+    np.testing.assert_array_equal(streamed.toarray(), fitted.predict(queries).toarray())
+    refit = InceptionXMLClassifier(**SMALL).fit(_Table({"text": TEXTS}), LABELS)
+    assert refit.sequence_encoder_.vocabulary_ == fitted.sequence_encoder_.vocabulary_
+
+
+@pytest.mark.parametrize("method", ["fit", "predict", "predict_iter"])
+def test_a_table_of_several_columns_is_rejected_naming_its_shape(fitted, method):
+    table = _Table({"title": TEXTS, "body": TEXTS})
+    with pytest.raises(ValueError, match=r"got a _Table of shape \(12, 2\); pass the one column"):
+        if method == "fit":
+            InceptionXMLClassifier(**SMALL).fit(table, LABELS)
+        elif method == "predict":
+            fitted.predict(table)
+        else:
+            next(fitted.predict_iter(table))
+
+
+def test_pandas_data_frames_are_read_by_column():
+    pd = pytest.importorskip("pandas")
+    texts = ["red apple", "grey rain"]
+    fitted = InceptionXMLClassifier(**SMALL).fit(pd.DataFrame({"text": TEXTS}), LABELS)
+    np.testing.assert_array_equal(
+        fitted.decision_function(pd.DataFrame({"text": texts})).toarray(),
+        fitted.decision_function(pd.Series(texts)).toarray(),
+    )
+    with pytest.raises(ValueError, match=r"DataFrame of shape \(2, 2\)"):
+        fitted.predict(pd.DataFrame({"title": texts, "body": texts}))
+
+
 @pytest.mark.parametrize(
     "method", ["predict", "predict_proba", "decision_function", "predict_labels"]
 )

@@ -160,6 +160,23 @@ def test_texts_and_precomputed_tfidf_give_the_same_clusters():
     )
 
 
+def test_data_frames_of_texts_or_features_are_read_by_their_values():
+    pd = pytest.importorskip("pandas")
+    from_list = LabelTreeClusterer(n_clusters=2, random_state=0).fit(TEXTS, LABEL_LISTS)
+    from_frame = LabelTreeClusterer(n_clusters=2, random_state=0).fit(
+        pd.DataFrame({"text": TEXTS}), LABEL_LISTS
+    )
+    np.testing.assert_array_equal(from_frame.labels_to_clusters_, from_list.labels_to_clusters_)
+    features = np.random.default_rng(0).random((len(TEXTS), 5))
+    from_array = LabelTreeClusterer(n_clusters=2, random_state=0).fit(features, LABEL_LISTS)
+    from_numbers = LabelTreeClusterer(n_clusters=2, random_state=0).fit(
+        pd.DataFrame(features, columns=list("abcde")), LABEL_LISTS
+    )
+    np.testing.assert_array_equal(from_numbers.labels_to_clusters_, from_array.labels_to_clusters_)
+    with pytest.raises(ValueError, match=r"DataFrame of shape \(6, 2\)"):
+        LabelTreeClusterer(n_clusters=2).fit(pd.DataFrame({"a": TEXTS, "b": TEXTS}), LABEL_LISTS)
+
+
 def test_texts_may_come_from_a_generator(fitted):
     clusterer = LabelTreeClusterer(n_clusters=2, random_state=0)
     clusterer.fit((text for text in TEXTS), LABEL_LISTS)

@@ -53,6 +53,10 @@ def _is_text_input(X: Any) -> bool:
         return False
     if isinstance(X, np.ndarray):
         return X.dtype.kind in "OUS"
+    if hasattr(X, "columns"):
+        # A table (pandas or polars DataFrame) iterates over its column names: look at its
+        # values instead.
+        return bool(np.asarray(X).dtype.kind in "OUS")
     if isinstance(X, (str, bytes)):
         return True  # check_texts rejects it with a clear message
     try:

@@ -381,7 +381,8 @@ default="auto"
         Parameters
         ----------
         X : sequence of str of length n_samples, or TokenCorpus
-            Raw texts (a single string is rejected), or a corpus written by
+            Raw texts (a single string is rejected; a one-column DataFrame or 2-D
+            array is read as its column), or a corpus written by
             :func:`~skxml.datasets.write_token_corpus` for training data larger than memory
             (then ``y`` is None: the corpus holds the labels).
         y : {array-like, sparse matrix} of shape (n_samples, n_labels) or list of lists

@@ -327,7 +327,8 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         Parameters
         ----------
         X : sequence of str of length n_samples, or TokenCorpus
-            Raw texts (a single string is rejected), or a corpus written by
+            Raw texts (a single string is rejected; a one-column DataFrame or 2-D
+            array is read as its column), or a corpus written by
             :func:`~skxml.datasets.write_token_corpus` (then ``y`` is None).
         y : {array-like, sparse matrix} of shape (n_samples, n_labels) or list of lists
             0/1 label matrix or one collection of label names per text, as in

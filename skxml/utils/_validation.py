@@ -108,7 +108,9 @@ def check_texts(X: Any, *, name: str = "X", allow_empty: bool = False) -> list[s
     Parameters
     ----------
     X : iterable of str
-        The texts. A single string is rejected (it would be read as characters).
+        The texts. A single string is rejected (it would be read as characters). A 2-D
+        array or table (pandas or polars DataFrame) of one column is read as that column, and
+        one of several columns is rejected (iterating a table gives its column names).
     name : str, default="X"
         Name of the argument, used in error messages.
     allow_empty : bool, default=False
@@ -124,13 +126,25 @@ def check_texts(X: Any, *, name: str = "X", allow_empty: bool = False) -> list[s
         If ``X`` is a single string, a mapping or a set, not iterable, or holds non-string
         items.
     ValueError
-        If ``X`` is empty and ``allow_empty`` is False.
+        If ``X`` is empty and ``allow_empty`` is False, or a 2-D array or table of more than
+        one column.
     """
     if isinstance(X, (str, bytes)):
         raise TypeError(
             f"{name} must be a sequence of strings (one text per sample), got a single "
             f"{type(X).__name__}; wrap it in a list: [{name}]."
         )
+    shape = getattr(X, "shape", None)
+    if hasattr(X, "columns") and isinstance(shape, tuple) and len(shape) == 2:
+        # A table (pandas or polars DataFrame): iterating it gives its column names, which
+        # would be read as texts. One column is the texts; more are ambiguous.
+        if shape[1] != 1:
+            raise ValueError(
+                f"{name} must be a 1-D sequence of strings, got a {type(X).__name__} of "
+                f"shape {shape}; pass the one column that holds the texts, e.g. "
+                f"{name}['text']."
+            )
+        X = np.asarray(X, dtype=object)
     if isinstance(X, np.ndarray) and X.ndim != 1:
         if X.ndim == 2 and X.shape[1] == 1:
             X = X[:, 0]
