@@ -180,6 +180,18 @@ def _fit_label_binarizer(Y: Any) -> MultiLabelBinarizer:
         ) from exc
 
 
+def _as_label_input(Y: Any) -> Any:
+    """``Y`` as given, except a 1-D object array or pandas Series (a DataFrame's "tags"
+    column, one collection of labels per text), which becomes a list, so that it is read
+    as a list of label collections would be.
+    """
+    if sp.issparse(Y) or isinstance(Y, (str, Sequence)) or hasattr(Y, "columns"):
+        return Y
+    if getattr(Y, "ndim", None) == 1 and getattr(Y, "dtype", None) == np.dtype(object):
+        return list(Y)
+    return Y
+
+
 def _is_label_lists(Y: Any) -> bool:
     """Whether ``Y`` is a sequence of label collections (not a label matrix).
 
@@ -561,6 +573,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
                 "Y must be a 2-D array-like or scipy.sparse matrix of 0/1 values, or label "
                 "lists; got None (Y may be None only when X is a TokenCorpus)."
             )
+        Y = _as_label_input(Y)
         if _is_label_lists(Y):
             if len(Y) != len(texts):
                 raise ValueError(
@@ -1277,6 +1290,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ prediction
     def _check_eval_labels(self, Y: Any, n_samples: int, *, name: str) -> sp.csr_matrix:
+        Y = _as_label_input(Y)
         if _is_label_lists(Y):
             if self._label_binarizer_ is None:
                 raise ValueError(

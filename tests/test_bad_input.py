@@ -22,8 +22,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.exceptions import NotFittedError
 
-from skxml import InceptionXMLClassifier, InceptionXMLPlusClassifier
+from skxml import InceptionXMLClassifier, InceptionXMLPlusClassifier, LabelTreeClusterer
 from skxml.datasets import dump_attentionxml, load_attentionxml, load_lf_json, load_xc_sparse
+from skxml.metrics import get_xmc_scorer
 from skxml.text import load_word_vectors
 
 TEXTS = ["red apple pie", "green apple tart", "blue sky today", "grey sky and rain"] * 3
@@ -426,6 +427,44 @@ def test_equal_length_numeric_lists_are_a_label_matrix_and_sets_are_label_ids():
         InceptionXMLClassifier(**SMALL).fit(
             TEXTS, [[0, 3] if row[0] else [1, 2] for row in LABELS]
         )
+
+
+def _names(row) -> list[str]:
+    return ["fruit", "food"] if row[0] else ["weather"]
+
+
+def test_a_column_of_label_lists_is_read_as_label_lists():
+    lists = [_names(row) for row in LABELS]
+    column = np.empty(len(lists), dtype=object)
+    column[:] = lists  # a 1-D object array: one list per text
+    from_lists = InceptionXMLClassifier(**SMALL).fit(TEXTS, lists)
+    from_column = InceptionXMLClassifier(**SMALL).fit(TEXTS, column)
+    assert from_column.classes_.tolist() == from_lists.classes_.tolist()
+    np.testing.assert_array_equal(
+        from_column.decision_function(TEXTS).toarray(),
+        from_lists.decision_function(TEXTS).toarray(),
+    )
+    assert from_column.score(TEXTS, column) == from_lists.score(TEXTS, lists)
+    clusters = LabelTreeClusterer(n_clusters=2, random_state=0).fit(TEXTS, column)
+    assert clusters.transform(column).shape == (len(TEXTS), 2)
+
+
+def test_a_pandas_series_of_label_lists_fits_and_scores():
+    pd = pytest.importorskip("pandas")
+    lists = [_names(row) for row in LABELS]
+    # An index without 0 and in another order: rows must be read by position.
+    tags = pd.Series(lists, index=range(100, 100 + len(lists)))[::-1]
+    texts = pd.Series(TEXTS, index=range(100, 100 + len(TEXTS)))[::-1]
+    fitted = InceptionXMLClassifier(**SMALL).fit(texts, tags)
+    reference = InceptionXMLClassifier(**SMALL).fit(TEXTS[::-1], lists[::-1])
+    assert fitted.classes_.tolist() == ["food", "fruit", "weather"]
+    np.testing.assert_array_equal(
+        fitted.decision_function(TEXTS).toarray(), reference.decision_function(TEXTS).toarray()
+    )
+    # P@3 over 3 labels: every right label is in the top 3, so 2/3 for the six texts with
+    # two labels and 1/3 for the six with one.
+    assert fitted.score(texts, tags) == pytest.approx(0.5)
+    assert get_xmc_scorer("precision@3")(fitted, texts, tags) == pytest.approx(0.5)
 
 
 def test_warm_start_with_new_label_names_says_which_and_what_to_do():

@@ -22,7 +22,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from skxml._base import _is_label_lists
+from skxml._base import _as_label_input, _is_label_lists
 from skxml.text._tokenizer import CJK_CHARACTER_CLASS, lowercase_and_space_cjk
 from skxml.utils._validation import check_label_matrix, check_texts
 
@@ -582,6 +582,7 @@ class LabelTreeClusterer(TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fitting
     def _check_labels(self, y: Any, n_samples: int, *, what: str) -> sp.csr_matrix:
+        y = _as_label_input(y)
         if _is_label_lists(y):
             if len(y) != n_samples:
                 raise ValueError(
@@ -811,6 +812,7 @@ label lists
 
     # ------------------------------------------------------------------ using the clusters
     def _check_transform_labels(self, Y: Any) -> sp.csr_matrix:
+        Y = _as_label_input(Y)
         if _is_label_lists(Y):
             binarizer = getattr(self, "_label_binarizer_", None)
             if binarizer is None:

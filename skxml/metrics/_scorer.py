@@ -99,8 +99,9 @@ def _label_lists_as_matrix(estimator: Any, y_true: Any) -> Any:
     Labels the estimator never saw are dropped, as ``score`` drops them: no ranking can
     hold them, and P@k divides by k whatever the number of true labels.
     """
-    from skxml._base import _is_label_lists
+    from skxml._base import _as_label_input, _is_label_lists
 
+    y_true = _as_label_input(y_true)
     if not _is_label_lists(y_true):
         return y_true
     holder = _step_with(estimator, "classes_")

@@ -387,7 +387,8 @@ default="auto"
             (then ``y`` is None: the corpus holds the labels).
         y : {array-like, sparse matrix} of shape (n_samples, n_labels) or list of lists
             0/1 label matrix (dense or any scipy.sparse format), or one collection of label
-            names per text (then ``classes_`` holds the sorted names). As in scikit-learn, a
+            names per text, in a list, a 1-D object array or a pandas Series (then
+            ``classes_`` holds the sorted names). As in scikit-learn, a
             list of equal-length lists of numbers is read as a 0/1 matrix; pass integer
             label ids as sets (``[{0, 3}, {1}]``) to have them read as label collections.
             None when ``X`` is a TokenCorpus.
