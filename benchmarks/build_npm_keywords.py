@@ -202,16 +202,6 @@ sets). Labels that occur in no training record were removed from the test set
 ({removed_labels} labels, {removed_occurrences} occurrences); {dropped_test} of
 {test_before} test records lost all their labels and were dropped.
 
-## Statistics
-
-{table}
-
-- Points per label: median {median_points_per_label}; {labels_with_one_point} labels have
-  exactly one training point, {labels_with_at_most_five} have at most five.
-- Words per text (white-space split): median {median_words}, max {max_words}.
-- Most frequent labels (share of training points): {top}.
-
-Propensity-scored metrics: A=0.55, B=1.5.
 """
 
 

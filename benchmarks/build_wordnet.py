@@ -200,6 +200,19 @@ def statistics(train: dict, test: dict) -> dict:
     }
 
 
+STATISTICS_SECTION = """## Statistics
+
+{table}
+
+- Points per label: median {median_points_per_label}; {labels_with_one_point} labels have
+  exactly one training point, {labels_with_at_most_five} have at most five.
+- Words per text (white-space split): median {median_words}, max {max_words}.
+- Most frequent labels (share of training points): {top}.
+
+Propensity-scored metrics: A=0.55, B=1.5.
+"""
+
+
 README = """# wordnet-hypernyms
 
 General-English short-text XMC: a WordNet 3.0 noun or verb definition -> the synsets
@@ -226,16 +239,6 @@ in no training record were removed from the test set: {removed_labels} labels,
 {removed_occurrences} occurrences. {dropped_test} of {test_before} test records lost all
 their labels and were dropped.
 
-## Statistics
-
-{table}
-
-- Points per label: median {median_points_per_label}; {labels_with_one_point} labels have
-  exactly one training point, {labels_with_at_most_five} have at most five.
-- Words per text (white-space split): median {median_words}, max {max_words}.
-- Most frequent labels (share of training points): {top}.
-
-Propensity-scored metrics: A=0.55, B=1.5.
 """
 
 TABLE_COLUMNS = (
@@ -253,14 +256,17 @@ TABLE_COLUMNS = (
 
 
 def write_dataset(directory: str, train: dict, test: dict, readme: str, **fields) -> str:
-    """Write both splits and ``README.md`` (``readme`` formatted with the statistics,
-    ``top``, ``table`` and ``fields``) into ``directory``; returns the README's text."""
+    """Write both splits and ``README.md`` (``readme`` followed by ``STATISTICS_SECTION``,
+    formatted with the statistics, ``top``, ``table`` and ``fields``) into ``directory``;
+    returns the README's text."""
     os.makedirs(directory, exist_ok=True)
     write_split(directory, "train", train)
     write_split(directory, "test", test)
     stats = statistics(train, test)
     top = ", ".join(f"`{label}` {share:.1f}%" for label, share in stats.pop("top_labels"))
-    text = readme.format(top=top, table=statistics_table(stats), **fields, **stats)
+    text = (readme + STATISTICS_SECTION).format(
+        top=top, table=statistics_table(stats), **fields, **stats
+    )
     with open(os.path.join(directory, "README.md"), "w", encoding="utf-8") as handle:
         handle.write(text)
     return text
@@ -294,15 +300,7 @@ def main(argv=None) -> None:
         raise SystemExit("WordNet's licence (LICENSE or the Debian copyright file) not found")
     train, test, info = build(args.wordnet_dir, args.max_distance)
     directory = os.path.join(args.out, "wordnet-hypernyms")
-    os.makedirs(directory, exist_ok=True)
-    write_split(directory, "train", train)
-    write_split(directory, "test", test)
-    stats = statistics(train, test)
-    top = ", ".join(f"`{label}` {share:.1f}%" for label, share in stats.pop("top_labels"))
-    table = statistics_table(stats)
-    text = README.format(max_distance=args.max_distance, top=top, table=table, **info, **stats)
-    with open(os.path.join(directory, "README.md"), "w", encoding="utf-8") as handle:
-        handle.write(text)
+    text = write_dataset(directory, train, test, README, max_distance=args.max_distance, **info)
     shutil.copyfile(licence, os.path.join(directory, "LICENSE"))
     print(text)
 

@@ -55,7 +55,7 @@ from skxml.text import SequenceEncoder, load_word_vectors
 from skxml.text._tokenizer import lowercase_and_space_cjk
 from skxml.text._word_vectors import _package_file, bundled_token_coverage
 from skxml.utils._threads import one_thread_for_few_texts
-from skxml.utils._validation import check_label_matrix, check_texts
+from skxml.utils._validation import check_label_matrix, check_texts, is_table
 
 # Texts scored per forward pass at prediction time, at most: fewer when the (batch, labels)
 # scores would pass _PREDICT_MAX_SCORES floats (512 MB), e.g. 32 texts at 2.8M labels; on a
@@ -185,7 +185,7 @@ def _as_label_input(Y: Any) -> Any:
     column, one collection of labels per text), which becomes a list, so that it is read
     as a list of label collections would be.
     """
-    if sp.issparse(Y) or isinstance(Y, (str, Sequence)) or hasattr(Y, "columns"):
+    if sp.issparse(Y) or isinstance(Y, (str, Sequence)) or is_table(Y):
         return Y
     if getattr(Y, "ndim", None) == 1 and getattr(Y, "dtype", None) == np.dtype(object):
         return list(Y)
@@ -1534,9 +1534,8 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         if isinstance(X, (str, bytes)) or not isinstance(X, Iterable):
             check_texts(X)  # raises the usual message
             raise TypeError(f"X must be an iterable of strings, got {type(X).__name__}.")
-        if hasattr(X, "columns"):
-            # A table (already in memory) iterates over its column names: read its texts.
-            X = check_texts(X)
+        if is_table(X):
+            X = check_texts(X)  # its texts (already in memory), not its column names
         predict = getattr(self, method)
         iterator, start = iter(X), 0
         while batch := list(itertools.islice(iterator, batch_size)):

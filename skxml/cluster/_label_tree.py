@@ -24,7 +24,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from skxml._base import _as_label_input, _is_label_lists
 from skxml.text._tokenizer import CJK_CHARACTER_CLASS, lowercase_and_space_cjk
-from skxml.utils._validation import check_label_matrix, check_texts
+from skxml.utils._validation import check_label_matrix, check_texts, is_table
 
 # Subtrees are fitted in parallel (n_jobs) only when each job gets at least this many labels:
 # below it, starting the worker processes (which import skxml, hence torch) costs more than
@@ -53,9 +53,7 @@ def _is_text_input(X: Any) -> bool:
         return False
     if isinstance(X, np.ndarray):
         return X.dtype.kind in "OUS"
-    if hasattr(X, "columns"):
-        # A table (pandas or polars DataFrame) iterates over its column names: look at its
-        # values instead.
+    if is_table(X):  # its values, not its column names
         return bool(np.asarray(X).dtype.kind in "OUS")
     if isinstance(X, (str, bytes)):
         return True  # check_texts rejects it with a clear message

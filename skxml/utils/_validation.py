@@ -102,6 +102,13 @@ def check_label_matrix(
     return matrix.astype(dtype, copy=False)
 
 
+def is_table(X: Any) -> bool:
+    """Whether ``X`` is a 2-D table with named columns (a pandas or polars DataFrame), which
+    iterates over its column names rather than its rows."""
+    shape = getattr(X, "shape", None)
+    return hasattr(X, "columns") and isinstance(shape, tuple) and len(shape) == 2
+
+
 def check_texts(X: Any, *, name: str = "X", allow_empty: bool = False) -> list[str]:
     """Validate a sequence of raw texts and return it as a list of ``str``.
 
@@ -134,14 +141,13 @@ def check_texts(X: Any, *, name: str = "X", allow_empty: bool = False) -> list[s
             f"{name} must be a sequence of strings (one text per sample), got a single "
             f"{type(X).__name__}; wrap it in a list: [{name}]."
         )
-    shape = getattr(X, "shape", None)
-    if hasattr(X, "columns") and isinstance(shape, tuple) and len(shape) == 2:
-        # A table (pandas or polars DataFrame): iterating it gives its column names, which
-        # would be read as texts. One column is the texts; more are ambiguous.
-        if shape[1] != 1:
+    if is_table(X):
+        # Iterating a table gives its column names, which would be read as texts. One
+        # column is the texts; more are ambiguous.
+        if X.shape[1] != 1:
             raise ValueError(
                 f"{name} must be a 1-D sequence of strings, got a {type(X).__name__} of "
-                f"shape {shape}; pass the one column that holds the texts, e.g. "
+                f"shape {tuple(X.shape)}; pass the one column that holds the texts, e.g. "
                 f"{name}['text']."
             )
         X = np.asarray(X, dtype=object)
