@@ -154,6 +154,12 @@ def _label_lists(Y: sp.csr_matrix, names: np.ndarray) -> list[list[Any]]:
     ]
 
 
+def _require_texts(texts: Sequence[str], source: str) -> None:
+    """Name the file when it holds no text (rather than the estimators' "X is empty")."""
+    if len(texts) == 0:
+        raise ValueError(f"{source} holds no texts; at least one line is required.")
+
+
 def _read_data(
     args: argparse.Namespace, label_names: np.ndarray | None = None
 ) -> tuple[list[str], sp.csr_matrix, np.ndarray]:
@@ -309,6 +315,7 @@ def _run_predict(args: argparse.Namespace) -> int:
         _check_output_file(args.output, "--output")
     model = _load_model(args.model)
     texts = read_text_lines(args.texts)
+    _require_texts(texts, args.texts)
     proba = model.predict_proba(texts, k=min(args.k, len(model.classes_)))
     output = sys.stdout if args.output in (None, "-") else open(args.output, "w", encoding="utf-8")
     try:
@@ -331,6 +338,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     model = _load_model(args.model)
     named = model.classes_.dtype == object
     texts, Y, _ = _read_data(args, label_names=model.classes_ if named else None)
+    _require_texts(texts, args.lf_json or args.texts)
     if Y.shape[1] != len(model.classes_):
         raise SystemExit(
             f"error: the labels have {Y.shape[1]} columns, the model {len(model.classes_)}."

@@ -127,6 +127,19 @@ def test_predict_rejects_a_file_that_is_not_a_model(tmp_path, data_files):
         main(["predict", "--model", str(bogus), "--texts", str(data_files[0])])
 
 
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_an_empty_texts_file_is_named_in_the_error(tmp_path, trained_model, command, capsys):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("", encoding="utf-8")
+    arguments = [command, "--model", str(trained_model), "--texts", str(empty)]
+    if command == "evaluate":
+        arguments += ["--labels", str(empty)]
+    capsys.readouterr()
+    assert main(arguments) == 1
+    error = capsys.readouterr().err
+    assert f"{empty} holds no texts; at least one line is required." in error
+
+
 def test_predict_rejects_a_missing_model_or_one_that_is_not_joblib(tmp_path, data_files):
     texts = str(data_files[0])
     with pytest.raises(SystemExit, match=r"--model .*nope.joblib: no such file"):

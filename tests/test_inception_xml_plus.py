@@ -623,3 +623,37 @@ def test_in_sorted_equals_torch_isin(n_keys):
     found = _in_sorted(values, keys)
     assert found.dtype == torch.bool and found.shape == values.shape
     assert torch.equal(found, torch.isin(values, keys))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_positive_slots_marks_each_rows_own_positives(seed):
+    from skxml.models._inception_xml_plus import _positive_slots
+
+    generator = torch.Generator().manual_seed(seed)
+    n_rows, n_slots, n_labels = 6, 11, 30
+    label_ids = torch.randint(-1, n_labels, (n_rows, n_slots), generator=generator)
+    mask = label_ids >= 0
+    positives = torch.rand(n_rows, n_labels, generator=generator) < 0.15 * seed
+    rows, labels = positives.nonzero(as_tuple=True)
+    keys = (rows * n_labels + labels).sort().values
+    found = _positive_slots(label_ids, mask, keys, n_labels)
+    expected = torch.zeros(n_rows, n_slots, dtype=torch.bool)
+    for row in range(n_rows):
+        for slot in range(n_slots):
+            label = int(label_ids[row, slot])
+            expected[row, slot] = label >= 0 and bool(positives[row, label])
+    assert found.dtype == torch.bool
+    assert torch.equal(found, expected)
+    # A label positive for another row only is not a positive of this one.
+    if seed == 0:
+        assert not found.any()
+
+
+def test_positive_slots_hand_computed():
+    from skxml.models._inception_xml_plus import _positive_slots
+
+    label_ids = torch.tensor([[3, 1, -1], [1, 2, 0]])
+    # Row 0 has label 1, row 1 has labels 0 and 3 (3 is not in its shortlist).
+    keys = torch.tensor([0 * 4 + 1, 1 * 4 + 0, 1 * 4 + 3])
+    found = _positive_slots(label_ids, label_ids >= 0, keys, 4)
+    assert found.tolist() == [[False, True, False], [False, False, True]]

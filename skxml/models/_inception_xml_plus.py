@@ -59,6 +59,30 @@ def _in_sorted(values: torch.Tensor, sorted_keys: torch.Tensor) -> torch.Tensor:
     return sorted_keys.index_select(0, found.view(-1)).view(values.shape) == values
 
 
+def _positive_slots(
+    label_ids: torch.Tensor, mask: torch.Tensor, label_keys: torch.Tensor, n_labels: int
+) -> torch.Tensor:
+    """Whether each shortlist slot holds one of its row's positive labels, shape of
+    ``label_ids`` (bool): ``label_keys`` are the batch's sorted keys ``row·n_labels + label``.
+
+    On the CPU only the slots holding a label that is positive for some row of the batch
+    are looked up among the keys (a few thousand of debian-deps' 524,160 per batch of 128:
+    ~1.5 ms instead of ~6 ms); elsewhere every slot is, which needs no host-device sync.
+    """
+    safe_ids = label_ids.clamp(min=0)
+    if label_ids.device.type != "cpu":
+        rows = torch.arange(label_ids.shape[0], device=label_ids.device).unsqueeze(1)
+        return _in_sorted(rows * n_labels + safe_ids, label_keys) & mask
+    in_batch = torch.zeros(n_labels, dtype=torch.bool)
+    in_batch[label_keys % n_labels] = True
+    candidates = in_batch.index_select(0, safe_ids.view(-1)).view(label_ids.shape) & mask
+    rows, slots = candidates.nonzero(as_tuple=True)
+    positive = torch.zeros_like(candidates)
+    hit = _in_sorted(rows * n_labels + safe_ids[rows, slots], label_keys)
+    positive[rows[hit], slots[hit]] = True
+    return positive
+
+
 class InceptionXMLPlusClassifier(BaseInceptionXML):
     """InceptionXML+: InceptionXML with a label shortlist, for very many labels.
 
@@ -485,9 +509,7 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         )
         extreme_input = h.detach() if getattr(self, "_detach_extreme", False) else h
         logits = network.extreme_logits(extreme_input, label_ids, mask, bag)
-        row_ids = torch.arange(label_ids.shape[0], device=label_ids.device).unsqueeze(1)
-        keys = row_ids * network.n_labels + label_ids.clamp(min=0)
-        extreme_targets = (_in_sorted(keys, label_keys) & mask).float()
+        extreme_targets = _positive_slots(label_ids, mask, label_keys, network.n_labels).float()
         extreme_loss = hard_negative_bce(
             logits,
             extreme_targets,
