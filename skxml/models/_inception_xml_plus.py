@@ -66,8 +66,9 @@ def _positive_slots(
     ``label_ids`` (bool): ``label_keys`` are the batch's sorted keys ``row·n_labels + label``.
 
     On the CPU only the slots holding a label that is positive for some row of the batch
-    are looked up among the keys (a few thousand of debian-deps' 524,160 per batch of 128:
-    ~1.5 ms instead of ~6 ms); elsewhere every slot is, which needs no host-device sync.
+    are looked up among the keys (a few thousand of the 524,160 of a debian-deps-shaped
+    batch of 128: 4.4 ms instead of 26 ms on one core, measured on synthetic batches);
+    elsewhere every slot is, which needs no host-device sync.
     """
     safe_ids = label_ids.clamp(min=0)
     if label_ids.device.type != "cpu":
