@@ -185,9 +185,8 @@ def _as_label_input(Y: Any) -> Any:
     column, one collection of labels per text), which becomes a list, so that it is read
     as a list of label collections would be.
     """
-    if sp.issparse(Y) or isinstance(Y, (str, Sequence)) or is_table(Y):
-        return Y
-    if getattr(Y, "ndim", None) == 1 and getattr(Y, "dtype", None) == np.dtype(object):
+    one_dimensional = getattr(Y, "ndim", None) == 1 and not sp.issparse(Y)
+    if one_dimensional and getattr(Y, "dtype", None) == np.dtype(object):
         return list(Y)
     return Y
 
