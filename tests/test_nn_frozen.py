@@ -212,9 +212,17 @@ def test_frozen_network_keeps_the_module_mode_and_shares_the_large_tables():
     ids=["no-linear", "linear", "linear-binary-search", "linear-in-torch"],
 )
 @pytest.mark.parametrize("cluster_table", [True, False], ids=["cluster-table", "label-rows"])
+@pytest.mark.parametrize(
+    "every_label", [None, 0.0, 2.0], ids=["by-coverage", "every-label", "union-only"]
+)
 def test_frozen_plus_network_equals_the_eval_modules(
-    sparse_linear, scratch_size, torch_linear, cluster_table, monkeypatch
+    sparse_linear, scratch_size, torch_linear, cluster_table, every_label, monkeypatch
 ):
+    if every_label is not None:
+        # Batches scored against every label (share 0) or only their shortlists' union (a
+        # share never reached), in the frozen network and the modules alike.
+        monkeypatch.setattr("skxml.nn._frozen._EVERY_LABEL", every_label)
+        monkeypatch.setattr("skxml.nn._plus_network._SCORE_EVERY_LABEL_SHARE", every_label)
     if not cluster_table:
         # Label vectors gathered row by row, as for a table above the copy's size limit.
         monkeypatch.setattr("skxml.nn._frozen._CLUSTER_TABLE_MAX_BYTES", 0)

@@ -305,16 +305,10 @@ def test_heads_pickle_and_deepcopy_round_trip(cls):
         assert torch.equal(scores(restored), expected)
 
 
-@pytest.mark.parametrize("sparse_gradients", [False, True])
-def test_plus_network_union_scoring_equals_gathering(sparse_gradients):
+def _small_plus_network(sparse_gradients: bool):
     import scipy.sparse as sp
 
-    from skxml.nn import (
-        ExtremeClassifierHead,
-        InceptionXMLEncoder,
-        InceptionXMLPlusNetwork,
-        SparseLinearHead,
-    )
+    from skxml.nn import InceptionXMLEncoder, InceptionXMLPlusNetwork, SparseLinearHead
 
     torch.manual_seed(0)
     encoder = InceptionXMLEncoder(50, 64, max_seq_len=8)
@@ -327,15 +321,23 @@ def test_plus_network_union_scoring_equals_gathering(sparse_gradients):
     clusters = torch.tensor([[0, 1, 2], [3, 4, 5], [6, 7, -1], [8, 9, -1]])
     network = InceptionXMLPlusNetwork(
         encoder, ExtremeClassifierHead(n_features, 4), extreme, clusters, sparse_linear=linear
-    ).eval()
+    ).double()
     bag_matrix = sp.random(3, 20, density=0.3, format="csr", random_state=1)
     bag = (
         torch.from_numpy(bag_matrix.indices.astype("int64")),
         torch.from_numpy(bag_matrix.indptr[:-1].astype("int64")),
-        torch.from_numpy(bag_matrix.data.astype("float32")),
+        torch.from_numpy(bag_matrix.data.astype("float64")),
     )
+    return network, bag
+
+
+@pytest.mark.parametrize("sparse_gradients", [False, True])
+def test_plus_network_union_scoring_equals_gathering(sparse_gradients):
+    network, bag = _small_plus_network(sparse_gradients)
+    network.eval()
+    extreme, linear = network.extreme_head, network.sparse_linear
     h = network.features(torch.randint(0, 50, (3, 8)))
-    label_ids, mask = network.shortlist(torch.randn(3, 4), 2)
+    label_ids, mask = network.shortlist(torch.randn(3, 4, dtype=torch.float64), 2)
     logits = network.extreme_logits(h, label_ids, mask, bag)
     expected = extreme.score_shortlist(h, label_ids, mask) + torch.gather(
         linear(*bag), 1, label_ids.clamp(min=0)
@@ -367,5 +369,90 @@ def test_distinct_labels_hand_computed():
     from skxml.nn._plus_network import distinct_labels
 
     union, position = distinct_labels(torch.tensor([[4, 1, 4], [0, 1, 1]]), 5)
+    assert union.tolist() == [0, 1, 4]
+    assert position.tolist() == [[2, 1, 2], [0, 1, 1]]
+
+
+def _extreme_logits_and_gradients(network, bag, h, label_ids, mask):
+    network.zero_grad(set_to_none=True)
+    h = h.clone().requires_grad_(True)
+    logits = network.extreme_logits(h, label_ids, mask, bag)
+    # A loss that weighs every real slot differently, so a misplaced gradient shows.
+    slot_weights = torch.arange(1, logits.numel() + 1, dtype=logits.dtype).view(logits.shape)
+    (logits.masked_fill(~mask, 0.0) * slot_weights).sum().backward()
+    extreme, linear = network.extreme_head, network.sparse_linear
+    grads = [g.to_dense() for g in (extreme.weight.grad, extreme.bias.grad, linear.weight.grad)]
+    return logits.detach(), grads, h.grad
+
+
+@pytest.mark.parametrize("share", [0.0, 1.0])
+def test_plus_network_scoring_every_label_equals_the_union(monkeypatch, share):
+    """The whole-table product (taken when the shortlists cover most labels) gives the union
+    path's logits and gradients; ``share`` 0 forces it, 1 is reached with these shortlists."""
+    from skxml.nn import _plus_network
+
+    network, bag = _small_plus_network(sparse_gradients=False)
+    network.eval()  # no dropout: both passes see the same g
+    h = network.features(torch.randint(0, 50, (3, 8))).detach()
+    # Every cluster shortlisted by some text: the union is all 10 labels.
+    meta_logits = torch.tensor([[3.0, 2, 1, 0], [0, 1, 3, 2], [3, 2, 1, 0]])
+    label_ids, mask = network.shortlist(meta_logits, 2)
+    assert torch.unique(label_ids[mask]).numel() == 10
+    calls = []
+    score_all = network.extreme_head.score_all
+    monkeypatch.setattr(
+        network.extreme_head, "score_all", lambda h: calls.append(1) or score_all(h)
+    )
+    monkeypatch.setattr(_plus_network, "_SCORE_EVERY_LABEL_SHARE", share)
+    every = _extreme_logits_and_gradients(network, bag, h, label_ids, mask)
+    assert len(calls) == 1
+    monkeypatch.setattr(_plus_network, "_SCORE_EVERY_LABEL_SHARE", 1.01)  # never reached
+    union = _extreme_logits_and_gradients(network, bag, h, label_ids, mask)
+    assert len(calls) == 1
+    torch.testing.assert_close(every[0], union[0])
+    assert torch.all(every[0][~mask] == PADDING_LOGIT)
+    for every_grad, union_grad in zip(every[1], union[1], strict=True):
+        torch.testing.assert_close(every_grad, union_grad)
+    torch.testing.assert_close(every[2], union[2])
+    # Labels outside every shortlist get no gradient either way.
+    assert torch.count_nonzero(every[1][0].abs().sum(1)) == 10
+
+
+@pytest.mark.parametrize(
+    ("sparse_gradients", "scores", "n_shortlist", "expected"),
+    [
+        # 3 texts × 2 of 4 clusters, all 10 labels covered: every label is scored.
+        (False, [[3.0, 2, 1, 0], [0, 1, 3, 2], [3.0, 2, 1, 0]], 2, True),
+        # Clusters 0 and 1 only: 6 of the 10 labels, 60 %, enough.
+        (False, [[3.0, 2, 1, 0]] * 3, 2, True),
+        # One cluster of 3 labels: 30 % of them, the union path.
+        (False, [[3.0, 2, 1, 0]] * 3, 1, False),
+        # Sparse gradients keep the union path whatever the coverage.
+        (True, [[3.0, 2, 1, 0], [0, 1, 3, 2], [3.0, 2, 1, 0]], 2, False),
+    ],
+)
+def test_plus_network_scores_every_label_only_when_the_shortlists_cover_most(
+    monkeypatch, sparse_gradients, scores, n_shortlist, expected
+):
+    network, bag = _small_plus_network(sparse_gradients=sparse_gradients)
+    network.eval()
+    h = network.features(torch.randint(0, 50, (3, 8)))
+    label_ids, mask = network.shortlist(torch.tensor(scores), n_shortlist)
+    calls = []
+    score_all = network.extreme_head.score_all
+    monkeypatch.setattr(
+        network.extreme_head, "score_all", lambda h: calls.append(1) or score_all(h)
+    )
+    network.extreme_logits(h, label_ids, mask, bag)
+    assert bool(calls) is expected
+
+
+def test_label_presence_and_distinct_labels_given_it():
+    from skxml.nn._plus_network import distinct_labels, label_presence
+
+    label_ids = torch.tensor([[4, 1, 4], [0, 1, 1]])
+    present = label_presence(label_ids, 6)
+    assert present.tolist() == [True, True, False, False, True, False]
+    union, position = distinct_labels(label_ids, 6, present)
     assert union.tolist() == [0, 1, 4]
     assert position.tolist() == [[2, 1, 2], [0, 1, 1]]

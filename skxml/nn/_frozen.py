@@ -41,6 +41,7 @@ from skxml.nn._network import BagOfWordsBatch, InceptionXMLNetwork, require_bag
 from skxml.nn._plus_network import (
     InceptionXMLPlusNetwork,
     distinct_labels,
+    label_presence,
     shortlisted_clusters,
     shortlisted_labels,
 )
@@ -61,6 +62,11 @@ _SMALL_BATCH = 4
 # read as whole clusters (contiguous blocks) rather than gathered label by label.
 # debian-deps: 2,048 clusters × 22 slots × 160 float32 = 29 MB.
 _CLUSTER_TABLE_MAX_BYTES = 1 << 28
+
+# A batch (on a CPU) whose shortlists cover at least this share of the labels is scored
+# against every label, one product with the whole table, instead of against the union of
+# its shortlists (no gathered copy of the table's rows).
+_EVERY_LABEL = 0.6
 
 
 def _conv1d(
@@ -641,7 +647,21 @@ class FrozenInceptionXMLPlusNetwork:
             sparse_linear = self.features.sparse_linear
             label_ids = shortlisted_labels(self.cluster_labels, meta_logits, n_shortlist)
             mask = label_ids >= 0
-            scored, position = distinct_labels(label_ids.masked_fill(~mask, 0), self.n_labels)
+            safe_ids = label_ids.masked_fill(~mask, 0)
+            present = None
+            if safe_ids.device.type == "cpu" and safe_ids.numel() >= _EVERY_LABEL * self.n_labels:
+                present = label_presence(safe_ids, self.n_labels)
+                if int(present.sum()) >= _EVERY_LABEL * self.n_labels:
+                    every_logit = _linear(
+                        self.extreme_hidden(h), self.label_weight, self.label_bias
+                    )
+                    if sparse_linear is not None:
+                        every_logit = sparse_linear.add_to(
+                            every_logit, require_bag(bag, "a sparse linear map")
+                        )
+                    logits = torch.gather(every_logit, 1, safe_ids)
+                    return meta_logits, label_ids, logits.masked_fill(~mask, PADDING_LOGIT)
+            scored, position = distinct_labels(safe_ids, self.n_labels, present)
             # index_select, not weight[scored]: several times faster for a large table.
             scored_logits = _linear(
                 self.extreme_hidden(h),

@@ -181,16 +181,19 @@ class ExtremeClassifierHead(nn.Module):
 
 
 class ShortlistClassifierHead(nn.Module):
-    """Extreme head of InceptionXML+: scores only given labels, never all of them.
+    """Extreme head of InceptionXML+: scores given labels (a shortlist), or every label.
 
     ``logit(l) = W_e[l]·g + b[l]`` with ``g = dropout(R(h) + h)`` and ``W_e`` a label
-    embedding table of shape (n_labels, F). Two ways to score, both without a
-    (batch × n_labels) tensor:
+    embedding table of shape (n_labels, F). Two ways to score without a (batch × n_labels)
+    tensor:
 
     - :meth:`score_shortlist` (also ``forward``): each sample its own padded list of labels,
       by gathering rows of ``W_e`` — memory ``batch·K·F``;
     - :meth:`score_union`: one list of labels shared by the batch (e.g. the union of the
-      shortlists), as one dense product — memory ``U·F + batch·U``, often faster on GPUs.
+      shortlists), as one dense product — memory ``U·F + batch·U``, often faster on GPUs;
+
+    and :meth:`score_all`, every label (a batch × n_labels tensor), for when the union of a
+    batch's shortlists holds most labels anyway.
 
     To detach the head from the encoder (the first epochs of InceptionXML+), pass
     ``h.detach()``.
@@ -363,6 +366,38 @@ class ShortlistClassifierHead(nn.Module):
         label_vectors = F.embedding(label_ids, self.weight, sparse=self.sparse_gradients)
         bias = gather(self.bias, label_ids, sparse_gradient=self.sparse_gradients)
         return F.linear(g, label_vectors, bias)
+
+    def score_all(self, h: torch.Tensor) -> torch.Tensor:
+        """Score every label: ``g @ W_e.T + b``, shape (batch, n_labels).
+
+        A (batch × n_labels) tensor: for when a batch's shortlists cover most labels anyway,
+        where one product with the whole table is cheaper than gathering its rows (and, in
+        training, than scattering their gradient back into a table-sized one).
+
+        Parameters
+        ----------
+        h : torch.Tensor of shape (batch, n_features)
+            Encoder features.
+
+        Returns
+        -------
+        logits : torch.Tensor of shape (batch, n_labels)
+            Equal to ``score_union(h, torch.arange(n_labels))``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skxml.nn import ShortlistClassifierHead
+        >>> head = ShortlistClassifierHead(16, 6).eval()
+        >>> h = torch.randn(2, 16)
+        >>> every = head.score_all(h)
+        >>> every.shape
+        torch.Size([2, 6])
+        >>> bool(torch.allclose(every[:, [1, 4]], head.score_union(h, torch.tensor([1, 4]))))
+        True
+        """
+        _check_features(h, self.n_features)
+        return F.linear(self.embed(h), self.weight, self.bias)
 
     def forward(
         self,
