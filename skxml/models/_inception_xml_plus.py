@@ -35,6 +35,7 @@ from skxml.nn import (
     hard_negative_bce,
 )
 from skxml.nn._network import BagOfWordsBatch
+from skxml.nn._plus_network import label_presence
 from skxml.utils._validation import check_texts
 
 
@@ -74,8 +75,7 @@ def _positive_slots(
     if label_ids.device.type != "cpu":
         rows = torch.arange(label_ids.shape[0], device=label_ids.device).unsqueeze(1)
         return _in_sorted(rows * n_labels + safe_ids, label_keys) & mask
-    in_batch = torch.zeros(n_labels, dtype=torch.bool)
-    in_batch[label_keys % n_labels] = True
+    in_batch = label_presence(label_keys % n_labels, n_labels)
     candidates = in_batch.index_select(0, safe_ids.view(-1)).view(label_ids.shape) & mask
     rows, slots = candidates.nonzero(as_tuple=True)
     positive = torch.zeros_like(candidates)

@@ -41,7 +41,7 @@ from skxml.nn._network import BagOfWordsBatch, InceptionXMLNetwork, require_bag
 from skxml.nn._plus_network import (
     InceptionXMLPlusNetwork,
     distinct_labels,
-    label_presence,
+    presence_if_most_covered,
     shortlisted_clusters,
     shortlisted_labels,
 )
@@ -648,19 +648,19 @@ class FrozenInceptionXMLPlusNetwork:
             label_ids = shortlisted_labels(self.cluster_labels, meta_logits, n_shortlist)
             mask = label_ids >= 0
             safe_ids = label_ids.masked_fill(~mask, 0)
-            present = None
-            if safe_ids.device.type == "cpu" and safe_ids.numel() >= _EVERY_LABEL * self.n_labels:
-                present = label_presence(safe_ids, self.n_labels)
-                if int(present.sum()) >= _EVERY_LABEL * self.n_labels:
-                    every_logit = _linear(
-                        self.extreme_hidden(h), self.label_weight, self.label_bias
+            every_label, present = False, None
+            if safe_ids.device.type == "cpu":
+                every_label, present = presence_if_most_covered(
+                    safe_ids, self.n_labels, _EVERY_LABEL
+                )
+            if every_label:
+                every_logit = _linear(self.extreme_hidden(h), self.label_weight, self.label_bias)
+                if sparse_linear is not None:
+                    every_logit = sparse_linear.add_to(
+                        every_logit, require_bag(bag, "a sparse linear map")
                     )
-                    if sparse_linear is not None:
-                        every_logit = sparse_linear.add_to(
-                            every_logit, require_bag(bag, "a sparse linear map")
-                        )
-                    logits = torch.gather(every_logit, 1, safe_ids)
-                    return meta_logits, label_ids, logits.masked_fill(~mask, PADDING_LOGIT)
+                logits = torch.gather(every_logit, 1, safe_ids)
+                return meta_logits, label_ids, logits.masked_fill(~mask, PADDING_LOGIT)
             scored, position = distinct_labels(safe_ids, self.n_labels, present)
             # index_select, not weight[scored]: several times faster for a large table.
             scored_logits = _linear(

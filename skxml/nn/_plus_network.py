@@ -63,6 +63,18 @@ def label_presence(label_ids: torch.Tensor, n_labels: int) -> torch.Tensor:
     return present.index_fill_(0, flat, True)
 
 
+def presence_if_most_covered(
+    label_ids: torch.Tensor, n_labels: int, share: float
+) -> tuple[bool, torch.Tensor | None]:
+    """Whether ``label_ids`` cover at least ``share`` of the ``n_labels`` labels, and their
+    :func:`label_presence` (``None`` when there are too few ids to cover that share, so
+    that it is not computed for nothing)."""
+    if label_ids.numel() < share * n_labels:
+        return False, None
+    present = label_presence(label_ids, n_labels)
+    return int(present.sum()) >= share * n_labels, present
+
+
 def distinct_labels(
     label_ids: torch.Tensor, n_labels: int, present: torch.Tensor | None = None
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -272,16 +284,20 @@ class InceptionXMLPlusNetwork(nn.Module):
         zero-filled table-sized gradient they are scattered back into.
         """
         safe_ids = label_ids.masked_fill(~mask, 0)
-        present = None
-        if self._may_score_every_label(safe_ids):
-            present = label_presence(safe_ids, self.n_labels)
-            if int(present.sum()) >= _SCORE_EVERY_LABEL_SHARE * self.n_labels:
-                every_logit = self.extreme_head.score_all(h)
-                if self.sparse_linear is not None:
-                    linear = self.sparse_linear(*require_bag(bag, "a sparse linear map"))
-                    every_logit = every_logit + linear.to(every_logit.dtype)
-                logits = torch.gather(every_logit, 1, safe_ids)
-                return logits.masked_fill(~mask, PADDING_LOGIT)
+        every_label, present = False, None
+        if safe_ids.device.type == "cpu" and not self.extreme_head.sparse_gradients:
+            # GPUs keep the union path (the whole-table product was not measured there);
+            # sparse gradients are for tables a batch touches a small part of.
+            every_label, present = presence_if_most_covered(
+                safe_ids, self.n_labels, _SCORE_EVERY_LABEL_SHARE
+            )
+        if every_label:
+            every_logit = self.extreme_head.score_all(h)
+            if self.sparse_linear is not None:
+                linear = self.sparse_linear(*require_bag(bag, "a sparse linear map"))
+                every_logit = every_logit + linear.to(every_logit.dtype)
+            logits = torch.gather(every_logit, 1, safe_ids)
+            return logits.masked_fill(~mask, PADDING_LOGIT)
         union, position = distinct_labels(safe_ids, self.n_labels, present)
         union_logits = self.extreme_head.score_union(h, union)
         if self.sparse_linear is not None:
@@ -291,16 +307,6 @@ class InceptionXMLPlusNetwork(nn.Module):
             union_logits = union_logits + linear.to(union_logits.dtype)
         logits = torch.gather(union_logits, 1, position.view(label_ids.shape))
         return logits.masked_fill(~mask, PADDING_LOGIT)
-
-    def _may_score_every_label(self, safe_ids: torch.Tensor) -> bool:
-        """Whether the batch's shortlists are many enough to cover most labels, on a CPU and
-        with dense gradients (sparse ones are for tables a batch touches a small part of).
-        GPUs keep the union path: the whole-table product was not measured there."""
-        return (
-            safe_ids.device.type == "cpu"
-            and not self.extreme_head.sparse_gradients
-            and safe_ids.numel() >= _SCORE_EVERY_LABEL_SHARE * self.n_labels
-        )
 
     def forward(
         self,
