@@ -97,6 +97,19 @@ def test_predict_threshold_keeps_only_confident_labels(fitted_toy):
     assert nothing.nnz == 0
 
 
+@pytest.mark.parametrize("threshold", [0.05, 0.3, 0.6])
+def test_predict_with_a_threshold_marks_the_top_k_labels_whose_probability_reaches_it(
+    fitted_on_debian, debian_subset, threshold
+):
+    X_test = debian_subset[2][:40]
+    proba = fitted_on_debian.predict_proba(X_test)
+    predicted = fitted_on_debian.predict(X_test, threshold=threshold)
+    assert predicted.dtype == np.int8
+    assert predicted.has_canonical_format
+    np.testing.assert_array_equal(predicted.toarray(), (proba.toarray() >= threshold) * 1)
+    np.testing.assert_array_equal(predicted.data, 1)
+
+
 def test_label_lists_give_named_classes_and_sensible_predictions(fitted_toy):
     assert list(fitted_toy.classes_) == ["food", "fruit", "rain", "weather"]
     predicted = fitted_toy.predict_labels(["apple crumble pie", "rain storm sky"], k=1)

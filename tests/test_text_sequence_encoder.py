@@ -272,6 +272,12 @@ def test_sequence_encoder_accepts_sequences_of_texts(X):
     np.testing.assert_array_equal(SequenceEncoder().fit_transform(X), expected)
 
 
+def test_sequence_encoder_transform_checked_equals_transform():
+    encoder = SequenceEncoder(max_seq_len=4).fit(TEXTS)
+    texts = ["GNU C library", "Rust crate for the GNU library", "", "of the and"]
+    np.testing.assert_array_equal(encoder.transform_checked(texts), encoder.transform(texts))
+
+
 def test_sequence_encoder_transform_of_no_texts():
     encoder = SequenceEncoder(max_seq_len=5).fit(TEXTS)
     ids = encoder.transform([])
