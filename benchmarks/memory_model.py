@@ -57,8 +57,8 @@ def feature_width(d: int) -> int:
 
 
 def default_shortlist_size(n_clusters: int) -> int:
-    """K when ``n_shortlist=None``: ceil(4·sqrt(L')), at most L'."""
-    return int(min(n_clusters, math.ceil(4 * math.sqrt(n_clusters))))
+    """K when ``n_shortlist=None``: ceil(6·sqrt(L')), at most L'."""
+    return int(min(n_clusters, math.ceil(6 * math.sqrt(n_clusters))))
 
 
 @dataclass

@@ -50,7 +50,7 @@ for cluster in (0, 1, 2):
 # ones above); its parameters are nested parameters of the classifier
 # (``clusterer__n_clusters``), so
 # :meth:`~sklearn.base.BaseEstimator.set_params` and grid searches reach them.
-# ``n_shortlist`` is the number of clusters scored per text (``None``: ``⌈4·√n_clusters⌉``).
+# ``n_shortlist`` is the number of clusters scored per text (``None``: ``⌈6·√n_clusters⌉``).
 #
 # The fits use 8,000 training texts and 3 epochs to keep this page fast.
 n_subset = 8000

@@ -16,6 +16,7 @@ from sklearn.model_selection import GridSearchCV
 from skxml import InceptionXMLPlusClassifier, LabelTreeClusterer
 from skxml.datasets import load_debian_tags
 from skxml.metrics import get_xmc_scorer, precision_at_k, shortlist_recall
+from skxml.nn import default_shortlist_size
 
 FAST = dict(embedding_dim=64, max_seq_len=8, batch_size=32, n_epochs=2, random_state=0)
 
@@ -73,6 +74,24 @@ def test_defaults_follow_from_the_number_of_labels(fitted_on_debian, debian_subs
     assert fitted_on_debian.n_shortlist_ == 16
     default = InceptionXMLPlusClassifier(**FAST).fit(TEXTS, LABELS)
     assert default.n_clusters_ == 1 and default.n_shortlist_ == 1  # 4 labels, leaves of 16
+
+
+@pytest.mark.parametrize(
+    ("n_clusters", "expected"),
+    [(1, 1), (36, 36), (37, 37), (38, 37), (64, 48), (2048, 272), (65536, 1536)],
+)
+def test_default_shortlist_size_is_six_square_roots_of_the_clusters(n_clusters, expected):
+    # ⌈6·√n⌉, at most n: 6·√37 = 36.5 and 6·√38 = 36.99 both round up to 37.
+    assert default_shortlist_size(n_clusters) == expected
+
+
+def test_default_shortlist_follows_the_number_of_clusters(debian_subset):
+    X, Y, _, _ = debian_subset
+    clf = InceptionXMLPlusClassifier(
+        **{**FAST, "n_epochs": 1}, clusterer=LabelTreeClusterer(max_leaf_size=4)
+    ).fit(X[:500], Y[:500])
+    assert clf.n_clusters_ >= 38  # from 38 clusters on, ⌈6·√n⌉ shortlists fewer than all
+    assert clf.n_shortlist_ == int(np.ceil(6 * np.sqrt(clf.n_clusters_))) < clf.n_clusters_
 
 
 def test_fit_beats_the_most_frequent_labels_baseline(debian_subset, fitted_on_debian):

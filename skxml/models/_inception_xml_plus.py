@@ -113,8 +113,9 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         needs. Its parameters can be grid-searched as ``clusterer__n_clusters``, also
         when it is left at ``None`` (see :meth:`set_params`).
     n_shortlist : int or None, default=None
-        Clusters shortlisted per text. ``None`` uses ``⌈4·√n_clusters⌉`` (at most
-        ``n_clusters``): 32 of 64 clusters, 256 of 4,096, 1,024 of 65,536 (the paper uses 800).
+        Clusters shortlisted per text. ``None`` uses ``⌈6·√n_clusters⌉`` (at most
+        ``n_clusters``): 48 of 64 clusters, 272 of 2,048, 1,536 of 65,536 (the paper uses
+        800). Labels scored per text grow with it, and so does batch-1 latency.
     detach_fraction : float, default=0.25
         Fraction of the epochs during which the extreme head's input is detached from the
         encoder (the paper's synchronisation: the encoder first learns from the meta task).

@@ -294,7 +294,7 @@ class SequenceEncoder(TransformerMixin, BaseEstimator):
         Examples
         --------
         >>> from skxml.text import SequenceEncoder
-        >>> encoder = SequenceEncoder(max_seq_len=4, remove_stopwords=False)
+        >>> encoder = SequenceEncoder(max_seq_len=4)
         >>> encoder = encoder.fit(["red apple", "green apple"])
         >>> encoder.transform_checked(["apple red"]).tolist() == encoder.transform(
         ...     ["apple red"]

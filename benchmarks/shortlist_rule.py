@@ -1,0 +1,38 @@
+"""Run ``inceptionxml.py`` with InceptionXML+'s default shortlist rule replaced by ⌈C·√n_clusters⌉.
+
+Each dataset then gets ``C`` square roots of its own number of clusters, which a fixed
+``--param n_shortlist=...`` cannot give across datasets of different sizes. ``C`` comes from
+the ``SHORTLIST_C`` environment variable; every other argument goes to ``inceptionxml.py``
+(whose results file records its own command line, so say ``C`` in ``--notes``)::
+
+    SHORTLIST_C=8 python benchmarks/shortlist_rule.py --data-dir benchmarks/data \\
+        --datasets npm-keywords --models plus --comparison none \\
+        --name explore_plus_npm_wide8 --notes "shortlist ceil(8*sqrt(n_clusters))"
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import runpy
+import sys
+from pathlib import Path
+
+import skxml.models._inception_xml_plus as plus_module
+
+
+def main() -> None:
+    per_root = float(os.environ["SHORTLIST_C"])
+
+    def shortlist_size(n_clusters: int) -> int:
+        return int(min(n_clusters, math.ceil(per_root * math.sqrt(n_clusters))))
+
+    plus_module.default_shortlist_size = shortlist_size  # what fit() calls
+    here = Path(__file__).resolve().parent
+    sys.path.insert(0, str(here))
+    sys.argv = ["benchmarks/inceptionxml.py", *sys.argv[1:]]
+    runpy.run_path(str(here / "inceptionxml.py"), run_name="__main__")
+
+
+if __name__ == "__main__":
+    main()
