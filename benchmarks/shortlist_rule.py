@@ -12,22 +12,17 @@ the ``SHORTLIST_C`` environment variable; every other argument goes to ``incepti
 
 from __future__ import annotations
 
-import math
 import os
 import runpy
 import sys
 from pathlib import Path
 
-import skxml.models._inception_xml_plus as plus_module
+import skxml.nn._plus_network as plus_network
 
 
 def main() -> None:
-    per_root = float(os.environ["SHORTLIST_C"])
-
-    def shortlist_size(n_clusters: int) -> int:
-        return int(min(n_clusters, math.ceil(per_root * math.sqrt(n_clusters))))
-
-    plus_module.default_shortlist_size = shortlist_size  # what fit() calls
+    # default_shortlist_size reads its constant at each call: set it, keep the rule.
+    plus_network._SHORTLIST_PER_ROOT = float(os.environ["SHORTLIST_C"])  # type: ignore[assignment]
     here = Path(__file__).resolve().parent
     sys.path.insert(0, str(here))
     sys.argv = ["benchmarks/inceptionxml.py", *sys.argv[1:]]
