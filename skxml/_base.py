@@ -20,12 +20,12 @@ import warnings
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from numbers import Integral, Real
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import scipy.sparse as sp
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import MultiLabelBinarizer
 from sklearn.utils import check_random_state
@@ -56,7 +56,13 @@ from skxml.text import SequenceEncoder, load_word_vectors
 from skxml.text._tokenizer import lowercase_and_space_cjk
 from skxml.text._word_vectors import _package_file, bundled_token_coverage
 from skxml.utils._threads import one_thread_for_few_texts
-from skxml.utils._validation import check_label_matrix, check_texts, is_table
+from skxml.utils._validation import (
+    check_label_matrix,
+    check_ngram_range,
+    check_texts,
+    check_token_pattern,
+    is_table,
+)
 
 # Texts scored per forward pass at prediction time, at most: fewer when the (batch, labels)
 # scores would pass _PREDICT_MAX_SCORES floats (512 MB), e.g. 32 texts at 2.8M labels; on a
@@ -93,6 +99,33 @@ AUTO_WORD_VECTORS_MIN_COVERAGE = 0.8
 
 # Parameters that may change between a checkpointed fit and the fit that resumes it.
 _PARAMETERS_FREE_ON_RESUME = frozenset({"verbose", "device", "checkpoint_path", "warm_start"})
+
+# Parameters a warm start may change: they steer training or prediction. Every other one
+# shapes the fitted model (vocabulary, architecture, label structure) and is fixed by the
+# first fit, so a warm start refuses a change to it instead of ignoring it.
+_PARAMETERS_FREE_ON_WARM_START = frozenset(
+    {
+        "n_epochs",
+        "batch_size",
+        "learning_rate",
+        "linear_learning_rate",
+        "weight_decay",
+        "easy_negative_weight",
+        "detach_fraction",
+        "top_k",
+        "threshold",
+        "combine_meta_scores",
+        "meta_score_weight",
+        "validation_fraction",
+        "n_iter_no_change",
+        "device",
+        "precision",
+        "random_state",
+        "verbose",
+        "warm_start",
+        "checkpoint_path",
+    }
+)
 
 
 # Parameters whose default does not reproduce what models saved before the parameter
@@ -168,15 +201,22 @@ def _is_auto(word_vectors: Any) -> bool:
     return isinstance(word_vectors, str) and word_vectors == "auto"
 
 
-def _fit_label_binarizer(Y: Any) -> MultiLabelBinarizer:
+def _fit_label_binarizer(Y: Any, *, name: str = "Y") -> MultiLabelBinarizer:
     """A sparse :class:`~sklearn.preprocessing.MultiLabelBinarizer` fitted on label lists,
-    with a clear error when the labels cannot be sorted (e.g. names mixed with numbers)."""
+    with a clear error when the labels cannot be sorted (e.g. names mixed with numbers) or
+    are missing (None)."""
+    for row, labels in enumerate(Y):
+        if any(label is None for label in labels):
+            raise ValueError(
+                f"{name}'s label list {row} holds None; a label must be a name or an id (a text "
+                "with no label has an empty list)."
+            )
     try:
         return MultiLabelBinarizer(sparse_output=True).fit(Y)
     except TypeError as exc:
         kinds = sorted({type(label).__name__ for labels in Y for label in labels})
         raise TypeError(
-            "Y's label lists must hold labels of one sortable type (all str or all int), "
+            f"{name}'s label lists must hold labels of one sortable type (all str or all int), "
             f"found {', '.join(kinds)}: {exc}."
         ) from exc
 
@@ -349,8 +389,19 @@ def _top_k_to_csr(
 
 
 def _sigmoid(logits: np.ndarray) -> np.ndarray:
-    """Float32 probabilities ``1 / (1 + exp(-logit))`` of logits, computed in float64."""
-    return (1.0 / (1.0 + np.exp(-logits.astype(np.float64)))).astype(np.float32)
+    """Float64 probabilities ``1 / (1 + exp(-logit))`` of logits.
+
+    Float64, not the logits' float32: float32 rounds every logit above ~16.6 to exactly 1.0
+    (and below ~-103 to 0), which ties labels a confident model ranks apart; float64 keeps
+    them apart up to ~36.7 (and down to ~-745)."""
+    with np.errstate(over="ignore"):  # exp(745+) is inf, and 1 / inf the 0.0 it should be
+        return 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
+
+
+def _plain(value: Any) -> Any:
+    """A NumPy scalar label (``np.int64(7)``, ``np.str_("a")``) as the Python object it holds,
+    anything else as it is: ``json.dumps`` takes the former only."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _csr_from_arrays(
@@ -585,10 +636,17 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
                     f"X and Y have different numbers of samples: {len(texts)} texts, "
                     f"{len(Y)} label lists."
                 )
-            if reuse_fitted and self._label_binarizer_ is not None:
-                binarizer = self._label_binarizer_
-            else:
-                binarizer = _fit_label_binarizer(Y)
+            if reuse_fitted and self._label_binarizer_ is None:
+                raise ValueError(
+                    "warm_start=True (or resume_from) continues training the fitted model, "
+                    "which was fitted on a label matrix (its labels are column indices), but "
+                    "Y is a list of label lists; pass a 0/1 matrix with the same columns."
+                )
+            binarizer = (
+                cast(MultiLabelBinarizer, self._label_binarizer_)
+                if reuse_fitted
+                else _fit_label_binarizer(Y)
+            )
             with warnings.catch_warnings():
                 warnings.simplefilter("error")
                 try:
@@ -597,9 +655,10 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
                     known = set(binarizer.classes_)
                     unseen = sorted({label for row in Y for label in row} - known, key=str)
                     raise ValueError(
-                        "Y holds labels the first fit did not have; warm_start=True continues "
-                        f"training on the same labels only. New label(s): {unseen}. Refit "
-                        "with warm_start=False to learn a new label set."
+                        "Y holds labels the first fit did not have; warm_start=True (or "
+                        "resume_from) continues training on the same labels only. New "
+                        f"label(s): {unseen}. Refit with warm_start=False to learn a new "
+                        "label set."
                     ) from exc
             self._label_binarizer_ = binarizer
             classes = np.asarray(binarizer.classes_, dtype=object)
@@ -612,8 +671,13 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
                     f"X and Y have different numbers of samples: {len(texts)} texts, "
                     f"{labels.shape[0]} rows in Y."
                 )
-            self._label_binarizer_ = None
-            classes = np.arange(labels.shape[1])
+            if reuse_fitted:
+                # A matrix continues in the fitted model's columns: classes_ (and the names
+                # of a model fitted on label lists) stay as they are.
+                classes = self.classes_
+            else:
+                self._label_binarizer_ = None
+                classes = np.arange(labels.shape[1])
         if reuse_fitted and labels.shape[1] != len(self.classes_):
             raise ValueError(
                 f"warm_start=True (or resume_from) continues training the fitted model, which "
@@ -642,6 +706,9 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
             raise ValueError(f"X has no usable word: {exc}") from exc
         if not self._uses_tfidf:
             return sequence_encoder, None
+        ngram_range = check_ngram_range(self.tfidf_ngram_range, name="tfidf_ngram_range")
+        if self.tfidf_token_pattern is not None:
+            check_token_pattern(self.tfidf_token_pattern, name="tfidf_token_pattern")
         # Either scikit-learn's word analyser (stop words kept: "module for" and "for
         # python" are telling bigrams) or the encoder's paper tokenizer.
         # With split_cjk, sklearn's word n-grams of Chinese and Japanese text are character
@@ -660,7 +727,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         )
         vectorizer = TfidfVectorizer(
             **analyser,
-            ngram_range=tuple(self.tfidf_ngram_range),
+            ngram_range=ngram_range,
             min_df=self.tfidf_min_df,
             sublinear_tf=True,
             dtype=np.float32,
@@ -845,6 +912,8 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         self._check_validation_arguments(validation_data)
         checkpoint = None if resume_from is None else self._restore_checkpoint(resume_from)
         reuse_fitted = checkpoint is not None or self._is_warm
+        if checkpoint is None and self._is_warm:
+            self._check_warm_start_parameters()
         self.device_ = _resolve_device(self.device)
         self._context = context = distributed_context(self.device_)
         if context.enabled and self.device_.type == "cuda" and self.device_.index is None:
@@ -901,6 +970,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(self._torch_seed)
             if not reuse_fitted:
+                self._structure_parameters_ = self._structure_parameters_now()
                 self._fit_label_structure(texts, bag, labels)
                 self.network_ = self._build_network(
                     self.sequence_encoder_.vocabulary_size_,
@@ -914,6 +984,34 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
                 torch.manual_seed(self._torch_seed + context.rank)
             self._train(token_ids, bag, labels, validation, checkpoint, fingerprint)
         return self
+
+    def _structure_parameters_now(self) -> dict[str, Any]:
+        """The parameters that shape the fitted model, as they are now (estimators cloned,
+        so that a later ``set_params`` on the same object shows as a change)."""
+        return {
+            name: clone(value) if isinstance(value, BaseEstimator) else value
+            for name, value in self.get_params(deep=False).items()
+            if name not in _PARAMETERS_FREE_ON_WARM_START
+        }
+
+    def _check_warm_start_parameters(self) -> None:
+        """Refuse a warm start whose parameters no longer describe the fitted model."""
+        fitted = self.__dict__.get("_structure_parameters_")
+        if fitted is None:  # a model saved before skxml recorded them
+            return
+        current = self._structure_parameters_now()
+        changed = sorted(
+            name
+            for name in current
+            if name in fitted and not _same_parameter(current[name], fitted[name])
+        )
+        if changed:
+            details = ", ".join(f"{name}={fitted[name]!r} → {current[name]!r}" for name in changed)
+            raise ValueError(
+                "warm_start=True continues training the fitted model, whose vocabulary, "
+                f"architecture and labels its first fit fixed, but these parameters changed "
+                f"since: {details}. Set them back, or refit with warm_start=False."
+            )
 
     def _restore_checkpoint(self, resume_from: str | os.PathLike) -> dict[str, Any]:
         """Load a checkpoint written by an identically configured fit; adopt its fitted state."""
@@ -1347,10 +1445,16 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
 
     def _resolve_threshold(self, threshold: float | None) -> float | None:
         """The method's ``threshold`` argument, else the estimator's; checked in [0, 1]."""
-        threshold = self.threshold if threshold is None else threshold
-        if threshold is not None and not 0 <= threshold <= 1:
+        if threshold is None:
+            return self.threshold  # validated with the other prediction parameters
+        if isinstance(threshold, bool) or not isinstance(threshold, Real):
+            raise TypeError(
+                f"threshold must be a real number in [0, 1] or None, got "
+                f"{type(threshold).__name__} {threshold!r}."
+            )
+        if not 0 <= threshold <= 1:  # NaN fails too
             raise ValueError(f"threshold must be in [0, 1], got {threshold!r}.")
-        return threshold
+        return float(threshold)
 
     def _check_precision(self, device: torch.device) -> None:
         if self.precision != "bfloat16":
@@ -1581,9 +1685,12 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
 
         Returns
         -------
-        proba : scipy.sparse.csr_matrix of shape (n_samples, n_labels)
-            ``sigmoid(logit)`` of the ``k`` best labels of each row; the labels are
-            independent (one binary classifier each), so rows do not sum to one.
+        proba : scipy.sparse.csr_matrix of shape (n_samples, n_labels), float64
+            ``sigmoid(logit)`` of the ``k`` best labels of each row (exactly ``k`` stored
+            values per row, zeros included); the labels are independent (one binary
+            classifier each), so rows do not sum to one. Float64 keeps the labels of
+            logits up to ~36.7 apart (float32 rounds every logit above ~16.6 to 1.0);
+            beyond that probabilities tie, and :meth:`decision_function` still ranks them.
         """
         scores = self._top_k_logits(X, k)
         scores.data = _sigmoid(scores.data)
@@ -1610,12 +1717,18 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
             1 for the predicted labels. Column ``j`` is ``classes_[j]``.
         """
         # Rank (hence the labels kept) is the logits'; probabilities only for a threshold.
-        predicted = self._top_k_logits(X, k)
         threshold = self._resolve_threshold(threshold)
+        predicted = self._top_k_logits(X, k)
         if threshold is not None:
-            predicted.data = _sigmoid(predicted.data)
-            predicted.data[predicted.data < threshold] = 0  # sigmoid > 0: only these are 0
-            predicted.eliminate_zeros()
+            keep = _sigmoid(predicted.data) >= threshold
+            if not keep.all():
+                rows = np.repeat(np.arange(predicted.shape[0]), np.diff(predicted.indptr))
+                indptr = np.zeros(predicted.shape[0] + 1, dtype=np.int64)
+                np.cumsum(np.bincount(rows[keep], minlength=predicted.shape[0]), out=indptr[1:])
+                predicted = _csr_from_arrays(
+                    predicted.data[keep], predicted.indices[keep], indptr, predicted.shape
+                )
+                predicted.has_sorted_indices = True
         # In place, not astype(): a CSR copy costs as much as a query's top-k at batch 1.
         predicted.data = np.ones(predicted.nnz, dtype=np.int8)
         return predicted
@@ -1641,16 +1754,18 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
             as plain Python objects (``str``, or ``int`` column indices when ``Y`` was a
             matrix), so ``json.dumps`` takes them.
         """
-        proba = self.predict_proba(X, k=k)
         threshold = self._resolve_threshold(threshold)
+        # Ranked by the logits: probabilities of large logits round to the same value.
+        scores = self._top_k_logits(X, k)
+        keep = None if threshold is None else _sigmoid(scores.data) >= threshold
         names = []
-        for row in range(proba.shape[0]):
-            start, end = proba.indptr[row], proba.indptr[row + 1]
-            values, columns = proba.data[start:end], proba.indices[start:end]
-            order = np.lexsort((columns, -values))
-            if threshold is not None:
-                order = order[values[order] >= threshold]
-            names.append(self.classes_[columns[order]].tolist())  # Python str / int
+        for row in range(scores.shape[0]):
+            start, end = scores.indptr[row], scores.indptr[row + 1]
+            logits, columns = scores.data[start:end], scores.indices[start:end]
+            order = np.lexsort((columns, -logits))
+            if keep is not None:
+                order = order[keep[start:end][order]]
+            names.append([_plain(name) for name in self.classes_[columns[order]]])
         return names
 
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:

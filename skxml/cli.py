@@ -11,10 +11,13 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
+import math
 import os
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -69,7 +72,10 @@ _PARAM_TYPES: dict[str, Any] = {
 
 
 def evaluate_scores(
-    y_true: Any, y_score: Any, inv_propensity: np.ndarray, k_values: Sequence[int] = _K_VALUES
+    y_true: Any,
+    y_score: Any,
+    inv_propensity: np.ndarray | None,
+    k_values: Sequence[int] = _K_VALUES,
 ) -> dict[str, float]:
     """P@k, nDCG@k and PSP@k as percentages (the paper's way of reporting).
 
@@ -79,8 +85,8 @@ def evaluate_scores(
         True labels.
     y_score : sparse matrix, dense array or ranked indices
         Scores in any form :func:`~skxml.metrics.precision_at_k` accepts.
-    inv_propensity : ndarray of shape (n_labels,)
-        Inverse propensities of the *training* labels.
+    inv_propensity : ndarray of shape (n_labels,) or None
+        Inverse propensities of the *training* labels; ``None`` leaves PSP@k out.
     k_values : sequence of int, default=(1, 3, 5)
         Cut-offs.
 
@@ -104,6 +110,8 @@ def evaluate_scores(
     for name, metric in (("P", precision_at_k), ("nDCG", ndcg_at_k)):
         for k in k_values:
             results[f"{name}@{k}"] = 100 * metric(y_true, y_score, k=k)
+    if inv_propensity is None:
+        return results
     for k in k_values:
         results[f"PSP@{k}"] = 100 * psp_at_k(y_true, y_score, k=k, inv_propensity=inv_propensity)
     return results
@@ -146,6 +154,16 @@ def _parse_param(text: str) -> tuple[str, Any]:
         ) from None
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
 def _label_lists(Y: sp.csr_matrix, names: np.ndarray) -> list[list[Any]]:
     Y = Y.tocsr()
     return [
@@ -160,17 +178,50 @@ def _require_texts(texts: Sequence[str], source: str) -> None:
         raise ValueError(f"{source} holds no texts; at least one line is required.")
 
 
+def _check_data_options(args: argparse.Namespace) -> None:
+    """Refuse data options that contradict each other rather than ignore some of them."""
+    corpus = getattr(args, "corpus", None)
+    text_files = [
+        option
+        for option, value in (("--texts", args.texts), ("--labels", args.labels))
+        if value is not None
+    ]
+    if corpus is not None and (text_files or args.lf_json is not None):
+        given = ", ".join([*text_files, *(["--lf-json"] if args.lf_json else [])])
+        raise SystemExit(f"error: --corpus replaces the data files; drop {given}.")
+    if args.lf_json is not None and text_files:
+        raise SystemExit(
+            f"error: give --lf-json or --texts and --labels, not both (also got "
+            f"{', '.join(text_files)})."
+        )
+    if args.n_labels is not None and args.lf_json is None:
+        raise SystemExit("error: --n-labels applies to --lf-json only.")
+    if args.lf_json is None and corpus is None and (args.texts is None or args.labels is None):
+        alternatives = "--lf-json, or --corpus" if hasattr(args, "corpus") else "or --lf-json"
+        raise SystemExit(f"error: give --texts and --labels, {alternatives}.")
+
+
 def _read_data(
-    args: argparse.Namespace, label_names: np.ndarray | None = None
+    args: argparse.Namespace, model_classes: np.ndarray | None = None
 ) -> tuple[list[str], sp.csr_matrix, np.ndarray]:
-    """Texts, label matrix and label names from the files named on the command line."""
+    """Texts, label matrix and label names from the files named on the command line; in
+    the columns of ``model_classes`` when given (a fitted model's ``classes_``)."""
     from skxml.datasets import load_attentionxml, load_lf_json, load_xc_sparse
     from skxml.datasets._io import read_text_lines
 
+    _check_data_options(args)
+    named_model = model_classes is not None and model_classes.dtype == object
+    if named_model and (args.lf_json is not None or args.labels_format == "xc"):
+        source = "--lf-json" if args.lf_json is not None else "--labels-format xc"
+        raise SystemExit(
+            f"error: the model was trained on label names, but {source} gives label column "
+            "ids, which name no label of it; give the labels as names (--labels-format names)."
+        )
     if args.lf_json is not None:
-        return load_lf_json(args.lf_json, n_labels=args.n_labels)
-    if args.texts is None or args.labels is None:
-        raise SystemExit("error: give --texts and --labels, or --lf-json.")
+        n_labels = args.n_labels
+        if n_labels is None and model_classes is not None:
+            n_labels = len(model_classes)  # the model's label space
+        return load_lf_json(args.lf_json, n_labels=n_labels)
     if args.labels_format == "xc":
         texts = read_text_lines(args.texts)
         Y = load_xc_sparse(args.labels)
@@ -180,7 +231,13 @@ def _read_data(
                 f"{Y.shape[0]} rows."
             )
         return texts, Y, np.arange(Y.shape[1])
-    return load_attentionxml(args.texts, args.labels, label_names=label_names)
+    label_names = None
+    if model_classes is not None:
+        # A model trained on column ids (xc or LF labels) reads names as those ids: "7" is
+        # column 7, not the 7th name in sorted order.
+        label_names = model_classes if named_model else [str(i) for i in model_classes]
+    texts, Y, names = load_attentionxml(args.texts, args.labels, label_names=label_names)
+    return texts, Y, names if named_model or model_classes is None else np.asarray(model_classes)
 
 
 def _add_data_arguments(parser: argparse.ArgumentParser, *, labels_required: bool) -> None:
@@ -229,11 +286,36 @@ def _check_output_file(path: str, option: str) -> None:
         raise SystemExit(f"error: {option} {path}: the folder {folder} is not writable.")
 
 
+def _check_outputs_are_not_inputs(
+    args: argparse.Namespace, outputs: Sequence[tuple[str, str | None]]
+) -> None:
+    """Refuse to write a model or checkpoint over a data file the command reads."""
+    inputs = [
+        (option, getattr(args, attribute, None))
+        for option, attribute in (
+            ("--texts", "texts"),
+            ("--labels", "labels"),
+            ("--lf-json", "lf_json"),
+        )
+    ]
+    for output_option, output in outputs:
+        if output is None or not os.path.exists(output):
+            continue
+        for input_option, path in inputs:
+            if path is not None and os.path.exists(path) and os.path.samefile(output, path):
+                raise SystemExit(
+                    f"error: {output_option} {output} is the {input_option} file; writing there "
+                    "would destroy the training data. Give another file name."
+                )
+
+
 def _load_model(path: str) -> Any:
     import joblib
 
     from skxml._base import BaseInceptionXML
 
+    if os.path.isdir(path):
+        raise SystemExit(f"error: --model {path} is a folder; give a model file.")
     if not os.path.isfile(path):
         raise SystemExit(f"error: --model {path}: no such file.")
     try:
@@ -245,6 +327,11 @@ def _load_model(path: str) -> Any:
         ) from exc
     if not isinstance(model, BaseInceptionXML):
         raise SystemExit(f"error: {path} does not hold a skxml model ({type(model).__name__}).")
+    if not hasattr(model, "network_"):
+        raise SystemExit(
+            f"error: {path} holds an unfitted {type(model).__name__}; train it first "
+            "('skxml train')."
+        )
     return model
 
 
@@ -286,6 +373,12 @@ def _run_train(args: argparse.Namespace) -> int:
     from skxml.datasets import load_token_corpus
 
     _check_output_file(args.model, "--model")
+    if args.checkpoint is not None:
+        _check_output_file(args.checkpoint, "--checkpoint")
+    _check_outputs_are_not_inputs(
+        args, [("--model", args.model), ("--checkpoint", args.checkpoint)]
+    )
+    _check_data_options(args)
     model = _make_estimator(args)
     started = time.perf_counter()
     if args.corpus is not None:
@@ -309,6 +402,7 @@ def _run_train(args: argparse.Namespace) -> int:
 
 
 def _run_predict(args: argparse.Namespace) -> int:
+    from skxml._base import _sigmoid
     from skxml.datasets._io import read_text_lines
 
     if args.output not in (None, "-"):
@@ -316,15 +410,20 @@ def _run_predict(args: argparse.Namespace) -> int:
     model = _load_model(args.model)
     texts = read_text_lines(args.texts)
     _require_texts(texts, args.texts)
-    proba = model.predict_proba(texts, k=min(args.k, len(model.classes_)))
+    # Ranked by the logits: probabilities of confident labels round to the same value.
+    scores = model.decision_function(texts, k=min(args.k, len(model.classes_)))
+    probabilities = _sigmoid(scores.data)
     output = sys.stdout if args.output in (None, "-") else open(args.output, "w", encoding="utf-8")
     try:
-        for row in range(proba.shape[0]):
-            start, end = proba.indptr[row], proba.indptr[row + 1]
-            values, columns = proba.data[start:end], proba.indices[start:end]
-            order = np.lexsort((columns, -values))
+        for row in range(scores.shape[0]):
+            start, end = scores.indptr[row], scores.indptr[row + 1]
+            logits, columns = scores.data[start:end], scores.indices[start:end]
+            order = start + np.lexsort((columns, -logits))
             output.write(
-                " ".join(f"{model.classes_[columns[i]]}:{values[i]:.4f}" for i in order) + "\n"
+                " ".join(
+                    f"{model.classes_[scores.indices[i]]}:{probabilities[i]:.4f}" for i in order
+                )
+                + "\n"
             )
     finally:
         if output is not sys.stdout:
@@ -336,17 +435,26 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     from skxml.metrics import inverse_propensity_from_counts
 
     model = _load_model(args.model)
-    named = model.classes_.dtype == object
-    texts, Y, _ = _read_data(args, label_names=model.classes_ if named else None)
+    texts, Y, _ = _read_data(args, model_classes=model.classes_)
+    source = args.lf_json or args.labels
     _require_texts(texts, args.lf_json or args.texts)
     if Y.shape[1] != len(model.classes_):
         raise SystemExit(
-            f"error: the labels have {Y.shape[1]} columns, the model {len(model.classes_)}."
+            f"error: {source} has labels up to column {Y.shape[1] - 1}, but the model has "
+            f"{len(model.classes_)} labels (columns 0 to {len(model.classes_) - 1})."
+        )
+    inv_propensity = None
+    if model.n_train_samples_ >= 3:  # the propensity model needs ln N > 1
+        inv_propensity = inverse_propensity_from_counts(
+            model.label_counts_, model.n_train_samples_, A=args.A, B=args.B
+        )
+    else:
+        print(
+            f"{args.model}: trained on {model.n_train_samples_} texts, too few for "
+            "propensities (3 or more); PSP@k is left out.",
+            file=sys.stderr,
         )
     scores = model.decision_function(texts, k=min(max(_K_VALUES), len(model.classes_)))
-    inv_propensity = inverse_propensity_from_counts(
-        model.label_counts_, model.n_train_samples_, A=args.A, B=args.B
-    )
     results = evaluate_scores(Y, scores, inv_propensity)
     if args.json:
         print(json.dumps({name: round(value, 4) for name, value in results.items()}))
@@ -438,8 +546,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--checkpoint",
         metavar="PATH",
-        help="write the training state here after every epoch (same as "
-        "--param checkpoint_path=PATH)",
+        help="write the training state here after every epoch (the estimator's checkpoint_path)",
     )
     train.add_argument(
         "--resume-from",
@@ -490,8 +597,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--model", required=True, help="a model saved by 'skxml train'")
     _add_data_arguments(evaluate, labels_required=True)
-    evaluate.add_argument("-A", type=float, default=0.55, help="propensity constant A (0.55)")
-    evaluate.add_argument("-B", type=float, default=1.5, help="propensity constant B (1.5)")
+    evaluate.add_argument(
+        "-A", type=_positive_float, default=0.55, help="propensity constant A (0.55)"
+    )
+    evaluate.add_argument(
+        "-B", type=_positive_float, default=1.5, help="propensity constant B (1.5)"
+    )
     evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
     evaluate.set_defaults(handler=_run_evaluate)
     return parser
@@ -518,18 +629,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
+    prefix = f"{parser.prog} {args.command}"
     try:
-        status: int = args.handler(args)
-    except (OSError, ValueError, TypeError) as exc:
+        with warnings.catch_warnings():
+            warnings.showwarning = functools.partial(_show_warning, prefix)
+            status: int = args.handler(args)
+    except BrokenPipeError:
+        # The reader went away (``skxml predict ... | head``): stop quietly, as Unix tools
+        # do, and keep Python from reporting the pipe again when it flushes at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what a shell reports for a tool stopped by it
+    except (OSError, ValueError, TypeError, OverflowError, MemoryError) as exc:
         # Bad files, data or parameters: say what and where, without a traceback
         # (SKXML_TRACEBACK=1 keeps it, for a bug report).
         if os.environ.get("SKXML_TRACEBACK"):
             raise
         message = _error_message(exc)
-        print(f"{parser.prog} {args.command}: error ({type(exc).__name__}): {message}",
-              file=sys.stderr)  # fmt: skip
+        print(f"{prefix}: error ({type(exc).__name__}): {message}", file=sys.stderr)
         return 1
     return status
+
+
+def _show_warning(
+    prefix: str,
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    """Print a warning as the command's own line, not as a source line of skxml's."""
+    print(f"{prefix}: warning: {message}", file=sys.stderr if file is None else file)
 
 
 def _error_message(exc: Exception) -> str:

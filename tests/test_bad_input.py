@@ -24,7 +24,7 @@ from sklearn.exceptions import NotFittedError
 
 from skxml import InceptionXMLClassifier, InceptionXMLPlusClassifier, LabelTreeClusterer
 from skxml.datasets import dump_attentionxml, load_attentionxml, load_lf_json, load_xc_sparse
-from skxml.metrics import get_xmc_scorer
+from skxml.metrics import get_xmc_scorer, precision_at_k
 from skxml.text import load_word_vectors
 
 TEXTS = ["red apple pie", "green apple tart", "blue sky today", "grey sky and rain"] * 3
@@ -117,6 +117,34 @@ FIT_CASES = [
         "n_iter_no_change=2 stops on validation P@1, which needs held-out data",
     ),
     ("Y without positives", TEXTS, np.zeros((N, 3)), {}, ValueError, "no positive entry"),
+    ("None as a label", TEXTS, [["fruit"], [None]] * (N // 2), {}, ValueError, "1 holds None"),
+    (
+        "n-gram range reversed",
+        TEXTS,
+        LABELS,
+        {"tfidf_ngram_range": (2, 1)},
+        ValueError,
+        r"tfidf_ngram_range must be a tuple \(min_n, max_n\) of ints with 1 <= min_n <= max_n, "
+        r"got \(2, 1\)",
+    ),
+    ("n-gram range from 0", TEXTS, LABELS, {"tfidf_ngram_range": (0, 1)}, ValueError, "got"),
+    ("n-gram range of one", TEXTS, LABELS, {"tfidf_ngram_range": (1,)}, ValueError, "min_n"),
+    (
+        "token pattern not a regex",
+        TEXTS,
+        LABELS,
+        {"tfidf_token_pattern": "("},
+        ValueError,
+        r"tfidf_token_pattern='\(' is not a valid regular expression",
+    ),
+    (
+        "token pattern with two groups",
+        TEXTS,
+        LABELS,
+        {"tfidf_token_pattern": r"(\w)(\w+)"},
+        ValueError,
+        "has 2 capturing groups",
+    ),
     (
         "label ids as equal-length lists",
         TEXTS,
@@ -194,6 +222,16 @@ PREDICT_CASES = [
     ("k bool", "predict", ["apple"], {"k": True}, ValueError, "k must be an int"),
     ("threshold > 1", "predict", ["apple"], {"threshold": 1.5}, ValueError, "threshold must"),
     ("threshold < 0", "predict_labels", ["a"], {"threshold": -0.1}, ValueError, "threshold"),
+    ("threshold NaN", "predict", ["apple"], {"threshold": float("nan")}, ValueError, "in \\[0"),
+    (
+        "threshold str",
+        "predict",
+        ["apple"],
+        {"threshold": "0.5"},
+        TypeError,
+        "threshold must be a real number in \\[0, 1\\] or None, got str '0.5'",
+    ),
+    ("threshold bool", "predict_labels", ["a"], {"threshold": True}, TypeError, "got bool"),
 ]
 
 
@@ -509,3 +547,132 @@ def test_prediction_parameter_equal_to_a_valid_one_but_of_another_type_is_reject
     clf.set_params(top_k=value)
     with pytest.raises(ValueError, match="The 'top_k' parameter of InceptionXMLClassifier"):
         clf.predict(TEXTS[:1])
+
+
+def _with_logits(clf, monkeypatch, logits: np.ndarray) -> None:
+    """Make ``clf`` answer every query with these logits (one row per text, all labels)."""
+    n_labels = logits.shape[1]
+
+    def top_k_logits(X, k):
+        k = clf._resolve_k(k)
+        rows = np.array([logits[i % len(logits)] for i in range(len(X))])
+        order = np.argsort(-rows, axis=1, kind="stable")[:, :k]
+        data = np.take_along_axis(rows, order, axis=1).astype(np.float32)
+        return sp.csr_matrix(
+            (data.ravel(), order.ravel(), np.arange(0, data.size + 1, k)), (len(X), n_labels)
+        )
+
+    monkeypatch.setattr(clf, "_top_k_logits", top_k_logits)
+
+
+def test_confident_logits_keep_their_ranking_in_probabilities_and_label_names(monkeypatch):
+    # Logits 20 and 31 are both 1.0 in float32 probabilities; the ranking must survive.
+    clf = InceptionXMLClassifier(**SMALL).fit(TEXTS, [["a"], ["b"], ["c"], ["d"]] * 3)
+    _with_logits(clf, monkeypatch, np.array([[-1.0, 2.0, 20.0, 31.0]]))
+    assert clf.predict_labels(["x"], k=2) == [["d", "c"]]
+    assert clf.predict_labels(["x"], k=1) == [["d"]]
+    proba = clf.predict_proba(["x"], k=2)
+    assert proba.dtype == np.float64
+    assert proba[0, 3] > proba[0, 2] > 0.99
+    truth = np.array([[0, 0, 0, 1]])
+    assert precision_at_k(truth, proba, k=1) == 1.0
+    assert precision_at_k(truth, clf.decision_function(["x"], k=2), k=1) == 1.0
+
+
+def test_threshold_zero_keeps_labels_whose_probability_underflows(monkeypatch):
+    clf = InceptionXMLClassifier(**SMALL).fit(TEXTS, [["a"], ["b"], ["c"], ["d"]] * 3)
+    _with_logits(clf, monkeypatch, np.array([[-900.0, -800.0, -300.0, 0.0]]))
+    assert clf.predict(["x"], k=3, threshold=0.0).toarray().tolist() == [[0, 1, 1, 1]]
+    assert clf.predict_labels(["x"], k=3, threshold=0.0) == [["d", "c", "b"]]
+    assert clf.predict(["x"], k=3, threshold=0.5).toarray().tolist() == [[0, 0, 0, 1]]
+    assert clf.predict_labels(["x"], k=3, threshold=0.5) == [["d"]]
+    assert clf.predict(["x", "y"], k=3, threshold=0.6).nnz == 0
+    assert clf.predict_labels(["x", "y"], k=3, threshold=0.6) == [[], []]
+
+
+def test_numpy_label_ids_come_back_as_python_ints():
+    ids = [{np.int64(10), np.int64(13)}, {np.int64(13)}, {np.int64(2)}, {np.int64(2)}] * 3
+    clf = InceptionXMLClassifier(**SMALL).fit(TEXTS, ids)
+    predicted = clf.predict_labels(TEXTS[:2], k=2)
+    assert all(type(label) is int for row in predicted for label in row)
+    assert json.loads(json.dumps(predicted)) == predicted
+
+
+WARM_STRUCTURE_CHANGES = [
+    ({"embedding_dim": 32}, "embedding_dim=64 → 32"),
+    ({"max_seq_len": 4}, "max_seq_len=8 → 4"),
+    ({"tfidf_linear": False}, "tfidf_linear=True → False"),
+    ({"dropout": 0.5}, "dropout=0.25 → 0.5"),
+    ({"tfidf_ngram_range": (1, 1)}, r"tfidf_ngram_range=\(1, 2\) → \(1, 1\)"),
+]
+
+
+@pytest.mark.parametrize(("change", "match"), WARM_STRUCTURE_CHANGES)
+def test_warm_start_refuses_parameters_that_shape_the_fitted_model(change, match):
+    clf = InceptionXMLClassifier(**SMALL, warm_start=True).fit(TEXTS, LABELS)
+    network = clf.network_
+    clf.set_params(**change)
+    with pytest.raises(ValueError, match=f"changed since: {match}. Set them back"):
+        clf.fit(TEXTS, LABELS)
+    assert clf.network_ is network
+
+
+def test_warm_start_takes_new_training_parameters():
+    clf = InceptionXMLClassifier(**SMALL, warm_start=True).fit(TEXTS, LABELS)
+    clf.set_params(n_epochs=1, learning_rate=0.001, batch_size=2, top_k=1, verbose=0)
+    clf.fit(TEXTS, LABELS)
+    assert clf.n_epochs_trained_ == 3
+
+
+def test_warm_start_refuses_a_changed_nested_clusterer():
+    clf = InceptionXMLPlusClassifier(**SMALL, warm_start=True)
+    clf.set_params(clusterer__n_clusters=2).fit(TEXTS, LABELS)
+    clf.set_params(clusterer__n_clusters=1)  # changes the same clusterer object
+    with pytest.raises(ValueError, match="clusterer=LabelTreeClusterer"):
+        clf.fit(TEXTS, LABELS)
+
+
+def test_warm_start_keeps_label_names_given_a_matrix_and_refuses_lists_after_a_matrix():
+    named = [["fruit"], ["fruit"], ["sky"], ["sky"]] * 3
+    clf = InceptionXMLClassifier(**SMALL, warm_start=True).fit(TEXTS, named)
+    clf.fit(TEXTS, clf._label_binarizer_.transform(named))  # columns of classes_
+    assert list(clf.classes_) == ["fruit", "sky"]
+    assert clf.predict_labels(TEXTS[:1], k=1)[0][0] in ("fruit", "sky")
+    by_matrix = InceptionXMLClassifier(**SMALL, warm_start=True).fit(TEXTS, LABELS)
+    with pytest.raises(ValueError, match=r"fitted on a label matrix .* but Y is a list of label"):
+        by_matrix.fit(TEXTS, named)
+    np.testing.assert_array_equal(by_matrix.classes_, [0, 1])
+
+
+def test_plus_rejects_a_clusterer_other_than_label_tree_clusterer():
+    from sklearn.cluster import KMeans
+
+    with pytest.raises(ValueError, match=r"'clusterer' parameter .* must be an instance of"):
+        InceptionXMLPlusClassifier(**SMALL, clusterer=KMeans(2)).fit(TEXTS, LABELS)
+
+
+@pytest.mark.parametrize(
+    ("X", "y", "error", "match"),
+    [
+        (TEXTS, [[1], ["a"]] * (N // 2), TypeError, "y's label lists must hold labels of one"),
+        ([None, *TEXTS[1:]], LABELS, TypeError, "item 0 is NoneType"),
+        ([None] * N, LABELS, TypeError, "item 0 is NoneType"),
+        (TEXTS, np.zeros((N, 4)), ValueError, "y has no positive entry"),
+        (TEXTS, [["a"], [None]] * (N // 2), ValueError, "y's label list 1 holds None"),
+        (TEXTS, LABELS, ValueError, "tfidf_ngram_range must be a tuple"),
+    ],
+    ids=["mixed label types", "None text", "only None", "no positive", "None label", "ngrams"],
+)
+def test_label_tree_clusterer_names_bad_input(X, y, error, match):
+    ngram_range = (2, 1) if match.startswith("tfidf") else (1, 2)
+    with pytest.raises(error, match=match):
+        LabelTreeClusterer(n_clusters=1, tfidf_ngram_range=ngram_range).fit(X, y)
+
+
+def test_shortlist_recall_rejects_ids_below_the_padding_value():
+    from skxml.metrics import shortlist_recall
+
+    y_true = sp.csr_matrix(np.array([[1, 0, 1], [0, 1, 0]]))
+    with pytest.raises(ValueError, match="label id -2; label ids are >= 0, and -1 is the only"):
+        shortlist_recall(y_true, np.array([[0, -2], [2, 1]]))
+    assert shortlist_recall(y_true, np.array([[0, -1], [2, 1]])) == pytest.approx(0.75)

@@ -249,3 +249,210 @@ def test_prepare_and_train_need_data(tmp_path):
         main(["prepare", "--output", str(tmp_path / "c")])
     with pytest.raises(SystemExit, match="give --texts and --labels"):
         main(["train", "--model", str(tmp_path / "m.joblib")])
+
+
+def _write_through_fifo(path, content: bytes):
+    """A FIFO at ``path`` fed ``content`` by a thread (a pipe can be read only once)."""
+    import os
+    import threading
+
+    os.mkfifo(path)
+
+    def feed():
+        with open(path, "wb") as fifo:
+            fifo.write(content)
+
+    thread = threading.Thread(target=feed, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.mark.parametrize("compressed", [False, True], ids=["plain", "gzip"])
+def test_a_pipe_is_read_whole(tmp_path, compressed):
+    import gzip
+
+    from skxml.datasets._io import read_text_lines
+
+    lines = [f"text number {i} with some words" for i in range(3000)]  # ~100 KB
+    content = ("\n".join(lines) + "\n").encode()
+    thread = _write_through_fifo(
+        tmp_path / "fifo", gzip.compress(content) if compressed else content
+    )
+    assert read_text_lines(tmp_path / "fifo") == lines
+    thread.join(timeout=10)
+
+
+def test_predict_reads_texts_from_a_pipe(tmp_path, trained_model, capsys):
+    queries = TEXTS * 100  # 2,400 lines, more than a pipe's first buffer
+    thread = _write_through_fifo(tmp_path / "fifo", ("\n".join(queries) + "\n").encode())
+    capsys.readouterr()
+    assert main(["predict", "--model", str(trained_model), "--texts", str(tmp_path / "fifo"),
+                 "--k", "1"]) == 0  # fmt: skip
+    assert len(capsys.readouterr().out.splitlines()) == len(queries)
+    thread.join(timeout=10)
+
+
+def test_predict_ranks_by_logit_when_probabilities_round_to_one(trained_model, tmp_path, capsys):
+    model = joblib.load(trained_model)
+    with torch_no_grad():
+        model.network_.head.classifier.bias += 60.0  # every probability rounds to 1.0000
+    joblib.dump(model, tmp_path / "confident.joblib")
+    queries = tmp_path / "queries.txt"
+    queries.write_text("blue sky today\n", encoding="utf-8")
+    capsys.readouterr()
+    main(["predict", "--model", str(tmp_path / "confident.joblib"), "--texts", str(queries),
+          "--k", "4"])  # fmt: skip
+    printed = [pair.rsplit(":", 1)[0] for pair in capsys.readouterr().out.split()]
+    assert printed == model.predict_labels(["blue sky today"], k=4)[0]
+    assert printed[0] == "weather"
+
+
+def torch_no_grad():
+    import torch
+
+    return torch.no_grad()
+
+
+def test_evaluate_refuses_column_ids_for_a_model_of_label_names(
+    tmp_path, data_files, trained_model
+):
+    texts, _ = data_files
+    labels = tmp_path / "labels.xc"
+    labels.write_text(f"{len(TEXTS)} 4\n" + "\n".join(["0:1"] * len(TEXTS)) + "\n")
+    with pytest.raises(SystemExit, match="trained on label names, but --labels-format xc"):
+        main(["evaluate", "--model", str(trained_model), "--texts", str(texts), "--labels",
+              str(labels), "--labels-format", "xc"])  # fmt: skip
+
+
+def test_evaluate_reads_names_of_a_column_id_model_as_its_columns(tmp_path, data_files, capsys):
+    texts, _ = data_files
+    rows = ["0:1 1:1", "0:1", "2:1", "2:1 3:1"] * 6
+    # Twelve labels, so that sorting the names as text ("10" < "2") would scramble them.
+    xc = tmp_path / "labels.xc"
+    xc.write_text(f"{len(rows)} 12\n" + "\n".join(rows) + "\n")
+    names = tmp_path / "labels.txt"
+    names.write_text("\n".join(r.replace(":1", "") for r in rows) + "\n")
+    model = tmp_path / "model.joblib"
+    main(["train", "--texts", str(texts), "--labels", str(xc), "--labels-format", "xc",
+          "--model", str(model), *FAST])  # fmt: skip
+    capsys.readouterr()
+    main(["evaluate", "--model", str(model), "--texts", str(texts), "--labels", str(xc),
+          "--labels-format", "xc", "--json"])  # fmt: skip
+    by_ids = json.loads(capsys.readouterr().out)
+    main(["evaluate", "--model", str(model), "--texts", str(texts), "--labels", str(names),
+          "--json"])  # fmt: skip
+    assert json.loads(capsys.readouterr().out) == by_ids
+
+
+def test_evaluate_lf_json_takes_the_models_label_count(tmp_path, capsys):
+    train, test = tmp_path / "trn.json", tmp_path / "tst.json"
+    rows = [("red apple pie", [0]), ("blue sky today", [1]), ("grey rain", [1, 2])] * 6
+    train.write_text("\n".join(json.dumps({"title": t, "target_ind": y}) for t, y in rows))
+    test.write_text("\n".join(json.dumps({"title": t, "target_ind": [0]}) for t, _ in rows[:3]))
+    model = tmp_path / "model.joblib"
+    main(["train", "--lf-json", str(train), "--model", str(model), *FAST])
+    capsys.readouterr()
+    # The test file's highest label is 0; the model has 3.
+    assert main(["evaluate", "--model", str(model), "--lf-json", str(test), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["P@1"] >= 0
+
+
+def test_a_file_holding_an_unfitted_model_is_named(tmp_path, data_files):
+    from skxml import InceptionXMLClassifier
+
+    texts, _ = data_files
+    joblib.dump(InceptionXMLClassifier(), tmp_path / "unfitted.joblib")
+    with pytest.raises(SystemExit, match="holds an unfitted InceptionXMLClassifier"):
+        main(["predict", "--model", str(tmp_path / "unfitted.joblib"), "--texts", str(texts)])
+    with pytest.raises(SystemExit, match="is a folder; give a model file"):
+        main(["predict", "--model", str(tmp_path), "--texts", str(texts)])
+
+
+@pytest.mark.parametrize("target", ["texts", "labels"])
+def test_train_refuses_to_write_over_its_data(tmp_path, data_files, target):
+    texts, labels = data_files
+    victim = texts if target == "texts" else labels
+    before = victim.read_bytes()
+    for option in ("--model", "--checkpoint"):
+        model = str(victim) if option == "--model" else str(tmp_path / "m.joblib")
+        extra = ["--checkpoint", str(victim)] if option == "--checkpoint" else []
+        with pytest.raises(SystemExit, match=f"{option} .* is the --{target} file"):
+            main(["train", "--texts", str(texts), "--labels", str(labels), "--model", model,
+                  *extra, *FAST])  # fmt: skip
+    assert victim.read_bytes() == before
+
+
+def test_train_checks_the_checkpoint_path_before_training(tmp_path, data_files):
+    texts, labels = data_files
+    with pytest.raises(SystemExit, match=r"--checkpoint .* is a folder"):
+        main(["train", "--texts", str(texts), "--labels", str(labels), "--model",
+              str(tmp_path / "m.joblib"), "--checkpoint", str(tmp_path), *FAST])  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--corpus", "c"], r"--corpus replaces the data files; drop --texts, --labels"),
+        (["--lf-json", "x.json"], r"give --lf-json or --texts and --labels, not both"),
+        (["--n-labels", "5"], r"--n-labels applies to --lf-json only"),
+    ],
+)
+def test_contradicting_data_options_are_refused(tmp_path, data_files, extra, message):
+    texts, labels = data_files
+    with pytest.raises(SystemExit, match=message):
+        main(["train", "--texts", str(texts), "--labels", str(labels), "--model",
+              str(tmp_path / "m.joblib"), *extra, *FAST])  # fmt: skip
+
+
+def test_evaluate_names_bad_propensity_constants_before_predicting(trained_model, data_files,
+                                                                   capsys):  # fmt: skip
+    texts, labels = data_files
+    for value in ("0", "-2", "nan"):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["evaluate", "--model", str(trained_model), "--texts", str(texts), "--labels",
+                  str(labels), "-A", value])  # fmt: skip
+        assert exit_info.value.code == 2
+        assert f"argument -A: expected a positive number, got '{value}'" in capsys.readouterr().err
+
+
+def test_evaluate_leaves_out_psp_for_a_model_of_two_texts(tmp_path, capsys):
+    texts, labels = tmp_path / "t.txt", tmp_path / "l.txt"
+    texts.write_text("red apple\nblue sky\n")
+    labels.write_text("food\nweather\n")
+    model = tmp_path / "m.joblib"
+    main(["train", "--texts", str(texts), "--labels", str(labels), "--model", str(model),
+          *FAST])  # fmt: skip
+    capsys.readouterr()
+    assert main(["evaluate", "--model", str(model), "--texts", str(texts), "--labels",
+                 str(labels), "--json"]) == 0  # fmt: skip
+    captured = capsys.readouterr()
+    assert set(json.loads(captured.out)) == {f"{m}@{k}" for m in ("P", "nDCG") for k in (1, 3, 5)}
+    assert "too few for propensities" in captured.err
+
+
+def test_warnings_are_printed_as_the_commands_own_lines(tmp_path, data_files, trained_model,
+                                                        capsys):  # fmt: skip
+    texts, _ = data_files
+    labels = tmp_path / "unseen.txt"
+    labels.write_text("\n".join(["food never_seen"] * len(TEXTS)) + "\n")
+    capsys.readouterr()
+    main(["evaluate", "--model", str(trained_model), "--texts", str(texts), "--labels",
+          str(labels), "--json"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert err.startswith("skxml evaluate: warning: ")
+    assert ".py:" not in err  # no source file and line of skxml's
+
+
+def test_predict_into_a_closed_pipe_stops_quietly(tmp_path, trained_model):
+    import subprocess
+    import sys
+
+    texts = tmp_path / "many.txt"
+    texts.write_text("\n".join(TEXTS * 2000) + "\n")  # ~1 MB of predictions
+    command = (f"{sys.executable} -m skxml predict --model {trained_model} --texts {texts} "
+               "| head -n 1")  # fmt: skip
+    result = subprocess.run(["bash", "-o", "pipefail", "-c", command], capture_output=True,
+                            text=True, timeout=300)  # fmt: skip
+    assert len(result.stdout.splitlines()) == 1
+    assert result.stderr == ""
+    assert result.returncode == 141

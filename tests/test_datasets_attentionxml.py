@@ -187,6 +187,14 @@ def test_dump_attentionxml_round_trip(tmp_path, suffix):
     np.testing.assert_array_equal(Y_sorted.toarray(), Y_in.toarray()[:, order])
 
 
+def test_a_first_text_starting_with_a_byte_order_mark_reads_back_whole(tmp_path):
+    texts_in = ["\ufeffa", "\ufeffb"]
+    dump_attentionxml(texts_in, np.eye(2), ["x", "y"], tmp_path / "t", tmp_path / "l")
+    assert load_attentionxml(tmp_path / "t", tmp_path / "l")[0] == texts_in
+    dump_attentionxml(["a"], np.eye(1), ["x"], tmp_path / "t", tmp_path / "l")
+    assert (tmp_path / "t").read_bytes() == b"a\n"  # no mark where none is needed
+
+
 def test_dump_attentionxml_exact_text(tmp_path):
     dump_attentionxml(
         ["one", "two"], np.array([[0, 1], [1, 1]]), ["p", "q"], tmp_path / "t", tmp_path / "l"

@@ -319,3 +319,28 @@ def test_load_xc_bow_malformed(tmp_path, text, message):
     path = _write(tmp_path / "bad.txt", text)
     with pytest.raises(ValueError, match=r"bad\.txt: " + message):
         load_xc_bow(path)
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        ("2 3\n0:1_0\n1:1\n", r"line 2: .* '0:1_0' has a value that is not a number"),
+        ("2 3\n1_0:1\n1:1\n", r"line 2: .* '1_0:1' has a column index that is not a number"),
+        ("2 1_0\n0:1\n1:1\n", r"line 1: expected a header 'n_rows n_cols'"),
+        ("2 99999999999999999999\n0:1\n1:1\n", r"line 1: the header's 9+ is too large"),
+        ("2 1000000000000\n0:1\n1:1\n", r"line 1: the header's 1000000000000 is too large"),
+    ],
+    ids=["underscore value", "underscore index", "underscore header", "overflow", "huge"],
+)
+def test_numbers_python_reads_but_a_data_file_cannot_hold_are_refused(tmp_path, content, match):
+    path = tmp_path / "labels.txt"
+    path.write_text(content)
+    with pytest.raises(ValueError, match=match):
+        load_xc_sparse(path)
+
+
+def test_dump_takes_a_dense_float16_matrix(tmp_path):
+    matrix = np.array([[0.5, 0.0], [0.0, 1.25]], dtype=np.float16)
+    dump_xc_sparse(tmp_path / "m.txt", matrix)
+    assert (tmp_path / "m.txt").read_text() == "2 2\n0:0.5\n1:1.25\n"
+    np.testing.assert_array_equal(load_xc_sparse(tmp_path / "m.txt").toarray(), matrix)

@@ -25,6 +25,7 @@ from skxml.metrics import (
     make_xmc_scorer,
     ndcg_at_k,
     precision_at_k,
+    psndcg_at_k,
     psp_at_k,
 )
 from skxml.utils._validation import check_label_matrix
@@ -482,13 +483,56 @@ def test_xmc_scorer_maps_label_lists_through_classes(named_fit, name):
     scorer = get_xmc_scorer(name)
     matrix = clf._label_binarizer_.transform(labels)
     assert scorer(clf, texts, labels) == scorer(clf, texts, matrix)
-    # A label the estimator never saw cannot be ranked: it is dropped, as score() does.
+    # A label the estimator never saw is a true label no ranking reaches: P@k is unchanged,
+    # the others count it as missed (a column of its own, inverse propensity of count 0).
     with_unseen = [[*row, "unseen"] for row in labels]
-    assert scorer(clf, texts, with_unseen) == scorer(clf, texts, matrix)
+    if name.startswith("p@"):
+        assert scorer(clf, texts, with_unseen) == scorer(clf, texts, matrix)
+    else:
+        metric, k = (
+            {"ndcg": ndcg_at_k, "psp": psp_at_k, "psndcg": psndcg_at_k}[name.split("@")[0]],
+            int(name.split("@")[1]),
+        )
+        extended = sp.hstack([matrix, np.ones((len(texts), 1))], format="csr")
+        scores = clf.decision_function(texts)
+        scores = sp.hstack([scores, sp.csr_matrix((len(texts), 1))], format="csr")
+        kwargs = {}
+        if metric is not ndcg_at_k:
+            counts = np.append(clf.label_counts_, 0)
+            kwargs["inv_propensity"] = inverse_propensity_from_counts(counts, len(texts))
+        expected = metric(extended, scores, k=k, **kwargs)
+        assert scorer(clf, texts, with_unseen) == pytest.approx(expected)
+        assert scorer(clf, texts, with_unseen) < scorer(clf, texts, matrix)
     # The lists are read by name, not position: reversing the classes changes the score.
     renamed = {"food": "weather", "weather": "food", "fruit": "rain", "rain": "fruit"}
     swapped = [[renamed[label] for label in row] for row in labels]
     assert scorer(clf, texts, swapped) < scorer(clf, texts, labels)
+
+
+def test_xmc_scorer_counts_unseen_labels_as_missed_recall(named_fit):
+    clf, _, _ = named_fit
+    # Each text's one known label is ranked first; its unseen label halves recall@1.
+    queries, truth = ["red apple pie", "blue sky today"], [["food", "rare"], ["weather", "new"]]
+    assert clf.predict_labels(queries, k=1) == [["food"], ["weather"]]
+    assert get_xmc_scorer("r@1")(clf, queries, truth) == pytest.approx(0.5)
+    assert get_xmc_scorer("r@1")(clf, queries, [["food"], ["weather"]]) == 1.0
+
+
+def test_unreachable_columns_rank_below_every_label():
+    from skxml.metrics._scorer import _with_unreachable_columns
+
+    dense = np.array([[0.5, -3.0], [2.0, 1.0]])
+    padded = _with_unreachable_columns(dense, 2)
+    assert padded.shape == (2, 4)
+    np.testing.assert_array_equal(padded[:, :2], dense)
+    assert np.isneginf(padded[:, 2:]).all()
+    sparse = sp.csr_matrix(dense)
+    padded = _with_unreachable_columns(sparse, 1)
+    assert padded.shape == (2, 3) and padded.nnz == sparse.nnz
+    assert _with_unreachable_columns(dense, 0) is dense
+    # Ranked below even a -3.0 score: a true label in the padded column is never hit.
+    y_true = np.array([[0, 0, 1], [0, 0, 1]])
+    assert precision_at_k(y_true, _with_unreachable_columns(dense, 1), k=2) == 0.0
 
 
 def test_cross_val_score_takes_label_lists_with_kfold(named_fit):

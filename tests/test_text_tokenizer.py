@@ -259,9 +259,11 @@ def test_get_stop_words_nltk_source(monkeypatch, fresh_stop_word_cache):
 
 
 def test_get_stop_words_nltk_source_missing_corpus(monkeypatch, fresh_stop_word_cache):
-    _fake_nltk(monkeypatch, error=LookupError("\n*****\n  Resource stopwords not found.\n"))
-    with pytest.raises(LookupError, match=r"not installed .*nltk.downloader stopwords"):
+    _fake_nltk(monkeypatch, error=LookupError("*****\n  Resource stopwords not found.\n"))
+    with pytest.raises(LookupError, match=r"not installed .*nltk.downloader stopwords") as info:
         get_stop_words(source="nltk")
+    # NLTK's banner opens with a line of asterisks: the message quotes its first words.
+    assert "(NLTK said: Resource stopwords not found.)" in str(info.value)
 
 
 def test_get_stop_words_bundled_ignores_nltk(monkeypatch, fresh_stop_word_cache):

@@ -521,3 +521,19 @@ def test_bundled_token_coverage_counts_word_occurrences():
     token_ids = np.array([[2, 3, 4, 0], [1, 2, 0, 0]])
     assert bundled_token_coverage("glove-6b-50d-50k", vocabulary, token_ids) == 0.6
     assert bundled_token_coverage("glove-6b-50d-50k", vocabulary, np.zeros((2, 3), int)) == 0.0
+
+
+def test_a_word2vec_text_file_with_a_wrong_header_dimension_is_read_as_text(tmp_path):
+    path = tmp_path / "vectors.txt"
+    path.write_text("2 3\napple 0.1 0.2\npie 0.3 0.4\n")
+    with pytest.raises(ValueError, match=r"line 2 has 2 values, expected 3"):
+        load_word_vectors(path, ["apple", "pie"])
+
+
+def test_a_text_file_read_as_word2vec_binary_is_refused(tmp_path):
+    path = tmp_path / "vectors.txt"
+    path.write_text("2 2\napple 0.1 0.2\npie 0.3 0.4\n")
+    with pytest.raises(ValueError, match=r"record 1 .* holds decimal digits.*word2vec text file"):
+        load_word_vectors(path, ["apple", "pie"], format="word2vec_binary")
+    vectors = load_word_vectors(path, ["apple", "pie"])  # "auto" reads it as text
+    np.testing.assert_allclose(vectors.matrix[-2:], [[0.1, 0.2], [0.3, 0.4]], rtol=1e-6)

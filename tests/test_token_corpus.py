@@ -116,3 +116,41 @@ def test_corpus_format_mismatch_is_reported(tmp_path):
 def test_y_none_with_texts_names_the_problem():
     with pytest.raises(TypeError, match="Y may be None only when X is a TokenCorpus"):
         InceptionXMLClassifier().fit(TEXTS)
+
+
+@pytest.mark.parametrize(
+    ("file", "content", "match"),
+    [
+        (
+            "corpus.json",
+            b'{"format": 1}',
+            r"corpus.json: the token corpus .* is damaged \(KeyError",
+        ),
+        ("corpus.json", b"[1]", r"corpus format 'list' is not supported"),
+        ("corpus.json", b"{not json", r"corpus.json is damaged \(Expecting property name"),
+        ("preprocessing.joblib", b"garbage", r"preprocessing.joblib: the token corpus .* damaged"),
+        ("tokens.npy", None, r"tokens.npy: the token corpus .* damaged"),
+        ("labels_indptr.npy", None, r"labels_indptr.npy: the token corpus .* damaged"),
+    ],
+    ids=["no n_samples", "not an object", "not json", "joblib", "truncated", "truncated csr"],
+)
+def test_a_damaged_corpus_names_the_file(tmp_path, file, content, match):
+    write_token_corpus(tmp_path / "c", TEXTS, LABELS, estimator=InceptionXMLClassifier())
+    target = tmp_path / "c" / file
+    if content is None:  # cut the file in half
+        content = target.read_bytes()[: target.stat().st_size // 2]
+    target.write_bytes(content)
+    with pytest.raises(ValueError, match=match):
+        load_token_corpus(tmp_path / "c")
+
+
+def test_a_corpus_whose_row_count_disagrees_with_its_arrays_is_refused(tmp_path):
+    import json
+
+    write_token_corpus(tmp_path / "c", TEXTS, LABELS, estimator=InceptionXMLClassifier())
+    meta_file = tmp_path / "c" / "corpus.json"
+    meta = json.loads(meta_file.read_text())
+    meta["n_samples"] += 5
+    meta_file.write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match=r"tokens.npy: .* not 37 rows as corpus.json says"):
+        load_token_corpus(tmp_path / "c")

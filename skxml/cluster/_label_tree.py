@@ -22,9 +22,14 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from skxml._base import _as_label_input, _is_label_lists
+from skxml._base import _as_label_input, _fit_label_binarizer, _is_label_lists
 from skxml.text._tokenizer import CJK_CHARACTER_CLASS, lowercase_and_space_cjk
-from skxml.utils._validation import check_label_matrix, check_texts, is_table
+from skxml.utils._validation import (
+    check_label_matrix,
+    check_ngram_range,
+    check_texts,
+    is_table,
+)
 
 # Subtrees are fitted in parallel (n_jobs) only when each job gets at least this many labels:
 # below it, starting the worker processes (which import skxml, hence torch) costs more than
@@ -58,10 +63,17 @@ def _is_text_input(X: Any) -> bool:
     if isinstance(X, (str, bytes)):
         return True  # check_texts rejects it with a clear message
     try:
-        first = next(iter(X))
-    except (TypeError, StopIteration):
-        return True  # not iterable or empty: check_texts says so
-    return isinstance(first, str)
+        items = iter(X)
+    except TypeError:
+        return True  # not iterable: check_texts says so
+    # Texts if any item is one (check_texts then names a None or a number among them), or
+    # if no item is a row of numbers (check_texts says what the items are).
+    has_rows = False
+    for item in items:
+        if isinstance(item, str):
+            return True
+        has_rows = has_rows or isinstance(item, (list, tuple, np.ndarray)) or sp.issparse(item)
+    return not has_rows
 
 
 _PIFA_CHUNK_ROWS = 1 << 18
@@ -587,8 +599,8 @@ class LabelTreeClusterer(TransformerMixin, BaseEstimator):
                     f"X and y have different numbers of samples: {n_samples} {what}, "
                     f"{len(y)} label lists."
                 )
-            binarizer = MultiLabelBinarizer(sparse_output=True)
-            labels = check_label_matrix(binarizer.fit_transform(y), name="y")
+            binarizer = _fit_label_binarizer(y, name="y")
+            labels = check_label_matrix(binarizer.transform(y), name="y")
             self._label_binarizer_: MultiLabelBinarizer | None = binarizer
             self.classes_ = np.asarray(binarizer.classes_, dtype=object)
             return labels
@@ -602,22 +614,13 @@ class LabelTreeClusterer(TransformerMixin, BaseEstimator):
         return labels
 
     def _text_features(self, texts: list[str]) -> sp.csr_matrix:
-        ngram_range = self.tfidf_ngram_range
-        if not (
-            len(ngram_range) == 2
-            and all(isinstance(n, Integral) and not isinstance(n, bool) for n in ngram_range)
-            and 1 <= ngram_range[0] <= ngram_range[1]
-        ):
-            raise ValueError(
-                "tfidf_ngram_range must be a tuple (min_n, max_n) of ints with "
-                f"1 <= min_n <= max_n, got {ngram_range!r}."
-            )
+        ngram_range = check_ngram_range(self.tfidf_ngram_range, name="tfidf_ngram_range")
         vectorizer = TfidfVectorizer(
             # Han ideographs and kana as tokens of their own, as in the classifiers' inputs;
             # other tokens of two characters or more (scikit-learn's default pattern).
             preprocessor=lowercase_and_space_cjk,
             token_pattern=r"(?u)\b\w\w+\b|" + CJK_CHARACTER_CLASS,
-            ngram_range=tuple(ngram_range),
+            ngram_range=ngram_range,
             min_df=self.tfidf_min_df,
             max_features=self.tfidf_max_features,
             sublinear_tf=True,
@@ -652,6 +655,11 @@ class LabelTreeClusterer(TransformerMixin, BaseEstimator):
                 self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=True
             )
             labels = self._check_labels(y, features.shape[0], what="rows in X")
+        if labels.nnz == 0:
+            raise ValueError(
+                f"y has no positive entry: none of its {labels.shape[0]} rows has a label, so "
+                "the labels have no features to cluster."
+            )
         self._fit_label_features(_pifa(features, labels), int(labels.nnz))
         return labels
 
@@ -734,8 +742,9 @@ class LabelTreeClusterer(TransformerMixin, BaseEstimator):
         y : {array-like, sparse matrix} of shape (n_samples, n_labels) or list of \
 label lists
             0/1 label matrix, or one collection of label names per sample (then the labels
-            are the sorted names, see ``classes_``). A list of lists is read as label
-            lists: pass a 0/1 matrix as a NumPy array or a scipy.sparse matrix.
+            are the sorted names, see ``classes_``). As in scikit-learn, a list of
+            equal-length lists of numbers is read as a 0/1 matrix; sets, ragged lists and
+            lists of names are label collections.
 
         Returns
         -------
@@ -746,7 +755,7 @@ label lists
         ------
         ValueError
             If ``X`` and ``y`` have different numbers of samples, ``y`` is not 0/1 or has
-            no label, ``X`` is empty, ``n_clusters`` is not a power of two or exceeds the
+            no positive entry, ``X`` is empty, ``n_clusters`` is not a power of two or exceeds the
             number of labels.
         TypeError
             If ``X`` or ``y`` are of the wrong type.

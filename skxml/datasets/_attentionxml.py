@@ -334,5 +334,8 @@ def dump_attentionxml(
     label_lines = [
         " ".join(names[Y.indices[start:end]]) for start, end in pairwise(Y.indptr.tolist())
     ]
-    write_text(texts_path, "".join(f"{text}\n" for text in texts))
+    # Readers drop one byte-order mark at the start of a file: a first text that starts
+    # with U+FEFF gets one more, so that it reads back whole.
+    bom = "\ufeff" if texts and texts[0].startswith("\ufeff") else ""
+    write_text(texts_path, bom + "".join(f"{text}\n" for text in texts))
     write_text(labels_path, "".join(f"{line}\n" for line in label_lines))

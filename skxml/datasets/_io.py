@@ -10,11 +10,12 @@ extra empty line after it.
 from __future__ import annotations
 
 import gzip
+import io
 import os
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import IO, Any
+from typing import IO, Any, cast
 
 __all__: list[str] = []
 
@@ -30,9 +31,20 @@ def display_path(path: Any) -> str:
     return os.fspath(path)
 
 
-def _is_gzip(path: Any) -> bool:
-    with open(path, "rb") as raw:
-        return raw.read(2) == _GZIP_MAGIC
+def _open_peeking(path: Any) -> tuple[IO[bytes], bool]:
+    """``path`` opened once for binary reading, and whether it starts with gzip's magic.
+
+    The magic is peeked at, not read, and the file is not opened twice: a pipe or FIFO
+    (``<(command)``, ``/dev/stdin``) can be read only once, and whatever a first opening
+    buffered would be lost to the second.
+    """
+    raw: io.BufferedReader = open(path, "rb")  # closed by the caller
+    head = raw.peek(len(_GZIP_MAGIC))[: len(_GZIP_MAGIC)]
+    if 0 < len(head) < len(_GZIP_MAGIC):  # a pipe that has delivered one byte so far
+        with raw:
+            whole = io.BytesIO(raw.read())
+        return whole, whole.getvalue().startswith(_GZIP_MAGIC)
+    return raw, head == _GZIP_MAGIC
 
 
 @contextmanager
@@ -41,17 +53,19 @@ def open_binary(path: Any) -> Iterator[IO[bytes]]:
 
     The file's name is not trusted: a gzip file without ``.gz`` and a plain file with it
     are both read correctly. Damaged gzip data raises ``ValueError`` naming the file.
+    Pipes and FIFOs are read as files are (opened once).
     """
-    if _is_gzip(path):
-        stream: IO[bytes] = gzip.open(path, "rb")
-    else:
-        stream = open(path, "rb")  # closed below, after the yield
+    raw, compressed = _open_peeking(path)
+    stream: IO[bytes] = (
+        cast(IO[bytes], gzip.GzipFile(fileobj=raw, mode="rb")) if compressed else raw
+    )
     try:
         yield stream
     except _GZIP_ERRORS as exc:
         raise ValueError(f"{display_path(path)}: corrupt or truncated gzip data ({exc}).") from exc
     finally:
         stream.close()
+        raw.close()  # GzipFile.close() leaves a file object it was given open
 
 
 def read_bytes(path: Any) -> bytes:

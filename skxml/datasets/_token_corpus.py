@@ -90,20 +90,45 @@ class TokenCorpus:
                 f"{self.path} is not a token corpus (no {_META}); write one with "
                 "skxml.datasets.write_token_corpus or 'skxml prepare'."
             )
-        meta = json.loads(meta_file.read_text(encoding="utf-8"))
-        if meta.get("format") != _FORMAT_VERSION:
+        try:
+            meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ValueError(f"{meta_file} is damaged ({exc}); write the corpus again.") from exc
+        if not isinstance(meta, dict) or meta.get("format") != _FORMAT_VERSION:
+            found = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
             raise ValueError(
-                f"{meta_file}: corpus format {meta.get('format')!r} is not supported by skxml "
+                f"{meta_file}: corpus format {found!r} is not supported by skxml "
                 f"{skxml.__version__} (format {_FORMAT_VERSION}); write the corpus again."
             )
+        self._current_file = meta_file
+        try:
+            self._read(meta)
+        except FileNotFoundError:
+            raise
+        except Exception as exc:  # whatever a damaged file makes json, joblib or numpy raise
+            raise ValueError(
+                f"{self._current_file}: the token corpus at {self.path} is damaged "
+                f"({type(exc).__name__}: {exc}); write it again."
+            ) from exc
+        finally:
+            del self._current_file
+
+    def _read(self, meta: dict[str, Any]) -> None:
         self.n_samples = int(meta["n_samples"])
-        preprocessing = joblib.load(self.path / _PREPROCESSING)
+        self._current_file = self.path / _PREPROCESSING
+        preprocessing = joblib.load(self._current_file)
         self.sequence_encoder = preprocessing["sequence_encoder"]
         self.tfidf_vectorizer = preprocessing["tfidf_vectorizer"]
         self.classes = preprocessing["classes"]
         self.label_binarizer = preprocessing["label_binarizer"]
         self.text_parameters: dict[str, Any] = preprocessing["text_parameters"]
-        self.tokens = np.load(self.path / "tokens.npy", mmap_mode="r")
+        self._current_file = self.path / "tokens.npy"
+        self.tokens = np.load(self._current_file, mmap_mode="r")
+        if self.tokens.ndim != 2 or self.tokens.shape[0] != self.n_samples:
+            raise ValueError(
+                f"it holds {self.tokens.shape} token ids, not {self.n_samples} rows as "
+                f"{_META} says"
+            )
         self.labels = self._load_csr("labels", (self.n_samples, len(self.classes)))
         self.bag = (
             None
@@ -112,10 +137,18 @@ class TokenCorpus:
         )
 
     def _load_csr(self, name: str, shape: tuple[int, int]) -> sp.csr_matrix:
-        arrays = {
-            part: np.load(self.path / f"{name}_{part}.npy", mmap_mode="r")
-            for part in ("data", "indices", "indptr")
-        }
+        arrays = {}
+        for part in ("data", "indices", "indptr"):
+            self._current_file = self.path / f"{name}_{part}.npy"
+            arrays[part] = np.load(self._current_file, mmap_mode="r")
+        if arrays["indptr"].shape != (shape[0] + 1,) or arrays["indptr"][-1] != len(
+            arrays["indices"]
+        ):
+            raise ValueError(
+                f"its index pointer has shape {arrays['indptr'].shape}, not ({shape[0] + 1},) "
+                f"for the {shape[0]} rows {_META} says, or does not end at the "
+                f"{len(arrays['indices'])} stored entries"
+            )
         matrix = sp.csr_matrix(shape, dtype=arrays["data"].dtype)
         # Set the arrays directly: the constructor may copy them to another index dtype.
         matrix.data, matrix.indices, matrix.indptr = (

@@ -62,10 +62,17 @@ def _parse_header(line: bytes, path: Any, names: tuple[str, ...]) -> tuple[int, 
     tokens = line.split()
     values: list[int] = []
     for token in tokens:
+        if b"_" in token:  # int() reads "1_0" as 10
+            break
         try:
             values.append(int(token))
         except ValueError:
             break
+    if values and max(values) > np.iinfo(np.int32).max:
+        raise ValueError(
+            f"{display_path(path)}: line 1: the header's {max(values)} is too large for a "
+            f"number of rows or columns (at most {np.iinfo(np.int32).max})."
+        )
     if len(tokens) != len(names) or len(values) != len(names) or min(values) < 0:
         hint = ""
         if len(names) == 2 and len(tokens) == 3 and len(values) == 3:
@@ -85,6 +92,8 @@ def _token_text(token: bytes) -> str:
 
 
 def _is_number(text: bytes) -> bool:
+    if b"_" in text:  # Python's float() reads "1_0" as 10; a data file's number has no "_"
+        return False
     try:
         float(text)
     except ValueError:
@@ -527,6 +536,8 @@ def _check_matrix(matrix: Any) -> sp.csr_matrix:
         raise TypeError(f"matrix must hold real numbers, got dtype {source.dtype}.")
     if source.ndim != 2:
         raise ValueError(f"matrix must be 2-D, got shape {source.shape}.")
+    if source.dtype == np.float16:  # scipy.sparse holds no float16; float32 is exact for it
+        source = source.astype(np.float32)
     csr = sp.csr_matrix(source, copy=True)
     csr.sum_duplicates()
     csr.eliminate_zeros()

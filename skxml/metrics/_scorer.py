@@ -24,12 +24,12 @@ scikit-learn's response-method machinery reads before calling ``decision_functio
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Callable
 from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.metrics._scorer import _BaseScorer
 from sklearn.preprocessing import MultiLabelBinarizer
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
@@ -92,18 +92,21 @@ def _fitted_label_statistics(estimator: Any, metric: str) -> tuple[np.ndarray, i
     return np.asarray(holder.label_counts_), int(holder.n_train_samples_)
 
 
-def _label_lists_as_matrix(estimator: Any, y_true: Any) -> Any:
+def _label_lists_as_matrix(estimator: Any, y_true: Any) -> tuple[Any, int]:
     """Label lists (``[["a", "b"], ["c"]]``) as a CSR matrix over the fitted estimator's
-    ``classes_`` (of its last step in a Pipeline); any other ``y_true`` unchanged.
+    ``classes_`` (of its last step in a Pipeline), and the number of labels it never saw;
+    any other ``y_true`` unchanged, with 0.
 
-    Labels the estimator never saw are dropped, as ``score`` drops them: no ranking can
-    hold them, and P@k divides by k whatever the number of true labels.
+    Labels the estimator never saw are true labels all the same: they take extra columns
+    after ``classes_`` (which no ranking can reach), so that recall, nDCG and the
+    propensity-scored metrics count them as missed rather than forget them (P@k is the same
+    either way: it divides by k).
     """
     from skxml._base import _as_label_input, _is_label_lists
 
     y_true = _as_label_input(y_true)
     if not _is_label_lists(y_true):
-        return y_true
+        return y_true, 0
     holder = _step_with(estimator, "classes_")
     if not hasattr(holder, "classes_"):
         raise TypeError(
@@ -111,10 +114,25 @@ def _label_lists_as_matrix(estimator: Any, y_true: Any) -> Any:
             f"fitted estimator's classes_; {type(holder).__name__} has none. Pass a 0/1 label "
             "matrix instead."
         )
-    binarizer = MultiLabelBinarizer(classes=list(holder.classes_), sparse_output=True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # "unknown class(es) ... ignored"
-        return binarizer.fit_transform(y_true)
+    classes = list(holder.classes_)
+    known = set(classes)
+    unseen = sorted({label for labels in y_true for label in labels} - known, key=repr)
+    binarizer = MultiLabelBinarizer(classes=classes + unseen, sparse_output=True)
+    return binarizer.fit_transform(y_true), len(unseen)
+
+
+def _with_unreachable_columns(y_score: Any, n_extra: int) -> Any:
+    """``y_score`` with ``n_extra`` more columns that rank below every label: absent from a
+    sparse matrix, ``-inf`` in dense scores."""
+    if n_extra == 0:
+        return y_score
+    if sp.issparse(y_score):
+        extra = sp.csr_matrix((y_score.shape[0], n_extra), dtype=y_score.dtype)
+        return sp.hstack([sp.csr_matrix(y_score), extra], format="csr")
+    scores = np.asarray(y_score, dtype=np.float64)
+    if scores.ndim != 2:  # left to the metric's own error message
+        return y_score
+    return np.hstack([scores, np.full((scores.shape[0], n_extra), -np.inf)])
 
 
 class _XMCScorer(_BaseScorer):
@@ -151,13 +169,17 @@ class _XMCScorer(_BaseScorer):
         if self._metric in _PROPENSITY_METRICS:
             # Read before predicting so that a missing attribute fails fast.
             label_counts, n_train_samples = _fitted_label_statistics(estimator, self._metric)
+        y_true, n_unseen = _label_lists_as_matrix(estimator, y_true)
+        if self._metric in _PROPENSITY_METRICS:
+            # Labels unseen in training have count 0: the highest inverse propensity.
+            counts = np.concatenate([label_counts, np.zeros(n_unseen, dtype=np.int64)])
             scoring_kwargs["inv_propensity"] = inverse_propensity_from_counts(
-                label_counts, n_train_samples, A=self._A, B=self._B
+                counts, n_train_samples, A=self._A, B=self._B
             )
-        y_true = _label_lists_as_matrix(estimator, y_true)
         method = _check_response_method(estimator, self._response_method)
         # method_caller caches responses by method name when several scorers share them.
         y_score = method_caller(estimator, _response_method_name(method), X, pos_label=None)
+        y_score = _with_unreachable_columns(y_score, n_unseen)
         return float(self._sign * self._score_func(y_true, y_score, **scoring_kwargs))
 
 

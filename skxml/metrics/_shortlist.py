@@ -70,6 +70,11 @@ def shortlist_recall(y_true: Any, shortlist: Any) -> float:
             raise ValueError(
                 f"shortlist holds label id {int(ids.max())}, but y_true has {n_labels} labels."
             )
+        if ids.size and ids.min() < -1:
+            raise ValueError(
+                f"shortlist holds label id {int(ids.min())}; label ids are >= 0, and -1 is "
+                "the only padding value."
+            )
         rows = np.repeat(np.arange(n_samples, dtype=np.int64), ids.shape[1])
         valid = ids.ravel() >= 0
         listed_keys = np.unique(rows[valid] * n_labels + ids.ravel()[valid])

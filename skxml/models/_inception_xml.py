@@ -216,7 +216,10 @@ default="auto"
         Show a progress bar with the loss and throughput of every epoch.
     warm_start : bool, default=False
         Continue training the fitted network on the next ``fit`` (same vocabulary and
-        labels) instead of starting anew.
+        labels) instead of starting anew. Parameters that shape the fitted model
+        (vocabulary, architecture, labels) must keep their values: a change raises
+        ``ValueError``; training and prediction parameters (``n_epochs``,
+        ``learning_rate``, ``top_k``, ...) may change.
     checkpoint_path : str, path-like or None, default=None
         If set, the training state is written to this file (atomically, with joblib) after
         every epoch; ``fit(X, y, resume_from=checkpoint_path)`` continues an interrupted

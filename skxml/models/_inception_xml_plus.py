@@ -12,7 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from sklearn.base import _fit_context, clone
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
@@ -208,7 +208,7 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
 
     _parameter_constraints: dict = {
         **BaseInceptionXML._parameter_constraints,
-        "clusterer": [HasMethods(["fit", "transform"]), None],
+        "clusterer": [LabelTreeClusterer, None],
         "n_shortlist": [Interval(Integral, 1, None, closed="left"), None],
         "detach_fraction": [Interval(Real, 0, 1, closed="both")],
         "combine_meta_scores": ["boolean"],

@@ -37,6 +37,15 @@ def _load_nltk_stop_words(name: str) -> list[str]:
         raise LookupError(f"NLTK's stopwords corpus has no list named {name!r}.") from exc
 
 
+def _first_words(exc: Exception) -> str:
+    """The first line of an exception's message that has a letter or digit in it (NLTK's
+    LookupError opens with a line of asterisks)."""
+    for line in str(exc).splitlines():
+        if any(character.isalnum() for character in line):
+            return line.strip()
+    return "not found"
+
+
 @functools.cache
 def _cached_stop_words(name: str, source: str) -> frozenset[str]:
     if source == "bundled":
@@ -48,9 +57,8 @@ def _cached_stop_words(name: str, source: str) -> frozenset[str]:
             # NLTK's own message is a 20-line banner; say what to do in one sentence.
             raise LookupError(
                 f"NLTK's stop-word list {name!r} is not installed (NLTK said: "
-                f"{str(exc).strip().splitlines()[0] if str(exc).strip() else 'not found'}). "
-                "Install it with `python -m nltk.downloader stopwords`, or use "
-                "source='bundled' or source='auto'."
+                f"{_first_words(exc)}). Install it with `python -m nltk.downloader "
+                "stopwords`, or use source='bundled' or source='auto'."
             ) from None
     else:  # "auto"
         try:

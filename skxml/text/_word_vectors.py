@@ -215,9 +215,25 @@ def _detect_format(path: str) -> str:
             return "word2vec_text"
         sample = fileobj.read(64 * dim + 4096)
     newline = sample.find(b"\n")
-    if newline != -1 and _is_text_record(sample[:newline], dim):
+    if newline != -1 and (
+        _is_text_record(sample[:newline], dim) or _is_text_record_of_any_dim(sample[:newline])
+    ):
+        # A word and numbers, even if not as many as the header says (the text reader then
+        # says so): raw float32 bytes do not read as that.
         return "word2vec_text"
     return "word2vec_binary"
+
+
+def _is_text_record_of_any_dim(line: bytes) -> bool:
+    """Whether ``line`` reads as a word followed by one or more decimal numbers."""
+    fields = line.split()
+    if len(fields) < 2 or not all(_NUMBER_CHARACTERS.issuperset(field) for field in fields[1:]):
+        return False
+    return all(_float_or_none(field) is not None for field in fields[1:])
+
+
+# The bytes of numbers written as text (and the spaces and line ends between them).
+_NUMBER_CHARACTERS = frozenset(b"0123456789+-.eE \t\r\n")
 
 
 def _float_or_none(value: bytes) -> float | None:
@@ -472,6 +488,12 @@ def _read_binary(path: str, matcher: _Matcher, *, embedding_dim: int | None) -> 
             if exact_id is None and not fallback_ids:
                 continue
             where = f"record {record} (byte {record_offset})"
+            if record == 1 and _NUMBER_CHARACTERS.issuperset(buffer[start:position]):
+                raise ValueError(
+                    f"{path}: {where} ({word!r}) holds decimal digits, not {dim} raw float32 "
+                    "values: this is a word2vec text file; read it with format='word2vec_text' "
+                    "or 'auto'."
+                )
             vector = np.frombuffer(buffer, dtype="<f4", count=dim, offset=start)
             if not np.all(np.isfinite(vector)):
                 raise ValueError(f"{path}: {where} ({word!r}) has NaN or infinite values.")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Set
+from numbers import Integral
 from typing import Any
 
 import numpy as np
@@ -176,3 +178,46 @@ def check_texts(X: Any, *, name: str = "X", allow_empty: bool = False) -> list[s
     if not texts and not allow_empty:
         raise ValueError(f"{name} is empty; at least one text is required.")
     return texts
+
+
+def check_ngram_range(ngram_range: Any, *, name: str) -> tuple[int, int]:
+    """``ngram_range`` as a ``(min_n, max_n)`` pair of ints with ``1 <= min_n <= max_n``.
+
+    Raises
+    ------
+    ValueError
+        Naming ``name``, if it is anything else.
+    """
+    valid = (
+        isinstance(ngram_range, (tuple, list))
+        and len(ngram_range) == 2
+        and all(isinstance(n, Integral) and not isinstance(n, bool) for n in ngram_range)
+        and 1 <= ngram_range[0] <= ngram_range[1]
+    )
+    if not valid:
+        raise ValueError(
+            f"{name} must be a tuple (min_n, max_n) of ints with 1 <= min_n <= max_n, got "
+            f"{ngram_range!r}."
+        )
+    return int(ngram_range[0]), int(ngram_range[1])
+
+
+def check_token_pattern(pattern: str, *, name: str) -> str:
+    """``pattern`` if it compiles as a regular expression with at most one group (what
+    scikit-learn's vectorizers accept as ``token_pattern``).
+
+    Raises
+    ------
+    ValueError
+        Naming ``name``, if it does not.
+    """
+    try:
+        compiled = re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"{name}={pattern!r} is not a valid regular expression: {exc}.") from exc
+    if compiled.groups > 1:
+        raise ValueError(
+            f"{name}={pattern!r} has {compiled.groups} capturing groups; at most one is "
+            "allowed (it selects the token), use (?:...) for the others."
+        )
+    return pattern
