@@ -231,13 +231,26 @@ def _read_data(
                 f"{Y.shape[0]} rows."
             )
         return texts, Y, np.arange(Y.shape[1])
-    label_names = None
-    if model_classes is not None:
-        # A model trained on column ids (xc or LF labels) reads names as those ids: "7" is
-        # column 7, not the 7th name in sorted order.
-        label_names = model_classes if named_model else [str(i) for i in model_classes]
-    texts, Y, names = load_attentionxml(args.texts, args.labels, label_names=label_names)
-    return texts, Y, names if named_model or model_classes is None else np.asarray(model_classes)
+    if model_classes is None:
+        return load_attentionxml(args.texts, args.labels)
+    # In the model's columns; a model trained on column ids (xc or LF labels) reads names as
+    # those ids: "7" is column 7, not the 7th name in sorted order. Names the model does not
+    # have get columns after its own.
+    model_names = list(model_classes) if named_model else [str(i) for i in model_classes]
+    try:
+        texts, Y, names = load_attentionxml(args.texts, args.labels)
+    except ValueError:
+        # No label at all gives no label space of its own (or the files are bad: then this
+        # raises the same error again).
+        texts, Y, _ = load_attentionxml(args.texts, args.labels, label_names=model_names)
+        return texts, Y, np.asarray(model_classes)
+    column_of = {name: column for column, name in enumerate(model_names)}
+    unseen = [name for name in names if name not in column_of]
+    column_of.update({name: len(model_names) + i for i, name in enumerate(unseen)})
+    columns = np.array([column_of[name] for name in names], dtype=np.int64)
+    Y = sp.csr_matrix((Y.data, columns[Y.indices], Y.indptr), shape=(Y.shape[0], len(column_of)))
+    Y.sort_indices()
+    return texts, Y, np.asarray([*model_classes, *unseen], dtype=object)
 
 
 def _add_data_arguments(parser: argparse.ArgumentParser, *, labels_required: bool) -> None:
@@ -435,18 +448,32 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     from skxml.metrics import inverse_propensity_from_counts
 
     model = _load_model(args.model)
-    texts, Y, _ = _read_data(args, model_classes=model.classes_)
+    n_labels = len(model.classes_)
+    texts, Y, names = _read_data(args, model_classes=model.classes_)
     source = args.lf_json or args.labels
     _require_texts(texts, args.lf_json or args.texts)
-    if Y.shape[1] != len(model.classes_):
+    n_unseen = Y.shape[1] - n_labels
+    if n_unseen and (args.lf_json is not None or args.labels_format == "xc"):
         raise SystemExit(
             f"error: {source} has labels up to column {Y.shape[1] - 1}, but the model has "
-            f"{len(model.classes_)} labels (columns 0 to {len(model.classes_) - 1})."
+            f"{n_labels} labels (columns 0 to {n_labels - 1})."
+        )
+    if n_unseen:
+        # True labels all the same: kept as columns no ranking reaches, so that nDCG@k and
+        # PSP@k count them as missed (P@k is the same either way).
+        occurrences = int(Y[:, n_labels:].nnz)
+        examples = ", ".join(repr(name) for name in names[n_labels : n_labels + 3])
+        warnings.warn(
+            f"{source}: {n_unseen} label(s) the model was not trained on ({examples}"
+            f"{', ...' if n_unseen > 3 else ''}; {occurrences} occurrence(s)) count as missed.",
+            UserWarning,
+            stacklevel=2,
         )
     inv_propensity = None
     if model.n_train_samples_ >= 3:  # the propensity model needs ln N > 1
+        counts = np.concatenate([model.label_counts_, np.zeros(n_unseen, dtype=np.int64)])
         inv_propensity = inverse_propensity_from_counts(
-            model.label_counts_, model.n_train_samples_, A=args.A, B=args.B
+            counts, model.n_train_samples_, A=args.A, B=args.B
         )
     else:
         print(
@@ -454,7 +481,9 @@ def _run_evaluate(args: argparse.Namespace) -> int:
             "propensities (3 or more); PSP@k is left out.",
             file=sys.stderr,
         )
-    scores = model.decision_function(texts, k=min(max(_K_VALUES), len(model.classes_)))
+    scores = model.decision_function(texts, k=min(max(_K_VALUES), n_labels))
+    if n_unseen:
+        scores = sp.hstack([scores, sp.csr_matrix((scores.shape[0], n_unseen))], format="csr")
     results = evaluate_scores(Y, scores, inv_propensity)
     if args.json:
         print(json.dumps({name: round(value, 4) for name, value in results.items()}))

@@ -456,3 +456,40 @@ def test_predict_into_a_closed_pipe_stops_quietly(tmp_path, trained_model):
     assert len(result.stdout.splitlines()) == 1
     assert result.stderr == ""
     assert result.returncode == 141
+
+
+def test_evaluate_counts_labels_the_model_never_saw_as_missed(
+    tmp_path, data_files, trained_model, capsys
+):
+    texts, labels = data_files
+    with_unseen = tmp_path / "unseen.txt"
+    with_unseen.write_text("\n".join(f"{line} never_seen" for line in LABELS) + "\n")
+    capsys.readouterr()
+    main(["evaluate", "--model", str(trained_model), "--texts", str(texts), "--labels",
+          str(labels), "--json"])  # fmt: skip
+    plain = json.loads(capsys.readouterr().out)
+    main(["evaluate", "--model", str(trained_model), "--texts", str(texts), "--labels",
+          str(with_unseen), "--json"])  # fmt: skip
+    captured = capsys.readouterr()
+    counted = json.loads(captured.out)
+    # nDCG@1 is P@1 whatever the number of true labels; deeper, the ideal ranking holds
+    # the unseen label too. PSP's normaliser counts its (highest) inverse propensity.
+    assert counted["nDCG@1"] == plain["nDCG@1"]
+    for k in (1, 3, 5):
+        assert counted[f"P@{k}"] == plain[f"P@{k}"]
+        assert counted[f"PSP@{k}"] < plain[f"PSP@{k}"]
+        if k > 1:
+            assert counted[f"nDCG@{k}"] < plain[f"nDCG@{k}"]
+    assert "1 label(s) the model was not trained on ('never_seen'; 24 occurrence(s))" in (
+        captured.err
+    )
+
+
+def test_evaluate_takes_texts_without_any_label(tmp_path, data_files, trained_model, capsys):
+    texts, _ = data_files
+    blank = tmp_path / "blank.txt"
+    blank.write_text("\n" * len(TEXTS))
+    capsys.readouterr()
+    assert main(["evaluate", "--model", str(trained_model), "--texts", str(texts), "--labels",
+                 str(blank), "--json"]) == 0  # fmt: skip
+    assert json.loads(capsys.readouterr().out)["P@1"] == 0.0
