@@ -255,6 +255,8 @@ def _is_label_lists(Y: Any) -> bool:
             array = np.asarray(Y)
     except ValueError:  # ragged
         return True
+    if array.ndim == 2 and array.shape[1] == 0:
+        return True  # only empty lists: texts without labels, not a matrix of no labels
     return not (array.ndim == 2 and array.dtype.kind in "biuf")
 
 

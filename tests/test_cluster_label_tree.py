@@ -261,14 +261,17 @@ def test_balanced_at_every_level(n_labels, level_fraction, zero_fraction, seed):
 
 @pytest.mark.parametrize(
     ("n_labels", "max_leaf_size", "expected"),
-    [(1, 16, 1), (16, 16, 1), (17, 16, 2), (100, 16, 8), (100, 10, 16), (5, 1, 8), (8, 1, 8)],
+    [(1, 16, 1), (16, 16, 1), (17, 16, 2), (100, 16, 8), (100, 10, 16), (5, 1, 4), (8, 1, 8)],
 )
 def test_n_clusters_derived_from_max_leaf_size(n_labels, max_leaf_size, expected):
     label_features = random_label_features(n_labels, density=0.5)
     clusterer = LabelTreeClusterer(max_leaf_size=max_leaf_size, random_state=0)
     clusterer.fit_from_label_features(label_features)
     assert clusterer.n_clusters_ == expected
-    assert np.diff(clusterer.cluster_indptr_).max() <= max_leaf_size
+    sizes = np.diff(clusterer.cluster_indptr_)
+    assert sizes.min() >= 1  # never more clusters than labels: no empty one
+    # Leaves of one label need a power of two of labels; 5 labels get 4 leaves of 1-2.
+    assert sizes.max() <= max(max_leaf_size, -(-n_labels // expected))
 
 
 @pytest.mark.parametrize(
@@ -568,3 +571,24 @@ def test_pifa_in_row_blocks_equals_the_whole_product(monkeypatch):
     blocks = _label_tree._pifa(features, labels)
     assert whole.nnz == blocks.nnz > 0
     np.testing.assert_allclose(blocks.toarray(), whole.toarray(), rtol=1e-6, atol=1e-7)
+
+
+def test_max_leaf_size_one_never_leaves_a_cluster_empty():
+    texts = [f"text {i} about topic{i % 40}" for i in range(120)]
+    y = sp.csr_matrix((np.ones(120), (np.arange(120), np.arange(120) % 40)), shape=(120, 40))
+    clusterer = LabelTreeClusterer(max_leaf_size=1, random_state=0).fit(texts, y)
+    assert clusterer.n_clusters_ == 32
+    sizes = np.bincount(clusterer.labels_to_clusters_, minlength=32)
+    assert sizes.min() == 1 and sizes.max() == 2
+
+
+def test_transform_of_label_lists_without_labels_and_with_unseen_ones():
+    texts = ["red apple", "blue sky", "green apple", "grey sky"] * 3
+    labels = [["food"], ["weather"], ["food"], ["weather"]] * 3
+    clusterer = LabelTreeClusterer(n_clusters=2, random_state=0).fit(texts, labels)
+    empty = clusterer.transform([[], []])
+    assert empty.shape == (2, 2) and empty.nnz == 0
+    with pytest.raises(
+        ValueError, match=r"labels unseen in fit, which belong to no cluster: \['x'\]"
+    ):
+        clusterer.transform([["food", "x"]])

@@ -676,3 +676,40 @@ def test_positive_slots_hand_computed():
     keys = torch.tensor([0 * 4 + 1, 1 * 4 + 0, 1 * 4 + 3])
     found = _positive_slots(label_ids, label_ids >= 0, keys, 4)
     assert found.tolist() == [[False, True, False], [False, False, True]]
+
+
+# ---------------------------------------------------------------- audit regressions
+def test_shortlist_recall_is_one_when_every_label_is_shortlisted():
+    # Two labels, both always shortlisted: ids [[0, 1]] must not be read as an indicator.
+    texts = ["red apple pie", "green apple tart", "blue sky", "grey sky rain"] * 5
+    labels = [["food"], ["food"], ["weather"], ["weather"]] * 5
+    clf = InceptionXMLPlusClassifier(**{**FAST, "batch_size": 4}).fit(texts, labels)
+    assert sorted(clf.shortlist(texts[:1])[0].tolist()) == [0, 1]
+    assert clf.shortlist_recall(texts, labels) == 1.0
+    # A label the model never saw is outside every shortlist.
+    assert clf.shortlist_recall(texts[:2], [["food", "new"], ["food"]]) == pytest.approx(0.75)
+
+
+def test_a_large_meta_score_weight_never_ranks_padding(fitted_on_debian):
+    clf = clone(fitted_on_debian).set_params(meta_score_weight=1e5)
+    clf.__dict__.update({k: v for k, v in vars(fitted_on_debian).items() if k.endswith("_")})
+    texts = ["python library for parsing", "gtk theme", "kernel module"]
+    k = len(clf.classes_) // 4
+    scores = clf.decision_function(texts, k=k)
+    assert scores.indices.min() >= 0
+    assert all(np.diff(scores.indptr) == k)
+    for row in clf.predict_labels(texts, k=k):
+        assert len(set(row)) == len(row) == k
+
+
+def test_combined_meta_scores_keep_confident_labels_apart(fitted_toy):
+    combined = clone(fitted_toy).set_params(combine_meta_scores=True)
+    combined.__dict__.update({k: v for k, v in vars(fitted_toy).items() if k.endswith("_")})
+    n_clusters = fitted_toy.n_clusters_
+    meta = torch.full((1, n_clusters), 20.0)
+    label_ids = torch.tensor([[0, 1, 2]])
+    values, labels = combined._rank(meta, label_ids, torch.tensor([[17.0, 25.0, 14.0]]), k=3)
+    assert labels.tolist() == [[1, 0, 2]]
+    assert values[0, 0] > values[0, 1] > values[0, 2]
+    # p_e · p_m: the logit of the product is at most the smaller logit, about 16.95 here.
+    assert values[0, 1] == pytest.approx(-np.log(np.exp(-17.0) + np.exp(-20.0)), abs=1e-3)

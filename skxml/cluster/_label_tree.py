@@ -415,7 +415,10 @@ class LabelTreeClusterer(TransformerMixin, BaseEstimator):
         of labels. ``None`` picks the smallest power of two that leaves at most
         ``max_leaf_size`` labels per cluster.
     max_leaf_size : int or "auto", default="auto"
-        Largest cluster size when ``n_clusters`` is None; ignored otherwise. ``"auto"``
+        Largest cluster size when ``n_clusters`` is None; ignored otherwise. The number
+        of clusters never exceeds the number of labels, so with ``max_leaf_size=1`` and a
+        number of labels that is not a power of two some clusters hold 2 labels (rather
+        than some holding none). ``"auto"``
         aims at about 192 training texts per cluster, counting a text once per label it
         has: ``192 · n_labels / nnz(y)`` labels per cluster, kept within 16–64 (16 when
         fitted on label features alone, which carry no counts). Labels with many training
@@ -683,8 +686,10 @@ class LabelTreeClusterer(TransformerMixin, BaseEstimator):
 
     def _resolve_n_clusters(self, n_labels: int) -> int:
         if self.n_clusters is None:
+            # Never more clusters than labels: with max_leaf_size=1 and a number of labels
+            # that is not a power of two, some leaves then hold 2 labels rather than none.
             n_clusters = 1
-            while n_clusters * self.max_leaf_size_ < n_labels:
+            while n_clusters * self.max_leaf_size_ < n_labels and 2 * n_clusters <= n_labels:
                 n_clusters *= 2
             return n_clusters
         n_clusters = int(self.n_clusters)
@@ -832,8 +837,13 @@ label lists
                 warnings.simplefilter("error")
                 try:
                     Y = binarizer.transform(Y)
-                except UserWarning as exc:  # unknown labels
-                    raise ValueError(f"Y holds labels unseen in fit: {exc}") from exc
+                except UserWarning:  # unknown labels
+                    known = set(binarizer.classes_)
+                    unseen = sorted({label for row in Y for label in row} - known, key=str)
+                    raise ValueError(
+                        f"Y holds labels unseen in fit, which belong to no cluster: "
+                        f"{unseen[:10]}{' ...' if len(unseen) > 10 else ''}."
+                    ) from None
         labels = check_label_matrix(Y, name="Y", allow_empty=True)
         if labels.shape[1] != self.n_labels_:
             raise ValueError(

@@ -19,11 +19,14 @@ from torch import nn
 from skxml._base import (
     _SPARSE_LINEAR_MIN_WEIGHTS,
     BaseInceptionXML,
+    _as_label_input,
+    _is_label_lists,
     _top_k_to_csr,
     to_device,
 )
 from skxml.cluster import LabelTreeClusterer
 from skxml.metrics import precision_at_k, shortlist_recall
+from skxml.metrics._scorer import _label_lists_as_matrix
 from skxml.models._inception_xml import hard_negative_loss_weight, resolve_hard_negatives
 from skxml.nn import (
     ExtremeClassifierHead,
@@ -115,7 +118,13 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
     n_shortlist : int or None, default=None
         Clusters shortlisted per text. ``None`` uses ``⌈6·√n_clusters⌉`` (at most
         ``n_clusters``): 48 of 64 clusters, 272 of 2,048, 1,536 of 65,536 (the paper uses
-        800). Labels scored per text grow with it, and so does batch-1 latency.
+        800). Labels scored per text grow with it, and so does batch-1 latency. Fixed by
+        ``fit`` (``n_shortlist_``): changing it afterwards takes a refit. A prediction asking
+        for more labels (``k``) than ``n_shortlist_`` clusters may hold (counting the
+        smallest clusters) shortlists as many more clusters as it takes and ranks the
+        labels of that wider shortlist, so its first labels can differ from those of a
+        smaller ``k``; with the default ``n_shortlist`` this takes a ``k`` in the hundreds
+        or more.
     detach_fraction : float, default=0.25
         Fraction of the epochs during which the extreme head's input is detached from the
         encoder (the paper's synchronisation: the encoder first learns from the meta task).
@@ -537,7 +546,9 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         scores = _top_k_to_csr(np.vstack(values), np.vstack(indices), len(self.classes_))
         return {
             "validation_precision_at_1": precision_at_k(labels, scores, k=1),
-            "validation_shortlist_recall": shortlist_recall(labels, np.vstack(shortlists)),
+            "validation_shortlist_recall": shortlist_recall(
+                labels, _shortlist_indicator(np.vstack(shortlists), labels.shape[1])
+            ),
         }
 
     # ------------------------------------------------------------------ prediction
@@ -567,13 +578,19 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         self._check_meta_score_options()
         if self.meta_score_weight > 0 or self.combine_meta_scores:
             cluster_ids = self.network_.label_clusters[label_ids.clamp(min=0)]
-            log_meta = nn.functional.logsigmoid(torch.gather(meta_logits.float(), 1, cluster_ids))
+            meta = torch.gather(meta_logits.float(), 1, cluster_ids)
             if self.combine_meta_scores:
-                log_p = (nn.functional.logsigmoid(logits) + log_meta).clamp(max=-1e-7)
-                combined = log_p - torch.log(-torch.expm1(log_p))
+                # The logit of p_extreme · p_meta, in float64: float32's log p rounds to 0
+                # (and the logits tie) once both logits pass ~17.
+                log_p = nn.functional.logsigmoid(logits.double()) + nn.functional.logsigmoid(
+                    meta.double()
+                )
+                log_p = log_p.clamp(max=-torch.finfo(torch.float64).tiny)
+                logits = (log_p - torch.log(-torch.expm1(log_p))).float()
             else:
-                combined = logits + float(self.meta_score_weight) * log_meta
-            logits = torch.where(label_ids >= 0, combined, logits)
+                logits = logits + float(self.meta_score_weight) * nn.functional.logsigmoid(meta)
+        # Padding slots last, whatever the weighting did to the real labels' scores.
+        logits = logits.masked_fill(label_ids < 0, -math.inf)
         values, positions = torch.topk(logits, k, dim=1, sorted=True)
         return values.cpu().numpy(), torch.gather(label_ids, 1, positions).cpu().numpy()
 
@@ -625,13 +642,32 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         Returns
         -------
         recall : float
-            :func:`~skxml.metrics.shortlist_recall` of the shortlists of ``X``; an upper
-            bound on the recall any ``k`` can reach.
+            :func:`~skxml.metrics.shortlist_recall` of the shortlists of ``X``: an upper
+            bound on the recall of any ``k`` up to the labels the shortlist holds (a larger
+            ``k`` widens the shortlist, see :meth:`decision_function`). Labels of ``y``
+            that the model was not trained on count as outside every shortlist.
         """
         check_is_fitted(self, "network_")
         texts = check_texts(X)
         labels = self._check_eval_labels(y, len(texts), name="y")
-        return shortlist_recall(labels, self._shortlists(texts))
+        if self._label_binarizer_ is not None and _is_label_lists(_as_label_input(y)):
+            labels, _ = _label_lists_as_matrix(self, y)  # unseen labels: extra columns
+        indicator = _shortlist_indicator(self._shortlists(texts), labels.shape[1])
+        return shortlist_recall(labels, indicator)
+
+
+def _shortlist_indicator(label_ids: np.ndarray, n_labels: int) -> sp.csr_matrix:
+    """Shortlisted label ids (-1 padded) as a 0/1 CSR matrix of ``n_labels`` columns.
+
+    The metric also takes the ids themselves, but reads an array of ``n_labels`` columns
+    holding only 0 and 1 (every label shortlisted, with 1 or 2 labels) as an indicator."""
+    rows = np.repeat(np.arange(label_ids.shape[0]), label_ids.shape[1])
+    ids = label_ids.ravel()
+    real = ids >= 0
+    return sp.csr_matrix(
+        (np.ones(int(real.sum()), dtype=np.int8), (rows[real], ids[real])),
+        shape=(label_ids.shape[0], n_labels),
+    )
 
 
 def _fresh_clusterer(clusterer: Any) -> Any:
