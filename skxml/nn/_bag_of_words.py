@@ -78,4 +78,6 @@ class BagOfWordsEncoder(nn.Module):
         -------
         features : torch.Tensor of shape (batch, n_features)
         """
+        if weights.dtype != self.bag.weight.dtype and weights.dtype == torch.float64:
+            weights = weights.to(self.bag.weight.dtype)  # e.g. scikit-learn's float64 TF-IDF
         return self.bag(ngram_ids, offsets, per_sample_weights=weights)

@@ -358,6 +358,8 @@ default=None
             If it does not have ``max_seq_len`` columns or holds ids out of range.
         """
         self._check_token_ids(token_ids)
+        if token_ids.dtype not in (torch.int64, torch.int32):  # what embedding lookups take
+            token_ids = token_ids.long()
         embeddings = self.embedding(token_ids)  # (B, S, embedding_dim)
         if self.embedding_projection is not None:
             embeddings = self.embedding_projection(embeddings)  # (B, S, d)

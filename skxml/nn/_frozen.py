@@ -37,7 +37,12 @@ from torch import nn
 from skxml.nn._attention import SimpleSelfAttention, attention_product
 from skxml.nn._encoder import InceptionXMLEncoder
 from skxml.nn._heads import PADDING_LOGIT, ExtremeClassifierHead, ResidualHead
-from skxml.nn._network import BagOfWordsBatch, InceptionXMLNetwork, require_bag
+from skxml.nn._network import (
+    BagOfWordsBatch,
+    InceptionXMLNetwork,
+    check_bag_rows,
+    require_bag,
+)
 from skxml.nn._plus_network import (
     InceptionXMLPlusNetwork,
     distinct_labels,
@@ -307,6 +312,7 @@ class _FrozenSparseLinear:
 
     def _pairs(self, bag: BagOfWordsBatch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         ngram_ids, offsets, values = (part.numpy() for part in bag)
+        values = values.astype(self.weight.dtype, copy=False)  # e.g. float64 TF-IDF weights
         positions, lengths = self._support_positions(ngram_ids)
         entry_counts = np.diff(offsets, append=len(ngram_ids))
         entry_rows = np.repeat(np.arange(len(offsets)), entry_counts)
@@ -377,6 +383,7 @@ class _FrozenSparseLinear:
         """
         n_clusters, cluster_size = table_shape
         ngram_ids, _, values = (part.numpy() for part in bag)
+        values = values.astype(self.weight.dtype, copy=False)  # e.g. float64 TF-IDF weights
         # The (n-gram, label) pairs of the text's n-grams (one row: no row numbers), then
         # only the terms of shortlisted labels multiplied out.
         positions, lengths = self._support_positions(ngram_ids)
@@ -490,9 +497,12 @@ class _FrozenFeatures:
             self.sparse_linear = _frozen_sparse_linear(network.sparse_linear)
 
     def __call__(self, token_ids: torch.Tensor, bag: BagOfWordsBatch | None) -> torch.Tensor:
+        check_bag_rows(bag, token_ids.shape[0])
         features = self.encoder(token_ids)
         if self.bag_weight is not None:
             ngram_ids, offsets, weights = require_bag(bag, "a bag-of-n-grams input")
+            if weights.dtype == torch.float64 and self.bag_weight.dtype != torch.float64:
+                weights = weights.to(self.bag_weight.dtype)
             features = features + F.embedding_bag(
                 ngram_ids, self.bag_weight, offsets, mode="sum", per_sample_weights=weights
             )
@@ -539,11 +549,15 @@ class FrozenInceptionXMLNetwork:
     def __init__(
         self, network: InceptionXMLNetwork, classifier_dtype: torch.dtype | None = None
     ) -> None:
+        if not isinstance(network.head, ExtremeClassifierHead):
+            raise TypeError(
+                "FrozenInceptionXMLNetwork freezes networks whose head is an "
+                f"ExtremeClassifierHead, got {type(network.head).__name__}; call the network "
+                "itself in eval mode instead."
+            )
         with _in_eval_mode(network):
             self.features = _FrozenFeatures(network)
-            self.head = _FrozenDenseHead(
-                cast(ExtremeClassifierHead, network.head), classifier_dtype
-            )
+            self.head = _FrozenDenseHead(network.head, classifier_dtype)
 
     def __call__(
         self, token_ids: torch.Tensor, bag: BagOfWordsBatch | None = None

@@ -55,6 +55,9 @@ class InceptionXMLNetwork(nn.Module):
                 f"bag_of_words.n_features ({bag_of_words.n_features}) must equal the encoder's "
                 f"n_features_out ({encoder.n_features_out})."
             )
+        head_outputs = getattr(head, "n_labels", None)
+        if sparse_linear is not None and head_outputs is not None:
+            check_same_labels(sparse_linear, head_outputs, "the head")
         self.encoder = encoder
         self.bag_of_words = bag_of_words
         self.head = head
@@ -83,6 +86,24 @@ def require_bag(bag: BagOfWordsBatch | None, part: str) -> BagOfWordsBatch:
     return bag
 
 
+def check_bag_rows(bag: BagOfWordsBatch | None, n_rows: int) -> None:
+    """Refuse a bag of another number of texts than the batch (it would be broadcast)."""
+    if bag is not None and len(bag[1]) != n_rows:
+        raise ValueError(
+            f"bag holds {len(bag[1])} rows (offsets) but the batch has {n_rows} texts; pass "
+            "one bag row per text."
+        )
+
+
+def check_same_labels(sparse_linear: SparseLinearHead, n_labels: int, what: str) -> None:
+    """Refuse a sparse linear map of another number of outputs than the head it adds to."""
+    if sparse_linear.n_labels != n_labels:
+        raise ValueError(
+            f"sparse_linear maps to {sparse_linear.n_labels} labels but {what} has {n_labels} "
+            "outputs; they must match."
+        )
+
+
 def text_features(
     encoder: InceptionXMLEncoder,
     bag_of_words: BagOfWordsEncoder | None,
@@ -90,6 +111,7 @@ def text_features(
     bag: BagOfWordsBatch | None,
 ) -> torch.Tensor:
     """The encoder's features, plus the TF-IDF bag's when the network has that input."""
+    check_bag_rows(bag, token_ids.shape[0])
     features = encoder(token_ids)
     if bag_of_words is not None:
         features = features + bag_of_words(*require_bag(bag, "a bag-of-n-grams input"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from numbers import Integral
 
 import torch
 from torch import nn
@@ -10,7 +11,13 @@ from torch import nn
 from skxml.nn._bag_of_words import BagOfWordsEncoder
 from skxml.nn._encoder import InceptionXMLEncoder
 from skxml.nn._heads import PADDING_LOGIT, ExtremeClassifierHead, ShortlistClassifierHead
-from skxml.nn._network import BagOfWordsBatch, require_bag, text_features
+from skxml.nn._network import (
+    BagOfWordsBatch,
+    check_bag_rows,
+    check_same_labels,
+    require_bag,
+    text_features,
+)
 from skxml.nn._sparse_linear import SparseLinearHead
 
 # Added to the meta logits of a sample's positive clusters so they enter its training
@@ -21,6 +28,8 @@ _FORCE_IN = 1.0e4
 def shortlisted_clusters(cluster_scores: torch.Tensor, n_shortlist: int) -> torch.Tensor:
     """Each row's ``n_shortlist`` best-scored clusters (unordered; all when there are fewer),
     shape (batch, min(n_shortlist, n_clusters))."""
+    if isinstance(n_shortlist, bool) or not isinstance(n_shortlist, Integral) or n_shortlist < 1:
+        raise ValueError(f"n_shortlist must be a positive int, got {n_shortlist!r}.")
     n_shortlist = min(int(n_shortlist), cluster_scores.shape[1])
     return torch.topk(cluster_scores, n_shortlist, dim=1, sorted=False).indices
 
@@ -34,7 +43,8 @@ def shortlisted_labels(
     """
     clusters = shortlisted_clusters(cluster_scores, n_shortlist)
     # index_select: several times faster than advanced indexing (cluster_labels[clusters]).
-    return cluster_labels.index_select(0, clusters.flatten()).view(len(clusters), -1)
+    width = clusters.shape[1] * cluster_labels.shape[1]  # explicit: a batch may be empty
+    return cluster_labels.index_select(0, clusters.flatten()).view(len(clusters), width)
 
 
 # Up to this many labels per id, distinct_labels marks the ids in a label-sized table
@@ -192,6 +202,8 @@ class InceptionXMLPlusNetwork(nn.Module):
         self.bag_of_words = bag_of_words
         self.meta_head = meta_head
         self.extreme_head = extreme_head
+        if sparse_linear is not None:
+            check_same_labels(sparse_linear, extreme_head.n_labels, "extreme_head")
         self.sparse_linear = sparse_linear
         if meta_sparse_linear is not None and meta_sparse_linear.n_labels != meta_head.n_labels:
             raise ValueError(
@@ -203,9 +215,18 @@ class InceptionXMLPlusNetwork(nn.Module):
         label_clusters = torch.full((extreme_head.n_labels,), -1, dtype=torch.int64)
         members = cluster_labels >= 0
         cluster_of_member = torch.arange(cluster_labels.shape[0]).unsqueeze(1).expand_as(members)
-        label_clusters[cluster_labels[members]] = cluster_of_member[members]
-        if bool((label_clusters < 0).any()):
-            raise ValueError("cluster_labels must hold every label of the extreme head once.")
+        in_range = bool(((cluster_labels < extreme_head.n_labels) & (cluster_labels >= -1)).all())
+        if in_range:
+            label_clusters[cluster_labels[members]] = cluster_of_member[members]
+        if (
+            not in_range
+            or int(members.sum()) != extreme_head.n_labels
+            or bool((label_clusters < 0).any())
+        ):
+            raise ValueError(
+                f"cluster_labels must hold every label of the extreme head (0 to "
+                f"{extreme_head.n_labels - 1}) exactly once, padded with -1."
+            )
         self.register_buffer("label_clusters", label_clusters)
 
     @property
@@ -227,6 +248,7 @@ class InceptionXMLPlusNetwork(nn.Module):
     def meta_logits(self, h: torch.Tensor, bag: BagOfWordsBatch | None = None) -> torch.Tensor:
         """The cluster logits, shape (batch, n_clusters): the meta head's, plus the sparse
         (n-gram, cluster) map's when the network has one."""
+        check_bag_rows(bag, h.shape[0])
         logits = self.meta_head(h)
         # getattr: networks pickled before the option have no such attribute.
         meta_sparse_linear = getattr(self, "meta_sparse_linear", None)
@@ -349,4 +371,6 @@ def default_shortlist_size(n_clusters: int) -> int:
     >>> default_shortlist_size(64), default_shortlist_size(4096), default_shortlist_size(65536)
     (48, 384, 1536)
     """
+    if isinstance(n_clusters, bool) or not isinstance(n_clusters, Integral) or n_clusters < 1:
+        raise ValueError(f"n_clusters must be a positive int, got {n_clusters!r}.")
     return int(min(n_clusters, math.ceil(_SHORTLIST_PER_ROOT * math.sqrt(n_clusters))))
