@@ -19,8 +19,8 @@ the mechanics are the same, and the fits stay small enough for this page.
 # ------------------
 # The clusterer is fitted on the training texts and labels: each label is represented by
 # the normalised sum of the TF-IDF vectors of its texts (PIFA), and the labels are split
-# recursively into two halves by spherical 2-means. By default the clusters hold at most
-# ``max_leaf_size=16`` labels.
+# recursively into two halves by spherical 2-means. By default (``max_leaf_size="auto"``)
+# the clusters hold 16 to 64 labels, sized by the labels' training texts: at most 16 here.
 import time
 
 import matplotlib.pyplot as plt

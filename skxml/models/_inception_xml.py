@@ -69,8 +69,9 @@ class InceptionXMLClassifier(BaseInceptionXML):
     features ``h_f``. It lifts accuracy on short texts full of rare names at little cost.
     On English text the word embeddings start from bundled 50-d GloVe vectors
     (``word_vectors="auto"``).
-    ``tfidf_embedding=False, tfidf_linear=False, embedding_dim=300, n_epochs=42`` is the
-    paper's model exactly.
+    ``tfidf_embedding=False, tfidf_linear=False, hard_negatives=None, output_dropout=0.5,
+    embedding_dim=300, n_epochs=42`` is the paper's network, loss and training; with a
+    300-d ``word_vectors`` file as well it is the paper's model exactly.
 
     Parameters
     ----------
