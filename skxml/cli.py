@@ -420,9 +420,14 @@ def _run_predict(args: argparse.Namespace) -> int:
 
     if args.output not in (None, "-"):
         _check_output_file(args.output, "--output")
+    texts_path = args.texts
+    if texts_path == "-":  # the texts of a pipe: `... | skxml predict --texts - ...`
+        if not os.path.exists("/dev/stdin"):
+            raise SystemExit("error: --texts - reads /dev/stdin, which this system lacks.")
+        texts_path = "/dev/stdin"
     model = _load_model(args.model)
-    texts = read_text_lines(args.texts)
-    _require_texts(texts, args.texts)
+    texts = read_text_lines(texts_path)
+    _require_texts(texts, "standard input" if args.texts == "-" else args.texts)
     # Ranked by the logits: probabilities of confident labels round to the same value.
     scores = model.decision_function(texts, k=min(args.k, len(model.classes_)))
     probabilities = _sigmoid(scores.data)
@@ -611,7 +616,11 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     predict.add_argument("--model", required=True, help="a model saved by 'skxml train'")
-    predict.add_argument("--texts", required=True, help="file with one raw text per line")
+    predict.add_argument(
+        "--texts",
+        required=True,
+        help="file with one raw text per line (plain or gzip); - reads standard input",
+    )
     predict.add_argument("--k", type=int, default=5, help="labels per text (5)")
     predict.add_argument("--output", help="output file (default: standard output)")
     predict.set_defaults(handler=_run_predict)

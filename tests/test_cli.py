@@ -493,3 +493,23 @@ def test_evaluate_takes_texts_without_any_label(tmp_path, data_files, trained_mo
     assert main(["evaluate", "--model", str(trained_model), "--texts", str(texts), "--labels",
                  str(blank), "--json"]) == 0  # fmt: skip
     assert json.loads(capsys.readouterr().out)["P@1"] == 0.0
+
+
+def test_predict_reads_texts_from_standard_input(tmp_path, trained_model):
+    import subprocess
+    import sys
+
+    queries = "\n".join(TEXTS * 200) + "\n"  # 4,800 lines: more than a pipe's first buffer
+    result = subprocess.run(
+        [sys.executable, "-m", "skxml", "predict", "--model", str(trained_model), "--texts", "-",
+         "--k", "1"],
+        input=queries, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.splitlines()) == len(TEXTS) * 200
+    empty = subprocess.run(
+        [sys.executable, "-m", "skxml", "predict", "--model", str(trained_model), "--texts", "-"],
+        input="", capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert empty.returncode == 1
+    assert "standard input holds no texts" in empty.stderr

@@ -167,3 +167,21 @@ def test_freezing_a_network_with_another_head_says_what_it_takes(encoder):
     network = InceptionXMLNetwork(encoder, torch.nn.Linear(encoder.n_features_out, 5))
     with pytest.raises(TypeError, match="whose head is an ExtremeClassifierHead, got Linear"):
         FrozenInceptionXMLNetwork(network)
+
+
+@pytest.mark.parametrize("n_hard", [0, 2, 5])
+def test_hard_negative_bce_of_an_empty_batch_is_zero_on_every_path(n_hard):
+    from skxml.nn import hard_negative_bce
+
+    logits = torch.zeros(0, 5, requires_grad=True)
+    loss = hard_negative_bce(logits, torch.zeros(0, 5), n_hard)
+    assert float(loss) == 0.0
+    loss.backward()  # still part of the graph
+
+
+@pytest.mark.parametrize("n_hard", [True, 2.5, -1])
+def test_hard_negative_bce_names_a_bad_n_hard(n_hard):
+    from skxml.nn import hard_negative_bce
+
+    with pytest.raises(ValueError, match="n_hard must be >= 0 and an int"):
+        hard_negative_bce(torch.zeros(2, 5), torch.zeros(2, 5), n_hard)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from numbers import Integral
 from typing import Any, cast
 
 import torch
@@ -71,8 +72,8 @@ def hard_negative_bce(
             "logits and targets must both have shape (batch, n_labels), got "
             f"{tuple(logits.shape)} and {tuple(targets.shape)}."
         )
-    if n_hard < 0:
-        raise ValueError(f"n_hard must be >= 0, got {n_hard}.")
+    if isinstance(n_hard, bool) or not isinstance(n_hard, Integral) or n_hard < 0:
+        raise ValueError(f"n_hard must be >= 0 and an int, got {n_hard!r}.")
     if not 0.0 <= easy_weight <= 1.0:
         raise ValueError(f"easy_weight must lie in [0, 1], got {easy_weight}.")
     if mask is not None and mask.shape != logits.shape:
@@ -80,6 +81,8 @@ def hard_negative_bce(
             f"mask must have the shape of logits, {tuple(logits.shape)}, got {tuple(mask.shape)}."
         )
     logits = logits.float()
+    if logits.numel() == 0:  # an empty batch (or no label): no loss, whatever the path
+        return logits.sum()
     if n_hard >= logits.shape[1]:
         if mask is None:
             return nn.functional.binary_cross_entropy_with_logits(logits, targets)
