@@ -50,6 +50,7 @@ from skxml._distributed import DistributedContext, TrainingStep, distributed_con
 from skxml.datasets._token_corpus import TokenCorpus
 from skxml.metrics import precision_at_k
 from skxml.metrics._ranking import _ranked_from_sparse_scores
+from skxml.metrics._scorer import _label_lists_as_matrix
 from skxml.nn import BagOfWordsEncoder, InceptionXMLEncoder, SparseLinearHead
 from skxml.nn._network import BagOfWordsBatch
 from skxml.text import SequenceEncoder, load_word_vectors
@@ -1394,23 +1395,33 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         return not self._distributed_context.enabled
 
     # ------------------------------------------------------------------ prediction
-    def _check_eval_labels(self, Y: Any, n_samples: int, *, name: str) -> sp.csr_matrix:
+    def _check_eval_labels(
+        self, Y: Any, n_samples: int, *, name: str, keep_unseen: bool = False
+    ) -> sp.csr_matrix:
+        """``Y`` as a 0/1 CSR matrix in the columns of ``classes_``. Label lists' names
+        the model never saw are dropped, or with ``keep_unseen`` get columns after those of
+        ``classes_`` (true labels no ranking reaches)."""
         Y = _as_label_input(Y)
+        n_columns = len(self.classes_)
         if _is_label_lists(Y):
             if self._label_binarizer_ is None:
                 raise ValueError(
                     f"{name} is a list of label lists but the estimator was fitted on a label "
                     "matrix; pass a matrix with the same columns."
                 )
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                labels = self._label_binarizer_.transform(Y)
+            if keep_unseen:
+                labels, n_unseen = _label_lists_as_matrix(self, Y)
+                n_columns += n_unseen
+            else:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    labels = self._label_binarizer_.transform(Y)
         else:
             labels = check_label_matrix(Y, name=name)
-        if labels.shape != (n_samples, len(self.classes_)):
+        if labels.shape != (n_samples, n_columns):
             raise ValueError(
                 f"{name} must have shape (n_samples, n_labels) = ({n_samples}, "
-                f"{len(self.classes_)}), got {labels.shape}."
+                f"{n_columns}), got {labels.shape}."
             )
         return labels
 

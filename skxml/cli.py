@@ -207,9 +207,10 @@ def _read_data(
     """Texts, label matrix and label names from the files named on the command line; in
     the columns of ``model_classes`` when given (a fitted model's ``classes_``)."""
     from skxml.datasets import load_attentionxml, load_lf_json, load_xc_sparse
+    from skxml.datasets._attentionxml import _read_pair
     from skxml.datasets._io import read_text_lines
+    from skxml.datasets._labels import as_name_array
 
-    _check_data_options(args)
     named_model = model_classes is not None and model_classes.dtype == object
     if named_model and (args.lf_json is not None or args.labels_format == "xc"):
         source = "--lf-json" if args.lf_json is not None else "--labels-format xc"
@@ -237,20 +238,10 @@ def _read_data(
     # those ids: "7" is column 7, not the 7th name in sorted order. Names the model does not
     # have get columns after its own.
     model_names = list(model_classes) if named_model else [str(i) for i in model_classes]
-    try:
-        texts, Y, names = load_attentionxml(args.texts, args.labels)
-    except ValueError:
-        # No label at all gives no label space of its own (or the files are bad: then this
-        # raises the same error again).
-        texts, Y, _ = load_attentionxml(args.texts, args.labels, label_names=model_names)
-        return texts, Y, np.asarray(model_classes)
-    column_of = {name: column for column, name in enumerate(model_names)}
-    unseen = [name for name in names if name not in column_of]
-    column_of.update({name: len(model_names) + i for i, name in enumerate(unseen)})
-    columns = np.array([column_of[name] for name in names], dtype=np.int64)
-    Y = sp.csr_matrix((Y.data, columns[Y.indices], Y.indptr), shape=(Y.shape[0], len(column_of)))
-    Y.sort_indices()
-    return texts, Y, np.asarray([*model_classes, *unseen], dtype=object)
+    texts, Y, names = _read_pair(
+        args.texts, args.labels, as_name_array(model_names), "error", append_unknown=True
+    )
+    return texts, Y, np.asarray([*model_classes, *names[len(model_names) :]], dtype=object)
 
 
 def _add_data_arguments(parser: argparse.ArgumentParser, *, labels_required: bool) -> None:
@@ -368,6 +359,7 @@ def _training_target(args: argparse.Namespace) -> tuple[list[str], Any]:
 def _run_prepare(args: argparse.Namespace) -> int:
     from skxml.datasets import write_token_corpus
 
+    _check_data_options(args)
     texts, target = _training_target(args)
     started = time.perf_counter()
     corpus = write_token_corpus(
@@ -450,8 +442,9 @@ def _run_predict(args: argparse.Namespace) -> int:
 
 
 def _run_evaluate(args: argparse.Namespace) -> int:
-    from skxml.metrics import inverse_propensity_from_counts
+    from skxml.metrics._scorer import _inverse_propensity_with_unseen, _with_unreachable_columns
 
+    _check_data_options(args)
     model = _load_model(args.model)
     n_labels = len(model.classes_)
     texts, Y, names = _read_data(args, model_classes=model.classes_)
@@ -476,9 +469,8 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         )
     inv_propensity = None
     if model.n_train_samples_ >= 3:  # the propensity model needs ln N > 1
-        counts = np.concatenate([model.label_counts_, np.zeros(n_unseen, dtype=np.int64)])
-        inv_propensity = inverse_propensity_from_counts(
-            counts, model.n_train_samples_, A=args.A, B=args.B
+        inv_propensity = _inverse_propensity_with_unseen(
+            model.label_counts_, model.n_train_samples_, n_unseen, A=args.A, B=args.B
         )
     else:
         print(
@@ -487,8 +479,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     scores = model.decision_function(texts, k=min(max(_K_VALUES), n_labels))
-    if n_unseen:
-        scores = sp.hstack([scores, sp.csr_matrix((scores.shape[0], n_unseen))], format="csr")
+    scores = _with_unreachable_columns(scores, n_unseen)
     results = evaluate_scores(Y, scores, inv_propensity)
     if args.json:
         print(json.dumps({name: round(value, 4) for name, value in results.items()}))

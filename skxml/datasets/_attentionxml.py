@@ -22,6 +22,7 @@ from sklearn.utils._param_validation import StrOptions, validate_params
 from skxml.datasets._io import display_path, read_text_lines, write_text
 from skxml.datasets._labels import (
     UNKNOWN_LABEL_OPTIONS,
+    as_name_array,
     check_label_names,
     collect_label_names,
     label_lists_to_matrix,
@@ -36,7 +37,12 @@ def _read_pair(
     labels_path: Any,
     label_names: np.ndarray | None,
     on_unknown_label: str,
+    *,
+    append_unknown: bool = False,
 ) -> tuple[list[str], sp.csr_matrix, np.ndarray]:
+    """Texts, label matrix and label names of a file pair. With ``append_unknown``, names
+    that ``label_names`` lacks get columns after its own (sorted), instead of
+    ``on_unknown_label``'s treatment."""
     texts = read_text_lines(texts_path)
     label_lines = read_text_lines(labels_path)
     if len(texts) != len(label_lines):
@@ -55,6 +61,10 @@ def _read_pair(
                 f"{display_path(labels_path)} contains no label at all; at least one label is "
                 f"required to define the label space."
             )
+    elif append_unknown:
+        known = set(label_names)
+        unknown = [name for name in collect_label_names(label_lists) if name not in known]
+        label_names = as_name_array([*label_names, *unknown])
     Y = label_lists_to_matrix(
         label_lists,
         label_names,

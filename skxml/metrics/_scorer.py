@@ -121,6 +121,15 @@ def _label_lists_as_matrix(estimator: Any, y_true: Any) -> tuple[Any, int]:
     return binarizer.fit_transform(y_true), len(unseen)
 
 
+def _inverse_propensity_with_unseen(
+    label_counts: np.ndarray, n_train_samples: int, n_unseen: int, *, A: float, B: float
+) -> np.ndarray:
+    """Inverse propensities of the training labels, then of ``n_unseen`` labels never seen
+    in training (count 0: the highest inverse propensity)."""
+    counts = np.concatenate([label_counts, np.zeros(n_unseen, dtype=np.int64)])
+    return inverse_propensity_from_counts(counts, n_train_samples, A=A, B=B)
+
+
 def _with_unreachable_columns(y_score: Any, n_extra: int) -> Any:
     """``y_score`` with ``n_extra`` more columns that rank below every label: absent from a
     sparse matrix, ``-inf`` in dense scores."""
@@ -171,10 +180,8 @@ class _XMCScorer(_BaseScorer):
             label_counts, n_train_samples = _fitted_label_statistics(estimator, self._metric)
         y_true, n_unseen = _label_lists_as_matrix(estimator, y_true)
         if self._metric in _PROPENSITY_METRICS:
-            # Labels unseen in training have count 0: the highest inverse propensity.
-            counts = np.concatenate([label_counts, np.zeros(n_unseen, dtype=np.int64)])
-            scoring_kwargs["inv_propensity"] = inverse_propensity_from_counts(
-                counts, n_train_samples, A=self._A, B=self._B
+            scoring_kwargs["inv_propensity"] = _inverse_propensity_with_unseen(
+                label_counts, n_train_samples, n_unseen, A=self._A, B=self._B
             )
         method = _check_response_method(estimator, self._response_method)
         # method_caller caches responses by method name when several scorers share them.

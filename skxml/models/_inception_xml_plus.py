@@ -19,14 +19,11 @@ from torch import nn
 from skxml._base import (
     _SPARSE_LINEAR_MIN_WEIGHTS,
     BaseInceptionXML,
-    _as_label_input,
-    _is_label_lists,
     _top_k_to_csr,
     to_device,
 )
 from skxml.cluster import LabelTreeClusterer
 from skxml.metrics import precision_at_k, shortlist_recall
-from skxml.metrics._scorer import _label_lists_as_matrix
 from skxml.models._inception_xml import hard_negative_loss_weight, resolve_hard_negatives
 from skxml.nn import (
     ExtremeClassifierHead,
@@ -649,9 +646,7 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         """
         check_is_fitted(self, "network_")
         texts = check_texts(X)
-        labels = self._check_eval_labels(y, len(texts), name="y")
-        if self._label_binarizer_ is not None and _is_label_lists(_as_label_input(y)):
-            labels, _ = _label_lists_as_matrix(self, y)  # unseen labels: extra columns
+        labels = self._check_eval_labels(y, len(texts), name="y", keep_unseen=True)
         indicator = _shortlist_indicator(self._shortlists(texts), labels.shape[1])
         return shortlist_recall(labels, indicator)
 

@@ -302,6 +302,12 @@ class _FrozenSparseLinear:
         self.label_ids = head.label_ids.numpy()
         self.weight = head.weight.detach().numpy()
 
+    def _bag_arrays(self, bag: BagOfWordsBatch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The bag's n-gram ids, offsets and weights as NumPy arrays, the weights in the
+        map's dtype (e.g. from scikit-learn's float64 TF-IDF)."""
+        ngram_ids, offsets, values = (part.numpy() for part in bag)
+        return ngram_ids, offsets, values.astype(self.weight.dtype, copy=False)
+
     def _support_positions(self, ngram_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Where the bag entries' (n-gram, label) weights lie in the flat support arrays,
         in entry order, and how many each entry has."""
@@ -311,8 +317,7 @@ class _FrozenSparseLinear:
         return np.repeat(starts - first_pair, lengths) + np.arange(lengths.sum()), lengths
 
     def _pairs(self, bag: BagOfWordsBatch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        ngram_ids, offsets, values = (part.numpy() for part in bag)
-        values = values.astype(self.weight.dtype, copy=False)  # e.g. float64 TF-IDF weights
+        ngram_ids, offsets, values = self._bag_arrays(bag)
         positions, lengths = self._support_positions(ngram_ids)
         entry_counts = np.diff(offsets, append=len(ngram_ids))
         entry_rows = np.repeat(np.arange(len(offsets)), entry_counts)
@@ -382,8 +387,7 @@ class _FrozenSparseLinear:
         ``cluster·cluster_size + slot`` in the table.
         """
         n_clusters, cluster_size = table_shape
-        ngram_ids, _, values = (part.numpy() for part in bag)
-        values = values.astype(self.weight.dtype, copy=False)  # e.g. float64 TF-IDF weights
+        ngram_ids, _, values = self._bag_arrays(bag)
         # The (n-gram, label) pairs of the text's n-grams (one row: no row numbers), then
         # only the terms of shortlisted labels multiplied out.
         positions, lengths = self._support_positions(ngram_ids)
