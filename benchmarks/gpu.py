@@ -262,7 +262,7 @@ def network_latency(model: Any, texts: list[str], batch: int, repeat: int) -> fl
     token_ids, bag = model._prepare_text_features(texts[:batch], fit=False)
     device = model._prediction_device()
     tokens = torch.from_numpy(token_ids).to(device)
-    from skxml._base import _csr_rows_to_bag
+    from skxml._sparse_rows import _csr_rows_to_bag
 
     batch_bag = None if bag is None else _csr_rows_to_bag(bag, slice(None), device)
     network = model._inference_network(device)  # what prediction runs (frozen, bf16 tables)

@@ -637,7 +637,7 @@ def measure_step_phases(clf, texts, labels) -> dict[str, float]:
     import numpy as np
     import torch
 
-    from skxml._base import _csr_rows_to_bag
+    from skxml._sparse_rows import _csr_rows_to_bag
 
     network, cpu = clf.network_, torch.device("cpu")
     network.train()
@@ -670,7 +670,7 @@ def measure_prediction(clf, texts) -> dict[str, float]:
     """Growth of the resident set while predicting ``texts`` (one batch of up to 1024)."""
     import torch
 
-    from skxml._base import _csr_rows_to_bag
+    from skxml._sparse_rows import _csr_rows_to_bag
 
     clf.decision_function(texts[:8])  # warm up
     before = _reset_peak()

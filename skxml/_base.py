@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import functools
 import inspect
 import itertools
 import math
@@ -46,10 +45,25 @@ from skxml._checkpoint import (
     to_cpu,
     training_data_fingerprint,
 )
+from skxml._devices import _predicts_in_bf16, _resolve_device, _uses_bf16, to_device
 from skxml._distributed import DistributedContext, TrainingStep, distributed_context
+from skxml._label_input import (
+    _NESTED_LIST_HINT,
+    _as_label_input,
+    _fit_label_binarizer,
+    _is_label_lists,
+)
+from skxml._linear_map_support import cooccurrence_support, neighbour_confusions
+from skxml._optimizers import _fused_adam, _has_momentum, _sparse_gradient_parameters
+from skxml._sparse_rows import (
+    _csr_from_arrays,
+    _csr_rows_to_bag,
+    _csr_rows_to_dense,
+    _top_k_to_csr,
+)
+from skxml._text_features import transform_texts
 from skxml.datasets._token_corpus import TokenCorpus
 from skxml.metrics import precision_at_k
-from skxml.metrics._ranking import _ranked_from_sparse_scores
 from skxml.metrics._scorer import _label_lists_as_matrix
 from skxml.nn import BagOfWordsEncoder, InceptionXMLEncoder, SparseLinearHead
 from skxml.nn._network import BagOfWordsBatch
@@ -82,11 +96,6 @@ _SPARSE_LINEAR_MIN_WEIGHTS = 50_000_000
 # Momentum of the SGD that steps the sparse linear maps (cycled 0.85-0.95 by the one-cycle
 # schedule).
 _LINEAR_MOMENTUM = 0.9
-# neighbour_confusions: n-grams in more texts than this do not count in texts' similarity.
-_NEIGHBOUR_MAX_DOCUMENT_FREQUENCY = 1000
-# neighbour_confusions: at most about this many candidate (text, other text) pairs at once
-# (~40 bytes each while they are ranked), whatever the texts' lengths.
-_NEIGHBOUR_CHUNK_PAIRS = 1 << 23
 
 # Width of embeddings learned from scratch when ``embedding_dim`` is None.
 DEFAULT_EMBEDDING_DIM = 128
@@ -174,221 +183,9 @@ def _prediction_batch_size(n_labels: int, device: torch.device | None = None) ->
     return min(_PREDICT_BATCH_SIZE, 1 << (fitting.bit_length() - 1))
 
 
-def _resolve_device(device: str) -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(
-            f"device={device!r} was requested but CUDA is not available on this machine "
-            "(torch.cuda.is_available() is False); use device='cpu' or device='auto'."
-        )
-    try:
-        resolved = torch.device(device)
-    except RuntimeError as exc:
-        raise ValueError(f"device={device!r} is not a valid torch device: {exc}") from exc
-    if resolved.type not in ("cpu", "cuda"):
-        # torch accepts "mps", "xpu", "meta", ... as names; skxml's training and prediction
-        # paths (autocast, pinned memory, the frozen CPU networks) are built and tested for
-        # CPUs and CUDA GPUs only.
-        raise ValueError(
-            f"device={device!r} is not supported: skxml runs on 'cpu' and 'cuda' devices "
-            "('cuda:N' for a given GPU); use device='auto', 'cpu' or 'cuda'."
-        )
-    return resolved
-
-
 def _is_auto(word_vectors: Any) -> bool:
     """Whether ``word_vectors`` is the string ``"auto"``."""
     return isinstance(word_vectors, str) and word_vectors == "auto"
-
-
-def _fit_label_binarizer(Y: Any, *, name: str = "Y") -> MultiLabelBinarizer:
-    """A sparse :class:`~sklearn.preprocessing.MultiLabelBinarizer` fitted on label lists,
-    with a clear error when the labels cannot be sorted (e.g. names mixed with numbers) or
-    are missing (None)."""
-    for row, labels in enumerate(Y):
-        if any(label is None for label in labels):
-            raise ValueError(
-                f"{name}'s label list {row} holds None; a label must be a name or an id (a text "
-                "with no label has an empty list)."
-            )
-    try:
-        return MultiLabelBinarizer(sparse_output=True).fit(Y)
-    except TypeError as exc:
-        kinds = sorted({type(label).__name__ for labels in Y for label in labels})
-        raise TypeError(
-            f"{name}'s label lists must hold labels of one sortable type (all str or all int), "
-            f"found {', '.join(kinds)}: {exc}."
-        ) from exc
-
-
-def _as_label_input(Y: Any) -> Any:
-    """``Y`` as given, except a 1-D object array or pandas Series (a DataFrame's "tags"
-    column, one collection of labels per text), which becomes a list, so that it is read
-    as a list of label collections would be.
-    """
-    one_dimensional = getattr(Y, "ndim", None) == 1 and not sp.issparse(Y)
-    if one_dimensional and getattr(Y, "dtype", None) == np.dtype(object):
-        return list(Y)
-    return Y
-
-
-def _is_label_lists(Y: Any) -> bool:
-    """Whether ``Y`` is a sequence of label collections (not a label matrix).
-
-    As in scikit-learn, a list of equal-length numeric lists is a 0/1 indicator matrix;
-    sets, ragged lists and lists of names are label collections.
-    """
-    if sp.issparse(Y) or isinstance(Y, np.ndarray) or isinstance(Y, str):
-        return False
-    if not isinstance(Y, Sequence) or len(Y) == 0:
-        return False
-    first = Y[0]
-    if isinstance(first, (set, frozenset)):
-        return True
-    if isinstance(first, np.ndarray) and first.dtype.kind in "OUS":
-        return True
-    if not isinstance(first, (list, tuple)):
-        return False
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            array = np.asarray(Y)
-    except ValueError:  # ragged
-        return True
-    if array.ndim == 2 and array.shape[1] == 0:
-        return True  # only empty lists: texts without labels, not a matrix of no labels
-    return not (array.ndim == 2 and array.dtype.kind in "biuf")
-
-
-# How a list of equal-length lists of numbers is read, for its error on values beyond 0/1.
-_NESTED_LIST_HINT = (
-    " A list of equal-length lists of numbers is read as a 0/1 label matrix, one row per "
-    "text and one column per label (as in scikit-learn). To give each text's label ids or "
-    "names instead, pass each text's labels as a set (e.g. [{7}, {5, 2}]) or as lists of "
-    "strings."
-)
-
-
-def to_device(array: np.ndarray, device: torch.device | str) -> torch.Tensor:
-    """``array`` as a tensor on ``device``; to a GPU through pinned memory, so the copy is
-    queued behind the running kernels instead of waiting for them (no host-device sync)."""
-    tensor = torch.from_numpy(array)
-    if torch.device(device).type != "cuda":
-        return tensor
-    return tensor.pin_memory().to(device, non_blocking=True)
-
-
-def _csr_rows_to_bag(
-    matrix: sp.csr_matrix, rows: np.ndarray | slice, device: torch.device
-) -> BagOfWordsBatch:
-    """The EmbeddingBag inputs (ids, offsets, weights) of some CSR rows."""
-    whole = isinstance(rows, slice) and rows.indices(matrix.shape[0]) == (0, matrix.shape[0], 1)
-    subset = matrix if whole else matrix[rows]
-    return (
-        to_device(subset.indices.astype(np.int64), device),
-        to_device(subset.indptr[:-1].astype(np.int64), device),
-        to_device(subset.data.astype(np.float32, copy=False), device),
-    )
-
-
-def _csr_rows_to_positions(
-    matrix: sp.csr_matrix, rows: np.ndarray, device: torch.device
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """The (row, column) indices of the stored entries of some CSR rows, on ``device``; rows
-    are numbered 0..len(rows)-1 in the order given."""
-    subset = matrix[rows].tocoo()
-    return (
-        to_device(subset.row.astype(np.int64), device),
-        to_device(subset.col.astype(np.int64), device),
-    )
-
-
-def _csr_rows_to_dense(
-    matrix: sp.csr_matrix, rows: np.ndarray, device: torch.device
-) -> torch.Tensor:
-    """A dense float32 (len(rows), n_cols) tensor of some CSR rows, built on ``device``."""
-    dense = torch.zeros(len(rows), matrix.shape[1], device=device)
-    dense[_csr_rows_to_positions(matrix, rows, device)] = 1.0
-    return dense
-
-
-@functools.cache
-def _cpu_has_native_bf16() -> bool:
-    """Whether this CPU multiplies bf16 natively (x86 AVX512-BF16 or AMX-BF16 flags in
-    ``/proc/cpuinfo``). Elsewhere bf16 products are emulated and no faster than float32."""
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith("flags"):
-                    return bool({"avx512_bf16", "amx_bf16"} & set(line.split(":", 1)[1].split()))
-    except OSError:
-        pass
-    return False
-
-
-def _uses_bf16(precision: str, device: torch.device) -> bool:
-    """Whether training on ``device`` runs under bf16 autocast, for a ``precision`` parameter
-    ("auto": GPUs that support bf16 and CPUs with native bf16 instructions)."""
-    if precision == "float32" or device.type not in ("cuda", "cpu"):
-        return False
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    return precision == "bfloat16" or _cpu_has_native_bf16()
-
-
-def _predicts_in_bf16(precision: str, device: torch.device) -> bool:
-    """Whether prediction runs under bf16 autocast: on GPUs that train in bf16. CPU
-    prediction stays float32 (its frozen networks are not bound by the products' speed)."""
-    return device.type == "cuda" and _uses_bf16(precision, device)
-
-
-def _fused_adam(param_groups: list[dict[str, Any]], weight_decay: float) -> torch.optim.Adam:
-    """Adam with the fused kernel, on the CPU too (5x faster than the default foreach
-    kernel for 10M weights, measured on 2 cores); plain Adam where torch lacks it (< 2.4)."""
-    try:
-        return torch.optim.Adam(param_groups, weight_decay=weight_decay, fused=True)
-    except RuntimeError:
-        return torch.optim.Adam(param_groups, weight_decay=weight_decay)
-
-
-def _has_momentum(optimizer: torch.optim.Optimizer) -> bool:
-    """Whether the one-cycle schedule may cycle ``optimizer``'s momentum (not for plain SGD,
-    which it would give one)."""
-    return not isinstance(optimizer, torch.optim.SGD) or optimizer.defaults["momentum"] > 0
-
-
-def _sparse_gradient_parameters(network: nn.Module) -> list[torch.Tensor]:
-    """The parameters of ``network`` whose gradients are sparse tensors."""
-    found: list[torch.Tensor] = []
-    for module in network.modules():
-        if isinstance(module, (nn.Embedding, nn.EmbeddingBag)) and module.sparse:
-            found.append(module.weight)
-        elif getattr(module, "sparse_gradients", False):
-            found.extend(module.parameters(recurse=False))
-    return found
-
-
-def _top_k_to_csr(
-    values: np.ndarray, indices: np.ndarray, n_labels: int, keep: np.ndarray | None = None
-) -> sp.csr_matrix:
-    """CSR (n, n_labels) from per-row top-k values and label indices, (n, k) each."""
-    n_rows, k = indices.shape
-    # Canonical CSR (column indices sorted within each row), sorted here with NumPy:
-    # scipy's sort_indices() costs more than the whole network at batch size 1.
-    order = np.argsort(indices, axis=1, kind="stable")
-    indices = np.take_along_axis(indices, order, axis=1)
-    values = np.take_along_axis(values, order, axis=1)
-    if keep is None:
-        indptr = np.arange(0, n_rows * k + 1, k)
-        data, cols = values.ravel(), indices.ravel()
-    else:
-        keep = np.take_along_axis(keep, order, axis=1)
-        indptr = np.concatenate([[0], np.cumsum(keep.sum(axis=1))])
-        data, cols = values[keep], indices[keep]
-    matrix = _csr_from_arrays(data, cols, indptr, (n_rows, n_labels))
-    matrix.has_sorted_indices = True
-    return matrix
 
 
 def _sigmoid(logits: np.ndarray) -> np.ndarray:
@@ -405,165 +202,6 @@ def _plain(value: Any) -> Any:
     """A NumPy scalar label (``np.int64(7)``, ``np.str_("a")``) as the Python object it holds,
     anything else as it is: ``json.dumps`` takes the former only."""
     return value.item() if isinstance(value, np.generic) else value
-
-
-def _csr_from_arrays(
-    data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, shape: tuple[int, int]
-) -> sp.csr_matrix:
-    """``sp.csr_matrix((data, indices, indptr), shape)`` with both index arrays already in
-    the dtype scipy would choose (int32 unless too small), so that its constructor need not
-    check and convert them: half its time for one row."""
-    fits_int32 = max(shape[1], len(indices)) <= np.iinfo(np.int32).max
-    index_dtype = np.int32 if fits_int32 else np.int64
-    return sp.csr_matrix(
-        (data, indices.astype(index_dtype, copy=False), indptr.astype(index_dtype, copy=False)),
-        shape=shape,
-    )
-
-
-def tfidf_transform(vectorizer: TfidfVectorizer, texts: Sequence[str]) -> sp.csr_matrix:
-    """``vectorizer.transform(texts)`` for a fitted sublinear, L2-normalised TfidfVectorizer.
-
-    The same matrix as scikit-learn's (tested), without its per-call input validation, which
-    costs more than the whole network at batch size 1.
-    """
-    analyze = vectorizer.build_analyzer()
-    vocabulary = vectorizer.vocabulary_
-    indptr = [0]
-    indices: list[int] = []
-    counts: list[int] = []
-    for text in texts:
-        row: dict[int, int] = {}
-        for token in analyze(text):
-            column = vocabulary.get(token)
-            if column is not None:
-                row[column] = row.get(column, 0) + 1
-        indices.extend(row)
-        counts.extend(row.values())
-        indptr.append(len(indices))
-    columns = np.asarray(indices, dtype=np.int32)
-    offsets = np.asarray(indptr, dtype=np.int64)
-    values = (1.0 + np.log(np.asarray(counts, dtype=np.float64))) * vectorizer.idf_[columns]
-    # L2-normalise each row; rows without any known n-gram stay empty.
-    row_lengths = np.diff(offsets)
-    squared_norms = np.zeros(len(texts))
-    non_empty = row_lengths > 0
-    squared_norms[non_empty] = np.add.reduceat(values**2, offsets[:-1][non_empty])
-    values /= np.repeat(np.sqrt(np.maximum(squared_norms, 1e-300)), row_lengths)
-    return _csr_from_arrays(
-        values.astype(np.float32), columns, offsets, (len(texts), len(vocabulary))
-    )
-
-
-def transform_texts(
-    sequence_encoder: SequenceEncoder,
-    vectorizer: TfidfVectorizer | None,
-    texts: Sequence[str],
-) -> tuple[np.ndarray, sp.csr_matrix | None]:
-    """Token ids ``(n, max_seq_len)`` and, with a vectorizer, the TF-IDF bag of some texts."""
-    token_ids = sequence_encoder.transform_checked(texts)
-    bag = None if vectorizer is None else tfidf_transform(vectorizer, texts)
-    return token_ids, bag
-
-
-def cooccurrence_support(
-    bag: sp.csr_matrix,
-    labels: sp.csr_matrix,
-    *,
-    min_confidence: float = 0.0,
-    chunk_size: int = 1 << 18,
-) -> sp.csr_matrix:
-    """The (n-gram, label) pairs seen together in training: the pattern of binary ``Xᵀ·Y``.
-
-    With ``min_confidence > 0`` a pair is kept only when the label is on at least that
-    fraction of the training texts holding the n-gram (``count(g, l) / df(g) ≥
-    min_confidence``, the association-rule confidence). This drops what frequent n-grams
-    ("for", "library", "the") co-occur with by chance — few support entries, but most of
-    the (n-gram, label) terms a batch touches, since a frequent n-gram is in many texts —
-    and keeps every pair of n-grams rarer than ``1 / min_confidence`` texts.
-
-    Computed ``chunk_size`` rows at a time, so a bag memory-mapped from disk
-    (:class:`~skxml.datasets.TokenCorpus`) is never loaded whole.
-    """
-    counts = sp.csr_matrix((bag.shape[1], labels.shape[1]), dtype=np.float32)
-    document_frequency = np.zeros(bag.shape[1])
-    for start in range(0, bag.shape[0], chunk_size):
-        present = bag[start : start + chunk_size].astype(bool).astype(np.float32)
-        counts = counts + present.T @ labels[start : start + chunk_size]
-        document_frequency += np.asarray(present.sum(axis=0)).ravel()
-    counts = counts.tocsr()
-    counts.sum_duplicates()
-    if min_confidence > 0:
-        rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
-        counts.data[counts.data < min_confidence * document_frequency[rows]] = 0
-        counts.eliminate_zeros()
-    counts.data[:] = 1.0
-    return counts
-
-
-def neighbour_confusions(
-    bag: sp.csr_matrix,
-    labels: sp.csr_matrix,
-    n_neighbours: int,
-    *,
-    max_document_frequency: int = _NEIGHBOUR_MAX_DOCUMENT_FREQUENCY,
-    chunk_size: int = 4096,
-    chunk_pairs: int = _NEIGHBOUR_CHUNK_PAIRS,
-) -> sp.csr_matrix:
-    """Each training text's confusable labels: those of its most similar texts it lacks.
-
-    The similarity of two texts is the dot product of their (L2-normalised) TF-IDF rows over
-    the n-grams in at most ``max_document_frequency`` texts: the frequent ones ("for",
-    "library") add little to it and would make the products cost ``Σ df²``. A text's
-    neighbours are the ``n_neighbours`` other texts of highest similarity (ties broken by
-    row), among those sharing such an n-gram with it; a verbatim duplicate of the text is a
-    neighbour like any other.
-
-    Returns the 0/1 CSR matrix of shape ``labels.shape`` that is 1 where a neighbour has
-    the label and the text does not. Computed at most ``chunk_size`` texts at a time, and
-    fewer where their candidate pairs (the sum of their n-grams' document frequencies, an
-    upper bound on the non-zeros of their rows of the product) would pass ``chunk_pairs``:
-    long texts cannot make one chunk's products outgrow memory.
-    """
-    similar = sp.csr_matrix(bag, dtype=np.float32, copy=True)
-    document_frequency = np.bincount(similar.indices, minlength=similar.shape[1])
-    similar.data[document_frequency[similar.indices] > max_document_frequency] = 0.0
-    similar.eliminate_zeros()
-    transposed = similar.T.tocsr()
-    n_texts = similar.shape[0]
-    entry_rows = np.repeat(np.arange(n_texts), np.diff(similar.indptr))
-    candidates = np.bincount(
-        entry_rows, weights=document_frequency[similar.indices], minlength=n_texts
-    )
-    # bounds[i]: the candidate pairs of texts 0..i-1.
-    bounds = np.concatenate([[0], np.cumsum(np.minimum(candidates, n_texts))])
-    neighbour_rows, neighbour_columns = [], []
-    start = 0
-    while start < n_texts:
-        fitting = int(np.searchsorted(bounds, bounds[start] + chunk_pairs, side="right")) - 1
-        stop = min(max(fitting, start + 1), start + chunk_size, n_texts)
-        scores = similar[start:stop] @ transposed
-        # A text is not its own neighbour (a verbatim duplicate of it is).
-        scores.data[
-            scores.indices == np.repeat(np.arange(start, stop), np.diff(scores.indptr))
-        ] = 0
-        scores.eliminate_zeros()
-        # Ranked by decreasing similarity, ties by row, as every ranking in skxml.
-        ranked = _ranked_from_sparse_scores(scores, n_neighbours)
-        rows, ranks = np.nonzero(ranked >= 0)
-        neighbour_rows.append(rows + start)
-        neighbour_columns.append(ranked[rows, ranks])
-        start = stop
-    row_ids = np.concatenate(neighbour_rows)
-    neighbours = sp.csr_matrix(
-        (np.ones(row_ids.size, np.float32), (row_ids, np.concatenate(neighbour_columns))),
-        shape=(n_texts, n_texts),
-    )
-    confusions = (neighbours @ labels).tocsr()  # labels: 0/1, possibly read-only
-    confusions.data[:] = 1.0
-    confusions = sp.csr_matrix(confusions - confusions.multiply(labels))
-    confusions.eliminate_zeros()
-    return confusions
 
 
 class BaseInceptionXML(ClassifierMixin, BaseEstimator):

@@ -354,7 +354,7 @@ def test_sparse_linear_support_adds_neighbours_confusable_labels():
     assert _support_pairs(wider) >= _support_pairs(plain) | confusable
     assert not confusable & _support_pairs(plain)
     # What was added is exactly the co-occurrence support of the confusions.
-    from skxml._base import cooccurrence_support, neighbour_confusions
+    from skxml._linear_map_support import cooccurrence_support, neighbour_confusions
 
     bag = wider.tfidf_vectorizer_.transform(TEXTS)
     Y = wider._label_binarizer_.transform(LABELS)
@@ -467,7 +467,7 @@ def test_model_trained_for_cuda_predicts_on_a_cpu_only_machine(fitted_toy):
 def test_tfidf_transform_equals_scikit_learn(token_pattern):
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    from skxml._base import tfidf_transform
+    from skxml._text_features import tfidf_transform
 
     vectorizer = TfidfVectorizer(
         token_pattern=token_pattern, ngram_range=(1, 2), sublinear_tf=True, dtype=np.float32

@@ -146,7 +146,7 @@ def test_combined_meta_scores_are_probability_products(fitted_toy):
     product = combined.predict_proba(texts, k=4).toarray()
     with torch.inference_mode():
         tokens, bag = fitted_toy._prepare_text_features(texts, fit=False)
-        from skxml._base import _csr_rows_to_bag
+        from skxml._sparse_rows import _csr_rows_to_bag
 
         network = fitted_toy.network_.eval()
         bag_batch = _csr_rows_to_bag(bag, np.arange(2), "cpu")
@@ -174,7 +174,7 @@ def test_detached_extreme_head_sends_no_gradient_to_the_encoder(fitted_toy):
     clf.network_.train()
     rows = np.arange(8)
     tokens, bag = clf._prepare_text_features(TEXTS[:8], fit=False)
-    from skxml._base import _csr_rows_to_bag
+    from skxml._sparse_rows import _csr_rows_to_bag
 
     targets = clf._batch_targets(clf._check_eval_labels(LABELS[:8], 8, name="y"), rows, "cpu")
     gradients = {}
@@ -348,7 +348,7 @@ def fitted_with_meta_linear(debian_subset):
 def test_meta_linear_map_has_one_weight_per_cooccurring_ngram_and_cluster(
     fitted_with_meta_linear, fitted_on_debian, debian_subset
 ):
-    from skxml._base import cooccurrence_support
+    from skxml._linear_map_support import cooccurrence_support
 
     clf = fitted_with_meta_linear
     X, Y, _, _ = debian_subset
@@ -368,7 +368,7 @@ def test_meta_linear_map_has_one_weight_per_cooccurring_ngram_and_cluster(
 
 
 def test_meta_logits_add_the_bag_times_the_meta_map(fitted_with_meta_linear, debian_subset):
-    from skxml._base import _csr_rows_to_bag
+    from skxml._sparse_rows import _csr_rows_to_bag
 
     clf = fitted_with_meta_linear
     texts = debian_subset[2][:5]
@@ -445,7 +445,7 @@ def test_extreme_loss_weighs_the_hardest_shortlisted_negatives(fitted_on_debian,
     clf = pickle.loads(pickle.dumps(fitted_on_debian))
     assert clf.n_hard_negatives_ == 128  # "auto" with 3,000 texts' labels: max(128, 5 %)
     tokens, bag = clf._prepare_text_features(X, fit=False)
-    from skxml._base import _csr_rows_to_bag
+    from skxml._sparse_rows import _csr_rows_to_bag
 
     rows = np.arange(len(X))
     targets = clf._batch_targets(Y, rows, torch.device("cpu"))
@@ -541,7 +541,7 @@ def test_meta_score_weight_adds_the_weighted_meta_log_probability(fitted_toy):
     scores = mixed.decision_function(texts, k=n_labels).toarray()
     tokens, bag = fitted_toy._prepare_text_features(texts, fit=False)
     with torch.inference_mode():
-        from skxml._base import _csr_rows_to_bag
+        from skxml._sparse_rows import _csr_rows_to_bag
 
         network = fitted_toy.network_.eval()
         bag_batch = _csr_rows_to_bag(bag, np.arange(len(texts)), "cpu")
@@ -578,7 +578,7 @@ def test_meta_score_weight_is_read_at_prediction_and_checked_there(
 
 
 def test_extreme_linear_map_gets_confusable_labels_and_meta_map_does_not():
-    from skxml._base import cooccurrence_support, neighbour_confusions
+    from skxml._linear_map_support import cooccurrence_support, neighbour_confusions
 
     params = dict(
         embedding_dim=64,

@@ -196,7 +196,7 @@ def test_plain_bce_fit_uses_index_targets_and_matches_dense_targets():
     dense[targets] = 1.0
     np.testing.assert_array_equal(dense.numpy(), Y[:4].toarray())
     tokens, bag = clf._prepare_text_features(X[:4], fit=False)
-    from skxml._base import _csr_rows_to_bag
+    from skxml._sparse_rows import _csr_rows_to_bag
 
     clf.network_.eval()
     with torch.no_grad():

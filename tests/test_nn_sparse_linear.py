@@ -132,7 +132,7 @@ def test_gather_gradient_is_the_in_order_sum_on_several_threads(two_threads, spa
 
 
 def test_cooccurrence_support_keeps_confident_pairs_only():
-    from skxml._base import cooccurrence_support
+    from skxml._linear_map_support import cooccurrence_support
 
     # 5 texts × 3 n-grams (TF-IDF values; only presence matters), 3 labels.
     bag = sp.csr_matrix(
@@ -164,7 +164,7 @@ def test_cooccurrence_support_keeps_confident_pairs_only():
 
 
 def test_neighbour_confusions_hand_computed():
-    from skxml._base import neighbour_confusions
+    from skxml._linear_map_support import neighbour_confusions
 
     # 5 texts × 4 n-grams (L2-normalised rows), 3 labels. Similarities (dot products):
     # 0·1 = 0.8, 1·2 = 0.6, 0·2 = 0; text 3 duplicates text 0; text 4 shares no n-gram.
@@ -211,7 +211,7 @@ def test_neighbour_confusions_hand_computed():
 
 
 def test_neighbour_confusions_leaves_read_only_inputs_alone():
-    from skxml._base import neighbour_confusions
+    from skxml._linear_map_support import neighbour_confusions
 
     bag = sp.csr_matrix(np.array([[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]], dtype=np.float32))
     labels = sp.csr_matrix(np.array([[1, 0], [0, 1], [0, 1]], dtype=np.float32))

@@ -7,7 +7,7 @@ import pytest
 import torch
 from _toy_data import LABELS, TEXTS
 
-import skxml._base as base
+import skxml._devices as devices
 from skxml import InceptionXMLClassifier, InceptionXMLPlusClassifier, LabelTreeClusterer
 
 FAST = dict(embedding_dim=64, max_seq_len=8, batch_size=16, n_epochs=2, random_state=0)
@@ -22,12 +22,12 @@ CPU = torch.device("cpu")
 
 @pytest.mark.parametrize("native", [False, True])
 def test_cpu_bf16_follows_the_precision_and_the_cpu(monkeypatch, native):
-    monkeypatch.setattr(base, "_cpu_has_native_bf16", lambda: native)
-    assert base._uses_bf16("auto", CPU) is native
-    assert base._uses_bf16("bfloat16", CPU) is True
-    assert base._uses_bf16("float32", CPU) is False
+    monkeypatch.setattr(devices, "_cpu_has_native_bf16", lambda: native)
+    assert devices._uses_bf16("auto", CPU) is native
+    assert devices._uses_bf16("bfloat16", CPU) is True
+    assert devices._uses_bf16("float32", CPU) is False
     # CPU prediction stays float32 whatever the training precision.
-    assert not base._predicts_in_bf16("bfloat16", CPU)
+    assert not devices._predicts_in_bf16("bfloat16", CPU)
 
 
 def test_native_bf16_is_read_from_the_cpu_flags():
@@ -37,7 +37,7 @@ def test_native_bf16_is_read_from_the_cpu_flags():
     except OSError:
         flags = ""
     expected = "avx512_bf16" in flags.split() or "amx_bf16" in flags.split()
-    assert base._cpu_has_native_bf16() is expected
+    assert devices._cpu_has_native_bf16() is expected
 
 
 def _weights(clf) -> list[np.ndarray]:
@@ -51,7 +51,7 @@ def test_auto_precision_trains_like_the_precision_it_picks(monkeypatch, estimato
     for name in ("float32", "bfloat16"):
         runs[name] = _weights(make(precision=name).fit(TEXTS, LABELS))
     for native, expected in ((False, "float32"), (True, "bfloat16")):
-        monkeypatch.setattr(base, "_cpu_has_native_bf16", lambda native=native: native)
+        monkeypatch.setattr(devices, "_cpu_has_native_bf16", lambda native=native: native)
         auto = _weights(make(precision="auto", device="cpu").fit(TEXTS, LABELS))
         for got, want in zip(auto, runs[expected], strict=True):
             np.testing.assert_array_equal(got, want)

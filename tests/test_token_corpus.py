@@ -9,7 +9,7 @@ import torch
 from _toy_data import LABELS, TEXTS
 
 from skxml import InceptionXMLClassifier, InceptionXMLPlusClassifier
-from skxml._base import tfidf_transform
+from skxml._text_features import tfidf_transform
 from skxml.datasets import TokenCorpus, load_debian_tags, load_token_corpus, write_token_corpus
 
 SMALL = dict(embedding_dim=32, max_seq_len=12, batch_size=32, n_epochs=2, random_state=0)

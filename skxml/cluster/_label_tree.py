@@ -22,7 +22,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from skxml._base import _as_label_input, _fit_label_binarizer, _is_label_lists
+from skxml._label_input import _as_label_input, _fit_label_binarizer, _is_label_lists
 from skxml.text._tokenizer import CJK_CHARACTER_CLASS, lowercase_and_space_cjk
 from skxml.utils._validation import (
     check_label_matrix,

@@ -247,7 +247,8 @@ def write_token_corpus(
     ...     print(corpus)
     TokenCorpus(n_samples=2, n_labels=2, max_seq_len=32, tfidf=True)
     """
-    from skxml._base import BaseInceptionXML, transform_texts
+    from skxml._base import BaseInceptionXML
+    from skxml._text_features import transform_texts
     from skxml.models import InceptionXMLClassifier
 
     if estimator is None:

@@ -35,6 +35,7 @@ from sklearn.preprocessing import MultiLabelBinarizer
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import _check_response_method
 
+from skxml._label_input import _as_label_input, _is_label_lists
 from skxml.metrics._ranking import (
     inverse_propensity_from_counts,
     ndcg_at_k,
@@ -102,8 +103,6 @@ def _label_lists_as_matrix(estimator: Any, y_true: Any) -> tuple[Any, int]:
     propensity-scored metrics count them as missed rather than forget them (P@k is the same
     either way: it divides by k).
     """
-    from skxml._base import _as_label_input, _is_label_lists
-
     y_true = _as_label_input(y_true)
     if not _is_label_lists(y_true):
         return y_true, 0

@@ -12,7 +12,8 @@ import torch
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from skxml._base import BaseInceptionXML, _csr_rows_to_positions
+from skxml._base import BaseInceptionXML
+from skxml._sparse_rows import _csr_rows_to_positions
 from skxml.nn import (
     ExtremeClassifierHead,
     FrozenInceptionXMLNetwork,

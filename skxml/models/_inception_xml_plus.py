@@ -16,12 +16,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from skxml._base import (
-    _SPARSE_LINEAR_MIN_WEIGHTS,
-    BaseInceptionXML,
-    _top_k_to_csr,
-    to_device,
-)
+from skxml._base import _SPARSE_LINEAR_MIN_WEIGHTS, BaseInceptionXML
+from skxml._devices import to_device
+from skxml._sparse_rows import _top_k_to_csr
 from skxml.cluster import LabelTreeClusterer
 from skxml.metrics import precision_at_k, shortlist_recall
 from skxml.models._inception_xml import hard_negative_loss_weight, resolve_hard_negatives

@@ -1,0 +1,70 @@
+"""Where the networks run and in what precision: device names, copies to a GPU, bf16."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import torch
+
+
+def _resolve_device(device: str) -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={device!r} was requested but CUDA is not available on this machine "
+            "(torch.cuda.is_available() is False); use device='cpu' or device='auto'."
+        )
+    try:
+        resolved = torch.device(device)
+    except RuntimeError as exc:
+        raise ValueError(f"device={device!r} is not a valid torch device: {exc}") from exc
+    if resolved.type not in ("cpu", "cuda"):
+        # torch accepts "mps", "xpu", "meta", ... as names; skxml's training and prediction
+        # paths (autocast, pinned memory, the frozen CPU networks) are built and tested for
+        # CPUs and CUDA GPUs only.
+        raise ValueError(
+            f"device={device!r} is not supported: skxml runs on 'cpu' and 'cuda' devices "
+            "('cuda:N' for a given GPU); use device='auto', 'cpu' or 'cuda'."
+        )
+    return resolved
+
+
+def to_device(array: np.ndarray, device: torch.device | str) -> torch.Tensor:
+    """``array`` as a tensor on ``device``; to a GPU through pinned memory, so the copy is
+    queued behind the running kernels instead of waiting for them (no host-device sync)."""
+    tensor = torch.from_numpy(array)
+    if torch.device(device).type != "cuda":
+        return tensor
+    return tensor.pin_memory().to(device, non_blocking=True)
+
+
+@functools.cache
+def _cpu_has_native_bf16() -> bool:
+    """Whether this CPU multiplies bf16 natively (x86 AVX512-BF16 or AMX-BF16 flags in
+    ``/proc/cpuinfo``). Elsewhere bf16 products are emulated and no faster than float32."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("flags"):
+                    return bool({"avx512_bf16", "amx_bf16"} & set(line.split(":", 1)[1].split()))
+    except OSError:
+        pass
+    return False
+
+
+def _uses_bf16(precision: str, device: torch.device) -> bool:
+    """Whether training on ``device`` runs under bf16 autocast, for a ``precision`` parameter
+    ("auto": GPUs that support bf16 and CPUs with native bf16 instructions)."""
+    if precision == "float32" or device.type not in ("cuda", "cpu"):
+        return False
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    return precision == "bfloat16" or _cpu_has_native_bf16()
+
+
+def _predicts_in_bf16(precision: str, device: torch.device) -> bool:
+    """Whether prediction runs under bf16 autocast: on GPUs that train in bf16. CPU
+    prediction stays float32 (its frozen networks are not bound by the products' speed)."""
+    return device.type == "cuda" and _uses_bf16(precision, device)

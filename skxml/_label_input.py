@@ -1,0 +1,79 @@
+"""How ``Y`` is read: a 0/1 label matrix, or one collection of labels per text."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.preprocessing import MultiLabelBinarizer
+
+
+def _fit_label_binarizer(Y: Any, *, name: str = "Y") -> MultiLabelBinarizer:
+    """A sparse :class:`~sklearn.preprocessing.MultiLabelBinarizer` fitted on label lists,
+    with a clear error when the labels cannot be sorted (e.g. names mixed with numbers) or
+    are missing (None)."""
+    for row, labels in enumerate(Y):
+        if any(label is None for label in labels):
+            raise ValueError(
+                f"{name}'s label list {row} holds None; a label must be a name or an id (a text "
+                "with no label has an empty list)."
+            )
+    try:
+        return MultiLabelBinarizer(sparse_output=True).fit(Y)
+    except TypeError as exc:
+        kinds = sorted({type(label).__name__ for labels in Y for label in labels})
+        raise TypeError(
+            f"{name}'s label lists must hold labels of one sortable type (all str or all int), "
+            f"found {', '.join(kinds)}: {exc}."
+        ) from exc
+
+
+def _as_label_input(Y: Any) -> Any:
+    """``Y`` as given, except a 1-D object array or pandas Series (a DataFrame's "tags"
+    column, one collection of labels per text), which becomes a list, so that it is read
+    as a list of label collections would be.
+    """
+    one_dimensional = getattr(Y, "ndim", None) == 1 and not sp.issparse(Y)
+    if one_dimensional and getattr(Y, "dtype", None) == np.dtype(object):
+        return list(Y)
+    return Y
+
+
+def _is_label_lists(Y: Any) -> bool:
+    """Whether ``Y`` is a sequence of label collections (not a label matrix).
+
+    As in scikit-learn, a list of equal-length numeric lists is a 0/1 indicator matrix;
+    sets, ragged lists and lists of names are label collections.
+    """
+    if sp.issparse(Y) or isinstance(Y, np.ndarray) or isinstance(Y, str):
+        return False
+    if not isinstance(Y, Sequence) or len(Y) == 0:
+        return False
+    first = Y[0]
+    if isinstance(first, (set, frozenset)):
+        return True
+    if isinstance(first, np.ndarray) and first.dtype.kind in "OUS":
+        return True
+    if not isinstance(first, (list, tuple)):
+        return False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            array = np.asarray(Y)
+    except ValueError:  # ragged
+        return True
+    if array.ndim == 2 and array.shape[1] == 0:
+        return True  # only empty lists: texts without labels, not a matrix of no labels
+    return not (array.ndim == 2 and array.dtype.kind in "biuf")
+
+
+# How a list of equal-length lists of numbers is read, for its error on values beyond 0/1.
+_NESTED_LIST_HINT = (
+    " A list of equal-length lists of numbers is read as a 0/1 label matrix, one row per "
+    "text and one column per label (as in scikit-learn). To give each text's label ids or "
+    "names instead, pass each text's labels as a set (e.g. [{7}, {5, 2}]) or as lists of "
+    "strings."
+)
