@@ -9,6 +9,9 @@ import torch
 
 
 def _resolve_device(device: str) -> torch.device:
+    """The torch device a ``device`` parameter names ("auto": a CUDA GPU when there is one,
+    else the CPU), with a clear error for a missing GPU, an invalid name or an unsupported
+    kind of device."""
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device.startswith("cuda") and not torch.cuda.is_available():
