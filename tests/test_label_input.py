@@ -1,0 +1,78 @@
+"""How ``Y`` is read (skxml._label_input): label matrix or label collections, and the binarizer."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from skxml._label_input import _as_label_input, _fit_label_binarizer, _is_label_lists
+
+
+@pytest.mark.parametrize(
+    "Y",
+    [
+        [["a", "b"], ["c"]],  # names
+        [[1, 2], [3]],  # ragged ids
+        [{7}, {5, 2}],  # sets of ids, even of equal length
+        [frozenset({1}), frozenset({2})],
+        [[], []],  # texts without labels
+        [np.array(["a", "b"]), np.array(["c", "d"])],  # arrays of names
+        [("x",), ("y",)],
+    ],
+)
+def test_is_label_lists_recognises_label_collections(Y):
+    assert _is_label_lists(Y)
+
+
+@pytest.mark.parametrize(
+    "Y",
+    [
+        [[0, 1], [1, 0]],  # equal-length numbers: a 0/1 indicator matrix, as in scikit-learn
+        [[0.0, 1.0], [1.0, 1.0]],
+        [[True, False], [False, True]],
+        np.array([[0, 1], [1, 0]]),
+        sp.csr_matrix(np.eye(2)),
+        [],
+        "ab",
+        [1, 2],  # a 1-D list of numbers is not a list of collections
+    ],
+)
+def test_is_label_lists_leaves_matrices_and_other_inputs_alone(Y):
+    assert not _is_label_lists(Y)
+
+
+def test_as_label_input_turns_a_1d_object_array_into_a_list_of_collections():
+    column = np.empty(2, dtype=object)
+    column[0], column[1] = ["a", "b"], ["c"]
+    as_list = _as_label_input(column)
+    assert isinstance(as_list, list)
+    assert as_list == [["a", "b"], ["c"]]
+    assert _is_label_lists(as_list)
+
+
+def test_as_label_input_returns_matrices_unchanged():
+    dense = np.array([[0, 1], [1, 0]])
+    sparse = sp.csr_matrix(dense)
+    assert _as_label_input(dense) is dense
+    assert _as_label_input(sparse) is sparse
+
+
+def test_fit_label_binarizer_sorts_the_names_and_maps_rows_sparsely():
+    binarizer = _fit_label_binarizer([["storm", "apple"], [], ["apple"]])
+    assert list(binarizer.classes_) == ["apple", "storm"]
+    matrix = binarizer.transform([["storm"], ["apple", "storm"]])
+    assert sp.issparse(matrix)
+    np.testing.assert_array_equal(matrix.toarray(), [[0, 1], [1, 1]])
+
+
+def test_fit_label_binarizer_refuses_none_naming_the_argument_and_row():
+    with pytest.raises(ValueError, match=r"^y's label list 1 holds None"):
+        _fit_label_binarizer([["a"], ["b", None]], name="y")
+
+
+def test_fit_label_binarizer_refuses_mixed_label_types_naming_them():
+    with pytest.raises(TypeError, match=r"Y's label lists must hold labels of one sortable type"):
+        _fit_label_binarizer([["a"], [1]])
+    with pytest.raises(TypeError, match=r"found int, str"):
+        _fit_label_binarizer([["a"], [1]])
