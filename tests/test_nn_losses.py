@@ -65,7 +65,7 @@ def test_masked_entries_weigh_nothing_and_are_never_hardest():
     terms = [(1, _bce(3.0, 1)), (1, _bce(0.5, 0)), (w, _bce(-1.0, 0)), (w, _bce(-2.0, 0))]
     expected = sum(a * b for a, b in terms) / sum(a for a, _ in terms)
     loss = hard_negative_bce(logits, targets, n_hard=1, easy_weight=w, mask=mask)
-    assert float(loss) == pytest.approx(expected, rel=1e-6)
+    assert float(loss.detach()) == pytest.approx(expected, rel=1e-6)
     loss.backward()
     assert float(logits.grad[0, 3]) == 0.0 and bool((logits.grad[0, [0, 1, 2, 4]] != 0).all())
 
@@ -84,6 +84,24 @@ def test_masked_loss_with_every_negative_hard_is_the_mean_over_the_mask():
     torch.testing.assert_close(hard_negative_bce(logits, targets, 11, mask=mask), expected)
     with pytest.raises(ValueError, match="mask must have the shape of logits"):
         hard_negative_bce(logits, targets, n_hard=2, mask=mask[:, :5])
+
+
+@pytest.mark.parametrize("dtype", [torch.int64, torch.int32, torch.uint8, torch.bool])
+@pytest.mark.parametrize("n_hard", [1, 4])
+def test_integer_and_bool_targets_give_the_float_targets_loss(dtype, n_hard):
+    logits = torch.tensor([[2.0, 1.0, -1.0, -3.0], [0.5, -0.5, 1.5, 0.0]], requires_grad=True)
+    targets = torch.tensor([[1.0, 0.0, 0.0, 1.0], [0.0, 0.0, 1.0, 0.0]])
+    expected = hard_negative_bce(logits, targets, n_hard=n_hard)
+    (expected_grad,) = torch.autograd.grad(expected, logits)
+    got = hard_negative_bce(logits, targets.to(dtype), n_hard=n_hard)
+    (got_grad,) = torch.autograd.grad(got, logits)
+    torch.testing.assert_close(got, expected)
+    torch.testing.assert_close(got_grad, expected_grad)
+
+
+def test_integer_targets_other_than_0_and_1_are_refused():
+    with pytest.raises(ValueError, match=r"integers must be 0 or 1, got values in \[0, 2\]"):
+        hard_negative_bce(torch.zeros(1, 3), torch.tensor([[0, 2, 1]]), n_hard=1)
 
 
 @pytest.mark.parametrize(

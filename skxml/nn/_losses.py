@@ -36,7 +36,8 @@ def hard_negative_bce(
     ----------
     logits : torch.Tensor of shape (batch, n_labels)
     targets : torch.Tensor of shape (batch, n_labels)
-        0/1 targets.
+        0/1 targets: floats (soft targets in ``[0, 1]`` too), or integers / bools that are
+        0 or 1.
     n_hard : int
         Negatives kept at full weight per sample; ``n_hard >= n_labels`` gives plain BCE.
     easy_weight : float, default=0.02
@@ -81,6 +82,15 @@ def hard_negative_bce(
             f"mask must have the shape of logits, {tuple(logits.shape)}, got {tuple(mask.shape)}."
         )
     logits = logits.float()
+    if not targets.is_floating_point():
+        # 0/1 targets as ints or bools (a label matrix's own dtype): as floats, which the
+        # BCE needs; other integers are no targets.
+        if targets.numel() and not bool(((targets == 0) | (targets == 1)).all()):
+            raise ValueError(
+                "targets given as integers must be 0 or 1, got values in "
+                f"[{int(targets.min())}, {int(targets.max())}]."
+            )
+        targets = targets.to(logits.dtype)
     if logits.numel() == 0:  # an empty batch (or no label): no loss, whatever the path
         return logits.sum()
     if n_hard >= logits.shape[1]:
