@@ -152,6 +152,32 @@ def test_load_word_vectors_text_details(tmp_path):
     np.testing.assert_allclose(result.matrix[2:], [[1, 2, 3], [4, 5, 6], [0.5, 0.25, 1e-3]])
 
 
+@pytest.mark.parametrize(
+    ("first_line", "words"),
+    [
+        (b". . . 0.5 0.5 0.5\n", ["the", "gnu"]),  # a token with spaces (GloVe 840B)
+        (b"1990 0.5 0.5 0.5\n", ["the", "gnu", "1990"]),  # a word that is a number
+    ],
+)
+def test_load_word_vectors_glove_dimension_from_a_first_line_of_any_word(
+    tmp_path, first_line, words
+):
+    path = tmp_path / "vectors.txt"
+    path.write_bytes(first_line + b"the 1 2 3\ngnu 4 5 6\n")
+    result = load_word_vectors(path, words)
+    assert result.matrix.shape[1] == 3
+    np.testing.assert_allclose(result.matrix[2:4], [[1, 2, 3], [4, 5, 6]])
+    if "1990" in words:
+        np.testing.assert_allclose(result.matrix[4], [0.5, 0.5, 0.5])
+
+
+def test_load_word_vectors_glove_bad_value_on_the_first_line_is_named(tmp_path):
+    path = tmp_path / "vectors.txt"
+    path.write_bytes(b"the 1 x 3\ngnu 4 5 6\n")
+    with pytest.raises(ValueError, match=r"line 1 has a value that is not a number: b'x'"):
+        load_word_vectors(path, ["the", "gnu"])
+
+
 def test_load_word_vectors_word2vec_text_with_invalid_utf8_and_trailing_spaces(tmp_path):
     # fastText .vec files end lines with a space; old word2vec files hold Latin-1 words.
     path = tmp_path / "vectors.vec"

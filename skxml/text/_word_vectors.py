@@ -310,6 +310,25 @@ class _Matcher:
             self.fallback_vectors[index] = vector
 
 
+def _glove_values_in(line: bytes) -> int:
+    """How many values a GloVe record holds: the numbers that end the line, all but the
+    first field at most. A word may itself be a number ("1990 0.1 0.2") or hold spaces
+    (". . . 0.1 0.2", as in GloVe 840B), so neither the field count nor the numbers alone
+    tell the dimension. (A word of several parts whose last part is a number, "at 1 0.1
+    0.2", still reads as one more value: the next line then reports the mismatch.)"""
+    fields = line.split()
+    numbers_at_end = 0
+    for value in reversed(fields):
+        if _float_or_none(value) is None:
+            break
+        numbers_at_end += 1
+    word_parts = fields[1 : len(fields) - numbers_at_end]
+    if any(_float_or_none(part) is not None for part in word_parts):
+        # A number amid the "word" is rather a bad value among the values (reported as such).
+        return len(fields) - 1
+    return min(len(fields) - 1, numbers_at_end)
+
+
 def _read_text(
     path: str, matcher: _Matcher, *, has_header: bool, embedding_dim: int | None
 ) -> int:
@@ -333,15 +352,15 @@ def _read_text(
             records: Iterable[bytes] = fileobj
             first_line_number = 2
         else:
-            n_fields = len(first.split())
-            if n_fields < 2 or _float_or_none(first.split()[-1]) is None:
+            n_values = _glove_values_in(first)
+            if n_values < 1:
                 raise ValueError(
                     f"{path}: line 1 is not 'word v1 ... vd' (GloVe text format): {first[:80]!r}."
                 )
-            dim = n_fields - 1 if embedding_dim is None else embedding_dim
-            if dim != n_fields - 1:
+            dim = n_values if embedding_dim is None else embedding_dim
+            if dim != n_values:
                 raise ValueError(
-                    f"{path}: line 1 has {n_fields - 1} values, but embedding_dim={embedding_dim}."
+                    f"{path}: line 1 has {n_values} values, but embedding_dim={embedding_dim}."
                 )
             # The first line is already read and is a record: put it back in front.
             records = itertools.chain([first], fileobj)
