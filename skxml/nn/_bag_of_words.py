@@ -78,6 +78,13 @@ class BagOfWordsEncoder(nn.Module):
         -------
         features : torch.Tensor of shape (batch, n_features)
         """
-        if weights.dtype != self.bag.weight.dtype and weights.dtype == torch.float64:
-            weights = weights.to(self.bag.weight.dtype)  # e.g. scikit-learn's float64 TF-IDF
+        weights = bag_weights_as(weights, self.bag.weight.dtype)
         return self.bag(ngram_ids, offsets, per_sample_weights=weights)
+
+
+def bag_weights_as(weights: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """Float64 bag weights (e.g. scikit-learn's float64 TF-IDF) in the table's ``dtype``,
+    which ``embedding_bag`` requires; other weights as they are."""
+    if weights.dtype == torch.float64 and dtype != torch.float64:
+        return weights.to(dtype)
+    return weights

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from numbers import Integral
+
+
+def is_int_at_least(value: object, minimum: int) -> bool:
+    """Whether ``value`` is an integer (Python or NumPy, not a bool) of at least ``minimum``."""
+    return not isinstance(value, bool) and isinstance(value, Integral) and int(value) >= minimum
+
 
 def check_positive_int(value: object, name: str) -> int:
     """Return ``value`` if it is an int >= 1 (not a bool), else raise a ValueError naming it."""

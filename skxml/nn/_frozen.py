@@ -35,6 +35,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from skxml.nn._attention import SimpleSelfAttention, attention_product
+from skxml.nn._bag_of_words import bag_weights_as
 from skxml.nn._encoder import InceptionXMLEncoder
 from skxml.nn._heads import PADDING_LOGIT, ExtremeClassifierHead, ResidualHead
 from skxml.nn._network import (
@@ -505,10 +506,12 @@ class _FrozenFeatures:
         features = self.encoder(token_ids)
         if self.bag_weight is not None:
             ngram_ids, offsets, weights = require_bag(bag, "a bag-of-n-grams input")
-            if weights.dtype == torch.float64 and self.bag_weight.dtype != torch.float64:
-                weights = weights.to(self.bag_weight.dtype)
             features = features + F.embedding_bag(
-                ngram_ids, self.bag_weight, offsets, mode="sum", per_sample_weights=weights
+                ngram_ids,
+                self.bag_weight,
+                offsets,
+                mode="sum",
+                per_sample_weights=bag_weights_as(weights, self.bag_weight.dtype),
             )
         return features
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from numbers import Integral
 from typing import Any, cast
 
 import torch
 from torch import nn
+
+from skxml.nn._checks import is_int_at_least
 
 
 def hard_negative_bce(
@@ -73,7 +74,7 @@ def hard_negative_bce(
             "logits and targets must both have shape (batch, n_labels), got "
             f"{tuple(logits.shape)} and {tuple(targets.shape)}."
         )
-    if isinstance(n_hard, bool) or not isinstance(n_hard, Integral) or n_hard < 0:
+    if not is_int_at_least(n_hard, 0):
         raise ValueError(f"n_hard must be >= 0 and an int, got {n_hard!r}.")
     if not 0.0 <= easy_weight <= 1.0:
         raise ValueError(f"easy_weight must lie in [0, 1], got {easy_weight}.")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-from numbers import Integral
 
 import torch
 from torch import nn
 
 from skxml.nn._bag_of_words import BagOfWordsEncoder
+from skxml.nn._checks import is_int_at_least
 from skxml.nn._encoder import InceptionXMLEncoder
 from skxml.nn._heads import PADDING_LOGIT, ExtremeClassifierHead, ShortlistClassifierHead
 from skxml.nn._network import (
@@ -28,7 +28,7 @@ _FORCE_IN = 1.0e4
 def shortlisted_clusters(cluster_scores: torch.Tensor, n_shortlist: int) -> torch.Tensor:
     """Each row's ``n_shortlist`` best-scored clusters (unordered; all when there are fewer),
     shape (batch, min(n_shortlist, n_clusters))."""
-    if isinstance(n_shortlist, bool) or not isinstance(n_shortlist, Integral) or n_shortlist < 1:
+    if not is_int_at_least(n_shortlist, 1):
         raise ValueError(f"n_shortlist must be a positive int, got {n_shortlist!r}.")
     n_shortlist = min(int(n_shortlist), cluster_scores.shape[1])
     return torch.topk(cluster_scores, n_shortlist, dim=1, sorted=False).indices
@@ -371,6 +371,6 @@ def default_shortlist_size(n_clusters: int) -> int:
     >>> default_shortlist_size(64), default_shortlist_size(4096), default_shortlist_size(65536)
     (48, 384, 1536)
     """
-    if isinstance(n_clusters, bool) or not isinstance(n_clusters, Integral) or n_clusters < 1:
+    if not is_int_at_least(n_clusters, 1):
         raise ValueError(f"n_clusters must be a positive int, got {n_clusters!r}.")
     return int(min(n_clusters, math.ceil(_SHORTLIST_PER_ROOT * math.sqrt(n_clusters))))
