@@ -53,6 +53,7 @@ from skxml._label_input import (
     _fit_label_binarizer,
     _is_label_lists,
 )
+from skxml._label_weights import propensity_positive_weights
 from skxml._linear_map_support import cooccurrence_support, neighbour_confusions
 from skxml._optimizers import _fused_adam, _has_momentum, _sparse_gradient_parameters
 from skxml._sparse_rows import (
@@ -121,6 +122,7 @@ _PARAMETERS_FREE_ON_WARM_START = frozenset(
         "linear_learning_rate",
         "weight_decay",
         "easy_negative_weight",
+        "propensity_weighting",
         "detach_fraction",
         "top_k",
         "threshold",
@@ -215,6 +217,8 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
     _label_binarizer_: MultiLabelBinarizer | None
     sequence_encoder_: SequenceEncoder
     tfidf_vectorizer_: TfidfVectorizer | None
+    # Set for the length of a fit (propensity_weighting): each label's weight as a positive.
+    _positive_weights: torch.Tensor | None = None
 
     _parameter_constraints: dict = {
         "max_seq_len": [Interval(Integral, 1, None, closed="left")],
@@ -517,6 +521,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
             raise
         finally:
             self.__dict__.pop("_last_epoch_state", None)
+            self.__dict__.pop("_positive_weights", None)
             self.__dict__.pop("_context", None)
             self.__dict__.pop("_fitting", None)
             self._forget_prediction_cache()
@@ -827,6 +832,15 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         if tokens is not None and device.type == "cuda":
             tokens = tokens.to(device)
         optimizers = self._build_optimizers()
+        # propensity_weighting: each label's weight as a positive in the loss (None: all 1).
+        positive_weights = propensity_positive_weights(
+            self.label_counts_, self.n_train_samples_, self.propensity_weighting
+        )
+        self._positive_weights = (
+            None
+            if positive_weights is None
+            else torch.as_tensor(positive_weights, dtype=torch.float32, device=device)
+        )
         schedulers: list[torch.optim.lr_scheduler.LRScheduler] = [
             torch.optim.lr_scheduler.OneCycleLR(
                 optimizer,

@@ -60,6 +60,7 @@ _PARAM_TYPES: dict[str, Any] = {
     "verbose": int,
     "hard_negatives": "hard_negatives",
     "easy_negative_weight": float,
+    "propensity_weighting": float,
     "tfidf_linear_min_confidence": float,
     "tfidf_linear_neighbours": int,
     # InceptionXML+ (--estimator plus)

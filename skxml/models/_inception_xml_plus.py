@@ -161,6 +161,11 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
     easy_negative_weight : float, default=0.02
         Loss weight of the shortlisted negatives that are not among the hardest, in
         ``[0, 1]``.
+    propensity_weighting : float, default=0.0
+        Exponent ``α`` of a weight on each positive label in the extreme head's loss, as in
+        :class:`InceptionXMLClassifier` (``p_l^-α``, scaled so that the training positives'
+        mean weight is 1; ``0`` weighs them alike, as in the paper). The meta head's
+        clusters are not weighted. In ``[0, 2]``.
     max_seq_len, embedding_dim, model_dim, word_vectors, freeze_embeddings, min_df, max_features, split_cjk, word_attention, embedding_attention, tfidf_embedding, tfidf_linear, tfidf_linear_min_confidence, tfidf_linear_neighbours, tfidf_ngram_range, tfidf_min_df, tfidf_token_pattern, dropout, output_dropout, n_epochs, batch_size, learning_rate, linear_learning_rate, weight_decay, top_k, threshold, validation_fraction, n_iter_no_change, device, precision, random_state, verbose, warm_start, checkpoint_path
         As in :class:`InceptionXMLClassifier`. The sparse TF-IDF linear map
         (``tfidf_linear``) adds its weights to the shortlisted labels' logits only;
@@ -219,6 +224,7 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         "tfidf_meta_linear": ["boolean"],
         "hard_negatives": [StrOptions({"auto"}), Interval(Integral, 0, None, closed="left"), None],
         "easy_negative_weight": [Interval(Real, 0, 1, closed="both")],
+        "propensity_weighting": [Interval(Real, 0, 2, closed="both")],
     }
     _prediction_parameters = (
         *BaseInceptionXML._prediction_parameters,
@@ -237,6 +243,7 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         tfidf_meta_linear: bool = False,
         hard_negatives: int | str | None = "auto",
         easy_negative_weight: float = 0.02,
+        propensity_weighting: float = 0.0,
         max_seq_len: int = 32,
         embedding_dim: int | None = None,
         model_dim: int | None = None,
@@ -280,6 +287,7 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         self.tfidf_meta_linear = tfidf_meta_linear
         self.hard_negatives = hard_negatives
         self.easy_negative_weight = easy_negative_weight
+        self.propensity_weighting = propensity_weighting
         self.max_seq_len = max_seq_len
         self.embedding_dim = embedding_dim
         self.model_dim = model_dim
@@ -515,12 +523,17 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         extreme_input = h.detach() if getattr(self, "_detach_extreme", False) else h
         logits = network.extreme_logits(extreme_input, label_ids, mask, bag)
         extreme_targets = _positive_slots(label_ids, mask, label_keys, network.n_labels).float()
+        label_weights = self._positive_weights
         extreme_loss = hard_negative_bce(
             logits,
             extreme_targets,
             self.n_hard_negatives_,
             easy_weight=self.easy_negative_weight,
             mask=mask,
+            # Padded slots (label -1) read label 0's weight; the mask zeroes them.
+            positive_weight=None
+            if label_weights is None
+            else label_weights[label_ids.clamp(min=0)],
         )
         return meta_loss + extreme_loss
 

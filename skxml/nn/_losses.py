@@ -16,6 +16,7 @@ def hard_negative_bce(
     n_hard: int,
     easy_weight: float = 0.02,
     mask: torch.Tensor | None = None,
+    positive_weight: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """BCE over all labels, with full weight only on positives and the hardest negatives.
 
@@ -46,6 +47,10 @@ def hard_negative_bce(
     mask : torch.Tensor of shape (batch, n_labels), bool, default=None
         Which entries are labels at all: padding slots (False) weigh nothing and are never
         among the hardest, as in the padded shortlists of InceptionXML+. ``None``: all are.
+    positive_weight : torch.Tensor of shape (n_labels,) or (batch, n_labels), default=None
+        The weight of each positive entry instead of 1: one per label (column), or one per
+        entry (as for InceptionXML+'s shortlists, whose columns are other labels in each
+        row). Only the positives' entries are read. ``None``: every positive weighs 1.
 
     Returns
     -------
@@ -68,6 +73,10 @@ def hard_negative_bce(
     >>> mask = torch.tensor([[True, False, True, True]])
     >>> round(float(hard_negative_bce(logits, targets, 1, easy_weight=0.0, mask=mask)), 4)
     0.2201
+    >>> # The positive at weight 3: (3·0.1269 + 1.3133) / (3 + 1)
+    >>> weight = torch.tensor([3.0, 1.0, 1.0, 1.0])
+    >>> round(float(hard_negative_bce(logits, targets, 1, 0.0, positive_weight=weight)), 4)
+    0.4235
     """
     if logits.shape != targets.shape or logits.dim() != 2:
         raise ValueError(
@@ -82,6 +91,14 @@ def hard_negative_bce(
         raise ValueError(
             f"mask must have the shape of logits, {tuple(logits.shape)}, got {tuple(mask.shape)}."
         )
+    if positive_weight is not None and positive_weight.shape not in (
+        logits.shape,
+        logits.shape[1:],
+    ):
+        raise ValueError(
+            f"positive_weight must have shape (n_labels,) = {tuple(logits.shape[1:])} or the "
+            f"shape of logits, {tuple(logits.shape)}, got {tuple(positive_weight.shape)}."
+        )
     logits = logits.float()
     if not targets.is_floating_point():
         # 0/1 targets as ints or bools (a label matrix's own dtype): as floats, which the
@@ -94,13 +111,13 @@ def hard_negative_bce(
         targets = targets.to(logits.dtype)
     if logits.numel() == 0:  # an empty batch (or no label): no loss, whatever the path
         return logits.sum()
-    if n_hard >= logits.shape[1]:
-        if mask is None:
-            return nn.functional.binary_cross_entropy_with_logits(logits, targets)
-        weights = mask.to(logits.dtype)
-    else:
-        with torch.no_grad():
-            positive = targets > 0
+    if n_hard >= logits.shape[1] and mask is None and positive_weight is None:
+        return nn.functional.binary_cross_entropy_with_logits(logits, targets)
+    with torch.no_grad():
+        positive = targets > 0
+        if n_hard >= logits.shape[1]:
+            weights = torch.ones_like(logits)
+        else:
             weights = torch.full_like(logits, easy_weight)
             if n_hard > 0:
                 not_negative = positive if mask is None else positive | ~mask
@@ -113,9 +130,12 @@ def hard_negative_bce(
                     .indices
                 )
                 weights.scatter_(1, hardest, 1.0)
+        if positive_weight is None:
             weights.masked_fill_(positive, 1.0)
-            if mask is not None:
-                weights.mul_(mask)
+        else:
+            weights = torch.where(positive, positive_weight.to(weights.dtype), weights)
+        if mask is not None:
+            weights.mul_(mask)
     losses = nn.functional.binary_cross_entropy_with_logits(
         logits, targets, weight=weights, reduction="sum"
     )
@@ -123,30 +143,53 @@ def hard_negative_bce(
 
 
 class _SparseTargetBCE(torch.autograd.Function):
-    """Mean BCE of (batch, L) logits whose positives are given as (row, column) pairs."""
+    """Weighted mean BCE of (batch, L) logits whose positives are given as (row, column)
+    pairs, each with a weight (negatives weigh 1)."""
 
     @staticmethod
     def forward(
-        ctx: Any, logits: torch.Tensor, rows: torch.Tensor, columns: torch.Tensor
+        ctx: Any,
+        logits: torch.Tensor,
+        rows: torch.Tensor,
+        columns: torch.Tensor,
+        weights: torch.Tensor | None,
     ) -> torch.Tensor:
-        ctx.save_for_backward(logits, rows, columns)
         x = logits.float()
-        # bce(x, y) = softplus(x) - y·x
-        return (nn.functional.softplus(x).sum() - x[rows, columns].sum()) / logits.numel()
+        positives = x[rows, columns]
+        # bce(x, y) = softplus(x) - y·x; a positive of weight w adds (w - 1)·softplus(x) - w·x
+        if weights is None:
+            total: int | torch.Tensor = logits.numel()
+            loss = nn.functional.softplus(x).sum() - positives.sum()
+        else:
+            weights = weights.float()
+            total = (weights - 1.0).sum() + logits.numel()  # no sync with a GPU
+            loss = (
+                nn.functional.softplus(x).sum()
+                + ((weights - 1.0) * nn.functional.softplus(positives)).sum()
+                - (weights * positives).sum()
+            )
+        ctx.total = total
+        ctx.save_for_backward(logits, rows, columns, weights)
+        return loss / total
 
     @staticmethod
-    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None, None]:
-        logits, rows, columns = ctx.saved_tensors
-        scale = grad / logits.numel()
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None, None, None]:
+        logits, rows, columns, weights = ctx.saved_tensors
+        scale = grad / ctx.total
         grad_logits = torch.sigmoid(logits) * scale.to(logits.dtype)
         # Positives in float32: sigmoid(x) - 1 loses its digits in bf16 when x is large.
         positive = (torch.sigmoid(logits[rows, columns].float()) - 1.0) * scale
+        if weights is not None:
+            positive = positive * weights
         grad_logits[rows, columns] = positive.to(grad_logits.dtype)
-        return grad_logits, None, None
+        return grad_logits, None, None, None
 
 
 def sparse_target_bce(
-    logits: torch.Tensor, rows: torch.Tensor, columns: torch.Tensor
+    logits: torch.Tensor,
+    rows: torch.Tensor,
+    columns: torch.Tensor,
+    positive_weight: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Plain mean BCE over all labels, with the positives given as indices, not a dense target.
 
@@ -161,6 +204,9 @@ def sparse_target_bce(
     logits : torch.Tensor of shape (batch, n_labels)
     rows, columns : torch.Tensor of shape (n_positives,), int64
         Where the targets are 1.
+    positive_weight : torch.Tensor of shape (n_positives,), default=None
+        Each positive's weight in the mean instead of 1 (negatives weigh 1): the loss is
+        then ``Σ w·bce / Σ w``, as :func:`hard_negative_bce` weighs its entries.
 
     Returns
     -------
@@ -176,6 +222,13 @@ def sparse_target_bce(
     >>> sparse = sparse_target_bce(logits, torch.tensor([0, 1]), torch.tensor([0, 1]))
     >>> bool(torch.isclose(sparse, dense))
     True
+    >>> weight = torch.tensor([2.0, 0.5])
+    >>> weighted = sparse_target_bce(logits, torch.tensor([0, 1]), torch.tensor([0, 1]), weight)
+    >>> dense_weights = torch.tensor([[2.0, 1.0, 1.0], [1.0, 0.5, 1.0]])
+    >>> expected = torch.nn.functional.binary_cross_entropy_with_logits(
+    ...     logits, targets, weight=dense_weights, reduction="sum") / dense_weights.sum()
+    >>> bool(torch.isclose(weighted, expected))
+    True
     """
     if logits.dim() != 2:
         raise ValueError(f"logits must have shape (batch, n_labels), got {tuple(logits.shape)}.")
@@ -184,4 +237,9 @@ def sparse_target_bce(
             "rows and columns must be 1-D and of the same length, got shapes "
             f"{tuple(rows.shape)} and {tuple(columns.shape)}."
         )
-    return cast(torch.Tensor, _SparseTargetBCE.apply(logits, rows, columns))
+    if positive_weight is not None and positive_weight.shape != rows.shape:
+        raise ValueError(
+            f"positive_weight must have one weight per positive, shape {tuple(rows.shape)}, "
+            f"got {tuple(positive_weight.shape)}."
+        )
+    return cast(torch.Tensor, _SparseTargetBCE.apply(logits, rows, columns, positive_weight))
