@@ -251,6 +251,8 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "linear_learning_rate": [Interval(Real, 0, None, closed="neither")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
+        # Read by _train for both models' losses.
+        "propensity_weighting": [Interval(Real, 0, 2, closed="both")],
         "top_k": [Interval(Integral, 1, None, closed="left")],
         "threshold": [Interval(Real, 0, 1, closed="both"), None],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],

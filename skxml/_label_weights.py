@@ -6,11 +6,6 @@ import numpy as np
 
 from skxml.metrics import inverse_propensity_from_counts
 
-# The propensity model's constants for the weights: those of the Extreme Classification
-# Repository for most datasets, the defaults of skxml's metrics.
-PROPENSITY_A = 0.55
-PROPENSITY_B = 1.5
-
 
 def propensity_positive_weights(
     label_counts: np.ndarray, n_samples: int, power: float
@@ -36,6 +31,7 @@ def propensity_positive_weights(
     n_positives = counts.sum()
     if power == 0 or n_positives == 0 or n_samples < 3:
         return None
-    inverse = inverse_propensity_from_counts(counts, n_samples, A=PROPENSITY_A, B=PROPENSITY_B)
+    # The metrics' default constants (A=0.55, B=1.5), so the weights follow what PSP@k rewards.
+    inverse = inverse_propensity_from_counts(counts, n_samples)
     weights = inverse**power
     return weights * (n_positives / float(weights @ counts))

@@ -302,7 +302,6 @@ default="auto"
         **BaseInceptionXML._parameter_constraints,
         "hard_negatives": [StrOptions({"auto"}), Interval(Integral, 0, None, closed="left"), None],
         "easy_negative_weight": [Interval(Real, 0, 1, closed="both")],
-        "propensity_weighting": [Interval(Real, 0, 2, closed="both")],
     }
 
     def __init__(

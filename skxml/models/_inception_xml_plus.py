@@ -224,7 +224,6 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         "tfidf_meta_linear": ["boolean"],
         "hard_negatives": [StrOptions({"auto"}), Interval(Integral, 0, None, closed="left"), None],
         "easy_negative_weight": [Interval(Real, 0, 1, closed="both")],
-        "propensity_weighting": [Interval(Real, 0, 2, closed="both")],
     }
     _prediction_parameters = (
         *BaseInceptionXML._prediction_parameters,
