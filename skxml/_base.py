@@ -39,14 +39,26 @@ from torch import nn
 
 import skxml
 from skxml._checkpoint import (
+    check_checkpoint_path,
     copy_state_to_cpu,
     load_checkpoint,
     save_checkpoint,
     to_cpu,
     training_data_fingerprint,
 )
-from skxml._devices import _predicts_in_bf16, _resolve_device, _uses_bf16, to_device
-from skxml._distributed import DistributedContext, TrainingStep, distributed_context
+from skxml._devices import (
+    _concrete_device,
+    _predicts_in_bf16,
+    _resolve_device,
+    _uses_bf16,
+    to_device,
+)
+from skxml._distributed import (
+    DistributedContext,
+    TrainingStep,
+    distributed_context,
+    use_dense_gradients,
+)
 from skxml._label_input import (
     _NESTED_LIST_HINT,
     _as_label_input,
@@ -65,7 +77,7 @@ from skxml._sparse_rows import (
 from skxml._text_features import transform_texts
 from skxml.datasets._token_corpus import TokenCorpus
 from skxml.metrics import precision_at_k
-from skxml.metrics._scorer import _label_lists_as_matrix
+from skxml.metrics._scorer import _label_lists_as_matrix, warn_if_no_label_is_known
 from skxml.nn import BagOfWordsEncoder, InceptionXMLEncoder, SparseLinearHead
 from skxml.nn._network import BagOfWordsBatch
 from skxml.text import SequenceEncoder, load_word_vectors
@@ -158,6 +170,16 @@ _PLAIN_PARAMETER_TYPES = (int, float, bool, str, type(None))
 # prediction. Kept beside the estimators rather than in them, so that predicting leaves an
 # estimator's __dict__ unchanged (scikit-learn's check_dict_unchanged) and none of it is
 # pickled; an entry goes with its network.
+# Attributes that exist only while fit runs: dropped when it ends and when the estimator is
+# pickled (a checkpoint pickles it mid-fit; _positive_weights may be on a GPU).
+_FIT_TIME_ATTRIBUTES = (
+    "_last_epoch_state",
+    "_positive_weights",
+    "_context",
+    "_fitting",
+    "_detach_extreme",
+)
+
 _PREDICTION_CACHE: weakref.WeakKeyDictionary[nn.Module, dict[str, Any]] = (
     weakref.WeakKeyDictionary()
 )
@@ -176,11 +198,15 @@ def _same_parameter(first: Any, second: Any) -> bool:
     return bool(first == second)
 
 
-def _prediction_batch_size(n_labels: int, device: torch.device | None = None) -> int:
+def _prediction_batch_size(
+    n_labels: int, device: torch.device | None = None, *, bf16: bool = True
+) -> int:
     """Texts per forward pass: a power of two, ≤ 1024, with ≤ 2^27 (batch × label) scores
-    (2^29 on a GPU)."""
+    (on a GPU 2^29 bf16 scores, or 2^28 float32 ones: 1 GB either way)."""
     on_gpu = device is not None and device.type == "cuda"
-    limit = _PREDICT_MAX_SCORES_CUDA if on_gpu else _PREDICT_MAX_SCORES
+    limit = _PREDICT_MAX_SCORES
+    if on_gpu:
+        limit = _PREDICT_MAX_SCORES_CUDA if bf16 else _PREDICT_MAX_SCORES_CUDA // 2
     fitting = max(1, limit // max(n_labels, 1))
     return min(_PREDICT_BATCH_SIZE, 1 << (fitting.bit_length() - 1))
 
@@ -522,10 +548,8 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
             self._recover_from_failed_fit(state_before_fit, "failed")
             raise
         finally:
-            self.__dict__.pop("_last_epoch_state", None)
-            self.__dict__.pop("_positive_weights", None)
-            self.__dict__.pop("_context", None)
-            self.__dict__.pop("_fitting", None)
+            for name in _FIT_TIME_ATTRIBUTES:
+                self.__dict__.pop(name, None)
             self._forget_prediction_cache()
 
     def _check_validation_arguments(self, validation_data: Any) -> None:
@@ -562,11 +586,13 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         reuse_fitted = checkpoint is not None or self._is_warm
         if checkpoint is None and self._is_warm:
             self._check_warm_start_parameters()
-        self.device_ = _resolve_device(self.device)
-        self._context = context = distributed_context(self.device_)
-        if context.enabled and self.device_.type == "cuda" and self.device_.index is None:
-            self.device_ = torch.device("cuda", context.local_rank)  # one GPU per process
+        requested = _resolve_device(self.device)
+        # Under torchrun with "cuda"/"auto" this makes GPU LOCAL_RANK the current one.
+        self._context = context = distributed_context(requested)
+        self.device_ = _concrete_device(requested)
         self._check_precision(self.device_)
+        if self.checkpoint_path is not None and context.is_main:
+            check_checkpoint_path(self.checkpoint_path)
         rng = check_random_state(self.random_state)
         if context.enabled and not isinstance(self.random_state, Integral):
             # Every rank must draw the same weights, batches and validation split.
@@ -628,6 +654,10 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
                 )
                 self.history_: list[dict[str, float]] = []
             self.network_.to(self.device_)
+            if context.enabled and reuse_fitted:
+                # A network first fitted in one process may have tables with sparse
+                # gradients, which DDP cannot all-reduce over NCCL.
+                use_dense_gradients(self.network_)
             if context.enabled:  # same weights everywhere, other dropout masks per rank
                 torch.manual_seed(self._torch_seed + context.rank)
             self._train(token_ids, bag, labels, validation, checkpoint, fingerprint)
@@ -858,8 +888,16 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         early_stopping: dict[str, Any] = {"best": -math.inf, "stale": 0, "best_state": None}
         spare_state: dict[str, torch.Tensor] | None = None
         if checkpoint is not None:
-            for optimizer, state in zip(optimizers, checkpoint["optimizers"], strict=True):
-                optimizer.load_state_dict(state)
+            try:
+                for optimizer, state in zip(optimizers, checkpoint["optimizers"], strict=True):
+                    optimizer.load_state_dict(state)
+            except (ValueError, KeyError) as exc:
+                raise ValueError(
+                    "The checkpoint's optimiser state does not fit this fit's optimisers: "
+                    "a checkpoint written by a fit in one process (whose n-gram and label "
+                    "tables train with sparse gradients) cannot be resumed under torchrun; "
+                    "resume it in one process."
+                ) from exc
             for scheduler, state in zip(schedulers, checkpoint["schedulers"], strict=True):
                 scheduler.load_state_dict(state)
             generator.set_state(checkpoint["generator"])
@@ -910,6 +948,14 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
                 "seconds": time.perf_counter() - started,
             }
             record["samples_per_second"] = n_samples / record["seconds"]
+            if not math.isfinite(record["loss"]):
+                # The weights are not finite either: nothing this epoch left is worth keeping.
+                raise ValueError(
+                    f"The training loss became {record['loss']} in epoch {record['epoch']}: "
+                    f"the optimisation diverged (learning_rate={self.learning_rate}, "
+                    f"linear_learning_rate={self.linear_learning_rate}). Lower the learning "
+                    "rates."
+                )
             if validation is not None:
                 record.update(self._validation_metrics(*validation))
                 self.network_.train()
@@ -1067,6 +1113,9 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
                 labels, n_unseen = _label_lists_as_matrix(self, Y)
                 n_columns += n_unseen
             else:
+                warn_if_no_label_is_known(
+                    {label for labels in Y for label in labels}, set(self.classes_), name=name
+                )
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     labels = self._label_binarizer_.transform(Y)
@@ -1138,11 +1187,9 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
             )
 
     def _prediction_device(self) -> torch.device:
-        """The training device, or the CPU when a CUDA-trained model is loaded without CUDA."""
-        if str(self.device).startswith("cuda") and not torch.cuda.is_available():
-            device = torch.device("cpu")
-        else:
-            device = _resolve_device(self.device)
+        """The training device, or the CPU when a CUDA-trained model is loaded without CUDA
+        (the current GPU when it is loaded without the GPU it names)."""
+        device = _concrete_device(_resolve_device(self.device, fallback=True))
         # Cheap checks first: moving or re-moding the module costs ~1 ms per call. One
         # parameter, looked up once (Module.parameters() walks the module tree), tells where
         # the network is: .to() moves every parameter in place.
@@ -1161,7 +1208,14 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
             return self.network_
         # bf16 label-scoring weights where prediction runs under bf16 autocast.
         dtype = torch.bfloat16 if _predicts_in_bf16(self.precision, device) else None
-        return self._cached(f"frozen_network_{device}", lambda: self._freeze_network(dtype))
+        # Keyed by dtype too: precision may change between predictions. One frozen copy at
+        # a time: one for another device or dtype would hold its own copy of the weights.
+        key = f"frozen_network_{device}_{dtype}"
+        cache = _PREDICTION_CACHE.setdefault(self.network_, {})
+        for stale in [name for name in cache if name.startswith("frozen_network_")]:
+            if stale != key:
+                del cache[stale]
+        return self._cached(key, lambda: self._freeze_network(dtype))
 
     def _cached(self, name: str, compute: Callable[[], Any]) -> Any:
         """``compute()``, kept for this ``network_`` until the next fit: derived prediction
@@ -1189,7 +1243,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         tokens = torch.from_numpy(token_ids)
         forward = self._inference_network(device)
         with torch.inference_mode():
-            batch_size = _prediction_batch_size(len(self.classes_), device)
+            batch_size = _prediction_batch_size(len(self.classes_), device, bf16=use_bf16)
             for start in range(0, token_ids.shape[0], batch_size):
                 stop = min(start + batch_size, token_ids.shape[0])
                 rows = slice(start, stop)  # a slice, not fancy indexing: cheaper at batch 1
@@ -1463,11 +1517,14 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------------ persistence
     def __getstate__(self) -> dict[str, Any]:
         state = dict(super().__getstate__())  # object.__getstate__ returns __dict__ itself
-        state.pop("_last_epoch_state", None)  # a training-time copy of the network
+        # What only a running fit holds (a checkpoint pickles the estimator mid-fit): a CPU
+        # copy of the network, tensors on the training device, the process group's context.
+        for name in _FIT_TIME_ATTRIBUTES:
+            state.pop(name, None)
         network = state.get("network_")
         if network is not None and any(p.device.type != "cpu" for p in network.parameters()):
             # Save CPU tensors so the model loads on a machine without CUDA.
-            state["network_"] = copy.deepcopy(network).cpu()
+            state["network_"] = _cpu_copy(network)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -1497,6 +1554,20 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         tags.classifier_tags.multi_label = True
         tags.non_deterministic = False
         return tags
+
+
+def _cpu_copy(network: nn.Module) -> nn.Module:
+    """A deep copy of ``network`` with its parameters and buffers on the CPU, made without
+    a second copy on the network's own device (``deepcopy(network).cpu()`` would briefly
+    hold two copies of a large model on its GPU): the CPU tensors are handed to
+    :func:`copy.deepcopy` through its memo, which it consults before copying an object."""
+    memo: dict[int, Any] = {}
+    for tensor in itertools.chain(network.parameters(), network.buffers()):
+        host = tensor.detach().to("cpu", copy=True)
+        if isinstance(tensor, nn.Parameter):
+            host = nn.Parameter(host, requires_grad=tensor.requires_grad)
+        memo[id(tensor)] = host
+    return copy.deepcopy(network, memo).cpu()
 
 
 def _keyword_defaults(cls: type[BaseEstimator]) -> dict[str, Any]:

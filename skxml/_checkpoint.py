@@ -74,6 +74,43 @@ def copy_state_to_cpu(
     return copies
 
 
+def folder_write_error(folder: str) -> OSError | None:
+    """Why no file can be created in ``folder``, or None when one can: a file is created
+    and removed there, which tells more than :func:`os.access` (root passes that check on
+    read-only file systems such as ``/proc``)."""
+    try:
+        handle, probe = tempfile.mkstemp(dir=folder, prefix=".skxml-write-test-")
+    except OSError as exc:
+        return exc
+    os.close(handle)
+    os.remove(probe)
+    return None
+
+
+def check_checkpoint_path(path: str | os.PathLike) -> None:
+    """Fail before training when the checkpoint ``path`` could not be written after the
+    first epoch: a folder, or a folder that cannot be created or written to."""
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise ValueError(
+            f"checkpoint_path={path!r} is a folder; give a file path, e.g. "
+            f"{os.path.join(path, 'fit.ckpt')!r}."
+        )
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(
+            f"checkpoint_path={path!r}: its folder {folder} cannot be created ({exc.strerror})."
+        ) from exc
+    error = folder_write_error(folder)
+    if error is not None:
+        raise ValueError(
+            f"checkpoint_path={path!r}: no file can be written in its folder {folder} "
+            f"({error.strerror})."
+        ) from error
+
+
 def save_checkpoint(path: str | os.PathLike, payload: dict[str, Any]) -> None:
     """Write ``payload`` to ``path`` atomically (a crash never leaves half a file)."""
     path = os.fspath(path)

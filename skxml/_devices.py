@@ -8,13 +8,20 @@ import numpy as np
 import torch
 
 
-def _resolve_device(device: str) -> torch.device:
+def _resolve_device(device: str, *, fallback: bool = False) -> torch.device:
     """The torch device a ``device`` parameter names ("auto": a CUDA GPU when there is one,
     else the CPU), with a clear error for a missing GPU, an invalid name or an unsupported
-    kind of device."""
+    kind of device. "cuda" and "auto" keep no GPU index (see :func:`_concrete_device`).
+
+    With ``fallback`` (a fitted model predicting on this machine), a GPU the machine lacks is
+    no error: the CPU stands in when there is no CUDA at all, the current GPU when there is
+    no GPU of the named index.
+    """
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device.startswith("cuda") and not torch.cuda.is_available():
+        if fallback:
+            return torch.device("cpu")
         raise ValueError(
             f"device={device!r} was requested but CUDA is not available on this machine "
             "(torch.cuda.is_available() is False); use device='cpu' or device='auto'."
@@ -31,7 +38,26 @@ def _resolve_device(device: str) -> torch.device:
             f"device={device!r} is not supported: skxml runs on 'cpu' and 'cuda' devices "
             "('cuda:N' for a given GPU); use device='auto', 'cpu' or 'cuda'."
         )
+    if resolved.type == "cuda" and resolved.index is not None:
+        n_gpus = torch.cuda.device_count()
+        if resolved.index >= n_gpus:
+            if fallback:
+                return torch.device("cuda")
+            raise ValueError(
+                f"device={device!r} names GPU {resolved.index}, but this machine has "
+                f"{n_gpus} CUDA device(s), numbered from 0; use device='cuda' for the "
+                "current one."
+            )
     return resolved
+
+
+def _concrete_device(device: torch.device) -> torch.device:
+    """``device`` with its GPU index: "cuda" is the current GPU. ``torch.device("cuda")``
+    does not compare equal to ``torch.device("cuda:0")``, the device a tensor reports, so
+    without the index every check of where the network is would fail."""
+    if device.type == "cuda" and device.index is None:
+        return torch.device("cuda", torch.cuda.current_device())
+    return device
 
 
 def to_device(array: np.ndarray, device: torch.device | str) -> torch.Tensor:
@@ -57,13 +83,22 @@ def _cpu_has_native_bf16() -> bool:
     return False
 
 
+def _cuda_has_native_bf16(device: torch.device) -> bool:
+    """Whether a GPU computes in bf16 natively: NVIDIA compute capability 8.0 (Ampere) or
+    later, or a ROCm GPU that supports it. ``torch.cuda.is_bf16_supported()`` also says True
+    where bf16 is emulated (V100, T4), slower than float32."""
+    if torch.version.hip:
+        return torch.cuda.is_bf16_supported()
+    return torch.cuda.get_device_capability(device) >= (8, 0)
+
+
 def _uses_bf16(precision: str, device: torch.device) -> bool:
     """Whether training on ``device`` runs under bf16 autocast, for a ``precision`` parameter
-    ("auto": GPUs that support bf16 and CPUs with native bf16 instructions)."""
+    ("auto": GPUs and CPUs that compute in bf16 natively)."""
     if precision == "float32" or device.type not in ("cuda", "cpu"):
         return False
     if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
+        return precision == "bfloat16" or _cuda_has_native_bf16(device)
     return precision == "bfloat16" or _cpu_has_native_bf16()
 
 

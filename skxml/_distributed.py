@@ -60,22 +60,48 @@ def distributed_context(device: torch.device) -> DistributedContext:
 
     A run counts as data-parallel when ``torch.distributed`` is already initialised with
     more than one process, or when ``torchrun`` set ``WORLD_SIZE`` > 1 (then the default
-    process group is created here: NCCL for a CUDA ``device``, gloo otherwise).
+    process group is created here: NCCL for a CUDA ``device``, gloo otherwise). A CUDA
+    ``device`` without an index ("cuda", "auto") becomes GPU ``LOCAL_RANK`` of each process:
+    that GPU is made the current one.
     """
     if not dist.is_available():
         return DistributedContext()
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     if not dist.is_initialized():
         if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
             return DistributedContext()
+        if device.type == "cuda":
+            # Before the process group: NCCL's collectives run on the current GPU, which
+            # would otherwise be GPU 0 on every rank ("Duplicate GPU detected").
+            torch.cuda.set_device(local_rank if device.index is None else device.index)
         dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+    elif device.type == "cuda" and device.index is None and dist.get_world_size() > 1:
+        torch.cuda.set_device(local_rank)
     world_size = dist.get_world_size()
     if world_size <= 1:
         return DistributedContext()
-    return DistributedContext(
-        rank=dist.get_rank(),
-        world_size=world_size,
-        local_rank=int(os.environ.get("LOCAL_RANK", "0")),
-    )
+    return DistributedContext(rank=dist.get_rank(), world_size=world_size, local_rank=local_rank)
+
+
+def use_dense_gradients(module: nn.Module) -> None:
+    """Give every table of ``module`` dense gradients, as a network built for a data-parallel
+    fit has: DDP all-reduces dense gradients (NCCL has no sparse all-reduce). For a network
+    first fitted in one process, then warm-started or resumed under ``torchrun``.
+
+    Examples
+    --------
+    >>> from torch import nn
+    >>> from skxml._distributed import use_dense_gradients
+    >>> table = nn.EmbeddingBag(10, 4, sparse=True)
+    >>> use_dense_gradients(table)
+    >>> table.sparse
+    False
+    """
+    for part in module.modules():
+        if isinstance(part, (nn.Embedding, nn.EmbeddingBag)):
+            part.sparse = False
+        if getattr(part, "sparse_gradients", False):
+            part.sparse_gradients = False  # type: ignore[assignment]
 
 
 def end_data_parallel_run() -> None:

@@ -57,7 +57,9 @@ def _is_label_lists(Y: Any) -> bool:
         return True
     if isinstance(first, np.ndarray) and first.dtype.kind in "OUS":
         return True
-    if not isinstance(first, (list, tuple)):
+    # 1-D arrays of label ids (pandas' groupby(...).agg(np.array)) are read as lists are.
+    one_dimensional_array = isinstance(first, np.ndarray) and first.ndim == 1
+    if not (isinstance(first, (list, tuple)) or one_dimensional_array):
         return False
     try:
         with warnings.catch_warnings():

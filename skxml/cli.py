@@ -25,6 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from skxml import __version__
+from skxml._checkpoint import folder_write_error
 from skxml._distributed import end_data_parallel_run, is_main_process
 
 _K_VALUES = (1, 3, 5)
@@ -126,8 +127,34 @@ def _print_table(title: str, rows: dict[str, Any]) -> None:
         print(f"  {name:<{width}}  {text}")
 
 
+# Estimator parameters that --param does not take, and why.
+_PARAMS_NOT_ON_THE_COMMAND_LINE = {
+    "checkpoint_path": "it has its own option, --checkpoint",
+    "warm_start": "each 'skxml train' starts a new model (--resume-from continues one)",
+    "threshold": "it is a prediction setting; 'skxml predict' writes each top-k label's "
+    "probability",
+    "tfidf_ngram_range": "it is a tuple",
+    "tfidf_token_pattern": "it is a regular expression, easy to mangle in a shell",
+    "clusterer": "it is an estimator object",
+}
+# Parameters whose value may be None: --param NAME=none.
+_PARAMS_TAKING_NONE = frozenset(
+    {"embedding_dim", "model_dim", "max_features", "validation_fraction", "n_iter_no_change",
+     "random_state", "n_shortlist"}
+)  # fmt: skip
+_PLUS_ONLY_PARAMS = frozenset(
+    {"n_shortlist", "detach_fraction", "combine_meta_scores", "meta_score_weight",
+     "tfidf_meta_linear"}
+)  # fmt: skip
+
+
 def _parse_param(text: str) -> tuple[str, Any]:
     name, separator, value = text.partition("=")
+    if separator and name in _PARAMS_NOT_ON_THE_COMMAND_LINE:
+        raise argparse.ArgumentTypeError(
+            f"--param {name} cannot be set from the command line: "
+            f"{_PARAMS_NOT_ON_THE_COMMAND_LINE[name]}."
+        )
     if not separator or name not in _PARAM_TYPES:
         raise argparse.ArgumentTypeError(
             f"--param takes NAME=VALUE with NAME one of {', '.join(sorted(_PARAM_TYPES))}; "
@@ -144,6 +171,8 @@ def _parse_param(text: str) -> tuple[str, Any]:
                 raise ValueError(value)
             return name, value.lower() in {"true", "1"}
         if name == "word_vectors" and value.lower() == "none":  # a file named so: ./none
+            return name, None
+        if name in _PARAMS_TAKING_NONE and value.lower() == "none":
             return name, None
         if name in {"min_df", "tfidf_min_df"} and value.isdigit():
             return name, int(value)
@@ -287,8 +316,12 @@ def _check_output_file(path: str, option: str) -> None:
         raise SystemExit(f"error: {option} {path} is a folder; give a file name.")
     if not os.path.isdir(folder):
         raise SystemExit(f"error: {option} {path}: the folder {folder} does not exist.")
-    if not os.access(folder, os.W_OK):
-        raise SystemExit(f"error: {option} {path}: the folder {folder} is not writable.")
+    error = folder_write_error(folder)
+    if error is not None:
+        raise SystemExit(
+            f"error: {option} {path}: no file can be written in the folder {folder} "
+            f"({error.strerror})."
+        )
 
 
 def _check_outputs_are_not_inputs(
@@ -344,6 +377,11 @@ def _make_estimator(args: argparse.Namespace) -> Any:
     from skxml import InceptionXMLClassifier, InceptionXMLPlusClassifier
 
     params = dict(args.param or [])
+    plus_only = sorted(_PLUS_ONLY_PARAMS & set(params))
+    if plus_only and args.estimator != "plus":
+        raise SystemExit(
+            f"error: --param {plus_only[0]} is a parameter of InceptionXML+: add --estimator plus."
+        )
     params.setdefault("verbose", 1)
     if getattr(args, "checkpoint", None) is not None:
         params["checkpoint_path"] = args.checkpoint

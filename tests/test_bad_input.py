@@ -676,3 +676,35 @@ def test_shortlist_recall_rejects_ids_below_the_padding_value():
     with pytest.raises(ValueError, match="label id -2; label ids are >= 0, and -1 is the only"):
         shortlist_recall(y_true, np.array([[0, -2], [2, 1]]))
     assert shortlist_recall(y_true, np.array([[0, -1], [2, 1]])) == pytest.approx(0.75)
+
+
+@pytest.mark.parametrize("estimator", [InceptionXMLClassifier, InceptionXMLPlusClassifier])
+def test_a_diverging_fit_is_an_error_not_a_model_of_nans(estimator):
+    clf = estimator(**{**SMALL, "learning_rate": 1e6})
+    with pytest.raises(ValueError, match=r"training loss became nan in epoch 1: the opt"):
+        clf.fit(TEXTS, LABELS)
+    assert not hasattr(clf, "network_")  # left as before fit
+
+
+def test_a_warm_start_that_diverges_keeps_its_last_finite_epoch():
+    clf = InceptionXMLClassifier(**SMALL).fit(TEXTS, LABELS)
+    before = clf.decision_function(TEXTS, k=2).toarray()
+    clf.set_params(warm_start=True, learning_rate=1e6, n_epochs=1)
+    with pytest.warns(UserWarning, match="keeps the network of its last complete epoch"):
+        with pytest.raises(ValueError, match="training loss became nan in epoch 3"):
+            clf.fit(TEXTS, LABELS)
+    assert len(clf.history_) == 2
+    np.testing.assert_array_equal(clf.decision_function(TEXTS, k=2).toarray(), before)
+
+
+@pytest.mark.parametrize(
+    ("where", "match"),
+    [(".", r"is a folder; give a file path, e.g. '.*fit.ckpt'"),
+     ("file.txt/fit.ckpt", r"its folder .*file.txt cannot be created")],
+)  # fmt: skip
+def test_an_unwritable_checkpoint_path_fails_before_training(tmp_path, where, match):
+    (tmp_path / "file.txt").write_text("not a folder")
+    clf = InceptionXMLClassifier(**SMALL, checkpoint_path=tmp_path / where)
+    with pytest.raises(ValueError, match=match):
+        clf.fit(TEXTS, LABELS)
+    assert not hasattr(clf, "history_")

@@ -90,25 +90,14 @@ def test_parse_param_converts_types(text, expected):
     assert _parse_param(text) == expected
 
 
-# Estimator parameters that --param does not take, and why.
-_NOT_CLI_PARAMETERS = {
-    "checkpoint_path": "its own option, --checkpoint",
-    "warm_start": "each 'skxml train' starts a new model (--resume-from continues one)",
-    "threshold": "a prediction setting; 'skxml predict' writes each top-k label's probability",
-    "tfidf_ngram_range": "a tuple",
-    "tfidf_token_pattern": "a regular expression, easy to mangle in a shell",
-    "clusterer": "an estimator object",
-}
-
-
 def test_param_covers_every_plain_estimator_parameter():
     from skxml import InceptionXMLClassifier, InceptionXMLPlusClassifier
-    from skxml.cli import _PARAM_TYPES
+    from skxml.cli import _PARAM_TYPES, _PARAMS_NOT_ON_THE_COMMAND_LINE
 
     names = set(InceptionXMLClassifier().get_params()) | set(
         InceptionXMLPlusClassifier().get_params(deep=False)
     )
-    assert names - set(_NOT_CLI_PARAMETERS) == set(_PARAM_TYPES)
+    assert names - set(_PARAMS_NOT_ON_THE_COMMAND_LINE) == set(_PARAM_TYPES)
     assert _parse_param("split_cjk=false") == ("split_cjk", False)
 
 
@@ -513,3 +502,40 @@ def test_predict_reads_texts_from_standard_input(tmp_path, trained_model):
     )  # fmt: skip
     assert empty.returncode == 1
     assert "standard input holds no texts" in empty.stderr
+
+
+def test_train_refuses_a_folder_where_no_file_can_be_created(tmp_path, data_files, monkeypatch):
+    # Root passes os.access on read-only file systems (/proc): creating a file tells.
+    import tempfile
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    texts, labels = data_files
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    model = tmp_path / "model.joblib"
+    with pytest.raises(SystemExit, match=r"no file can be written in the folder .*Permission"):
+        main(["train", "--texts", str(texts), "--labels", str(labels), "--model", str(model)])
+    assert not model.exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [("threshold=0.5", r"--param threshold cannot be set from the command line: it is a pre"),
+     ("tfidf_ngram_range=1,3", r"tfidf_ngram_range cannot be set .*: it is a tuple")],
+)  # fmt: skip
+def test_parameters_the_command_line_cannot_set_say_why(text, match):
+    with pytest.raises(Exception, match=match):
+        _parse_param(text)
+
+
+@pytest.mark.parametrize("name", ["max_features", "random_state", "n_iter_no_change"])
+def test_parameters_that_may_be_none_take_none(name):
+    assert _parse_param(f"{name}=none") == (name, None)
+
+
+def test_a_plus_parameter_without_estimator_plus_names_the_option(data_files):
+    texts, labels = data_files
+    with pytest.raises(SystemExit, match=r"--param n_shortlist is a parameter of InceptionXML\+"):
+        main(["train", "--texts", str(texts), "--labels", str(labels), "--model", "m.joblib",
+              "--param", "n_shortlist=2"])  # fmt: skip

@@ -592,3 +592,10 @@ def test_transform_of_label_lists_without_labels_and_with_unseen_ones():
         ValueError, match=r"labels unseen in fit, which belong to no cluster: \['x'\]"
     ):
         clusterer.transform([["food", "x"]])
+
+
+def test_n_jobs_zero_is_refused_naming_it():
+    Y = sp.csr_matrix(np.eye(4))
+    with pytest.raises(ValueError, match=r"The 'n_jobs' parameter of LabelTreeClusterer"):
+        LabelTreeClusterer(n_clusters=2, n_jobs=0).fit(sp.csr_matrix(np.eye(4)), Y)
+    LabelTreeClusterer(n_clusters=2, n_jobs=-1, random_state=0).fit(sp.csr_matrix(np.eye(4)), Y)

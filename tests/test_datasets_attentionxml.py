@@ -259,3 +259,12 @@ def test_load_attentionxml_split_missing_file(tmp_path):
 def test_load_attentionxml_split_not_a_directory(tmp_path):
     with pytest.raises(FileNotFoundError, match="existing directory"):
         load_attentionxml_split(tmp_path / "nowhere")
+
+
+def test_dump_attentionxml_refuses_one_file_for_texts_and_labels(tmp_path):
+    path = tmp_path / "both.txt"
+    with pytest.raises(ValueError, match=r"texts_path and labels_path are the same file"):
+        dump_attentionxml(
+            ["red apple"], np.array([[1]]), ["fruit"], path, tmp_path / "." / path.name
+        )
+    assert not path.exists()

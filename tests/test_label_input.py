@@ -19,6 +19,8 @@ from skxml._label_input import _as_label_input, _fit_label_binarizer, _is_label_
         [[], []],  # texts without labels
         [np.array(["a", "b"]), np.array(["c", "d"])],  # arrays of names
         [("x",), ("y",)],
+        # ragged arrays of ids, as pandas' groupby(...).agg(np.array) gives
+        [np.array([3, 7]), np.array([5])],
     ],
 )
 def test_is_label_lists_recognises_label_collections(Y):
@@ -36,6 +38,7 @@ def test_is_label_lists_recognises_label_collections(Y):
         [],
         "ab",
         [1, 2],  # a 1-D list of numbers is not a list of collections
+        [np.array([0, 1]), np.array([1, 0])],  # equal-length arrays: matrix rows, as lists
     ],
 )
 def test_is_label_lists_leaves_matrices_and_other_inputs_alone(Y):
@@ -76,3 +79,16 @@ def test_fit_label_binarizer_refuses_mixed_label_types_naming_them():
         _fit_label_binarizer([["a"], [1]])
     with pytest.raises(TypeError, match=r"found int, str"):
         _fit_label_binarizer([["a"], [1]])
+
+
+@pytest.mark.parametrize(
+    ("Y", "match"),
+    [([None, ["a"], ["b"]], r"Y's row 0 is NoneType None, among rows that are collections"),
+     ([["a"], "b", ["c"]], r"Y's row 1 is str 'b', among rows that are collections"),
+     ([{1}, {2}, 3], r"Y's row 2 is int 3")],
+)  # fmt: skip
+def test_a_row_that_is_no_collection_among_label_lists_is_named(Y, match):
+    from skxml.utils._validation import check_label_matrix
+
+    with pytest.raises(TypeError, match=match):
+        check_label_matrix(Y, name="Y")

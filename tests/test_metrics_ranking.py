@@ -580,3 +580,21 @@ def test_inverse_propensity_from_counts_errors(kwargs, error, match):
 def test_inverse_propensity_bad_labels():
     with pytest.raises(ValueError, match="Y_train must contain only 0 and 1"):
         inverse_propensity(np.array([[1, 0], [3, 0], [0, 1]]))
+
+
+@pytest.mark.parametrize("form", ["dense", "sparse", "ranked"])
+def test_a_huge_k_costs_memory_of_the_data_not_of_k(form):
+    # Ranks past the number of labels hold nothing; the metrics still divide by k.
+    y_true = np.array([[1, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 1]])
+    scores = np.array([[0.9, 0.1, 0.5, 0.2], [0.3, 0.8, 0.1, 0.0], [0.2, 0.1, 0.3, 0.4]])
+    y_score = {
+        "dense": scores,
+        "sparse": sp.csr_matrix(scores),
+        "ranked": np.argsort(-scores, axis=1)[:, :3],
+    }[form]
+    for k in (10**12, 2**62):
+        assert precision_at_k(y_true, y_score, k=k) == pytest.approx(4 / (3 * k))
+        assert recall_at_k(y_true, y_score, k=k) == 1.0
+        assert ndcg_at_k(y_true, y_score, k=k) == pytest.approx(ndcg_at_k(y_true, y_score, k=4))
+        weights = np.array([1.0, 2.0, 3.0, 4.0])
+        assert psp_at_k(y_true, y_score, k=k, inv_propensity=weights) == 1.0

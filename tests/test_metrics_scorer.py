@@ -550,3 +550,62 @@ def test_xmc_scorer_label_lists_need_classes(corpus):
     assert not hasattr(pipeline.steps[-1][1], "classes_")
     with pytest.raises(TypeError, match="maps to columns through the fitted estimator's classes_"):
         get_xmc_scorer("p@1")(pipeline, X, [["a"]] * len(X))
+
+
+@pytest.mark.parametrize("name", ["r@3", "psp@3", "ndcg@3"])
+def test_xmc_scorer_ranks_k_labels_when_the_estimator_returns_fewer(named_fit, name):
+    # The estimator returns its top_k labels per text; a scorer reading more ranks asks for
+    # them, instead of scoring a truncated ranking, and leaves top_k as it was.
+    clf, texts, labels = named_fit
+    scorer = get_xmc_scorer(name)
+    matrix = clf._label_binarizer_.transform(labels)
+    full = scorer(clf, texts, matrix)
+    clf.set_params(top_k=1)
+    try:
+        assert scorer(clf, texts, matrix) == full
+        assert clf.top_k == 1
+        # Through a Pipeline's last step too, and with the response cached by a first
+        # scorer that read top_k labels only.
+        pipeline = Pipeline([("identity", FunctionTransformer()), ("clf", clf)])
+        results = cross_validate(
+            pipeline, texts, matrix.toarray(), cv=[(np.arange(24), np.arange(24))],
+            scoring={"p@1": get_xmc_scorer("p@1"), name: scorer},
+        )  # fmt: skip
+    finally:
+        clf.set_params(top_k=3)
+    assert results[f"test_{name}"][0] == pytest.approx(full)  # the same fit, refitted
+
+
+def test_xmc_scorer_recall_counts_ranks_past_top_k(corpus):
+    X, Y = corpus
+    pipeline = make_pipeline(top_k=1).fit(X, Y)
+    by_hand = ndcg_at_k(Y, pipeline.set_params(ranker__top_k=6).decision_function(X), k=4)
+    pipeline.set_params(ranker__top_k=1)
+    assert get_xmc_scorer("ndcg@4")(pipeline, X, Y) == pytest.approx(by_hand)
+    assert pipeline.named_steps["ranker"].top_k == 1
+
+
+def test_xmc_scorer_label_lists_on_a_matrix_fitted_model_are_refused(named_fit):
+    from skxml import InceptionXMLClassifier
+
+    clf, texts, labels = named_fit
+    matrix = clf._label_binarizer_.transform(labels)
+    by_matrix = InceptionXMLClassifier(
+        embedding_dim=16, max_seq_len=8, n_epochs=1, batch_size=8, random_state=0
+    ).fit(texts, matrix)
+    with pytest.raises(ValueError, match="fitted on a label matrix"):
+        get_xmc_scorer("p@1")(by_matrix, texts, labels)
+
+
+def test_labels_of_another_type_than_the_fitted_ones_warn(named_fit):
+    from skxml import InceptionXMLClassifier
+
+    _, texts, _ = named_fit
+    numbered = InceptionXMLClassifier(
+        embedding_dim=16, max_seq_len=8, n_epochs=1, batch_size=8, random_state=0
+    ).fit(texts, [["1"], ["2"]] * 12)
+    as_ints = [{1}, {2}] * 12  # sets: equal-length lists of ints read as a 0/1 matrix
+    with pytest.warns(UserWarning, match=r"None of the 2 labels in y_true is among"):
+        assert get_xmc_scorer("p@1")(numbered, texts, as_ints) == 0.0
+    with pytest.warns(UserWarning, match=r"None of the 2 labels in y is among"):
+        assert numbered.score(texts, as_ints) == 0.0

@@ -314,7 +314,7 @@ def test_estimator_predictions_equal_the_module_path(estimator, debian_texts):
         clf = InceptionXMLClassifier(**FAST)
     clf.fit(X, Y)
     frozen_scores = clf.decision_function(X_test, k=5)
-    assert "frozen_network_cpu" in _PREDICTION_CACHE[clf.network_]
+    assert "frozen_network_cpu_None" in _PREDICTION_CACHE[clf.network_]
     module_scores = _module_scores(clf, X_test, k=5)
     assert (frozen_scores.indices == module_scores.indices).mean() > 0.99  # ties may swap
     np.testing.assert_allclose(
@@ -331,12 +331,12 @@ def test_estimator_predictions_equal_the_module_path(estimator, debian_texts):
 def test_a_new_fit_replaces_the_frozen_copy_and_validation_uses_the_modules():
     clf = InceptionXMLClassifier(**{**FAST, "n_epochs": 1}).fit(TEXTS, LABELS)
     first = clf.decision_function(TEXTS, k=2).toarray()
-    frozen_before = _PREDICTION_CACHE[clf.network_]["frozen_network_cpu"]
+    frozen_before = _PREDICTION_CACHE[clf.network_]["frozen_network_cpu_None"]
     clf.set_params(warm_start=True).fit(TEXTS, LABELS, validation_data=(TEXTS, LABELS))
     # Not rebuilt during fit (the validation pass after each epoch used the modules).
     assert clf.network_ not in _PREDICTION_CACHE
     second = clf.decision_function(TEXTS, k=2).toarray()
-    assert _PREDICTION_CACHE[clf.network_]["frozen_network_cpu"] is not frozen_before
+    assert _PREDICTION_CACHE[clf.network_]["frozen_network_cpu_None"] is not frozen_before
     assert not np.allclose(first, second)
     np.testing.assert_allclose(second, _module_scores(clf, TEXTS, k=2).toarray(), atol=1e-5)
 

@@ -367,6 +367,11 @@ def test_sequence_encoder_tokenizer_must_return_strings():
         SequenceEncoder(tokenizer=lambda text: [len(text)]).fit(TEXTS)
     encoder = SequenceEncoder(tokenizer=lambda text: iter(text.split())).fit(TEXTS)
     assert "GNU" in encoder.vocabulary_
+    # A str would be read character by character, None is no list.
+    with pytest.raises(TypeError, match=r"for text 0 it returned a str \('"):
+        SequenceEncoder(tokenizer=lambda text: text).fit(TEXTS)
+    with pytest.raises(TypeError, match=r"for text 0 it returned a NoneType"):
+        SequenceEncoder(tokenizer=lambda text: None).fit(TEXTS)
 
 
 # --------------------------------------------------------------------------------------

@@ -250,6 +250,8 @@ def test_load_word_vectors_repr_and_coverage(tmp_path):
         (b"the 1 2\ngnu 1\n", r"line 2 has 1 values, expected 2"),
         (b"the 1 2\ngnu 1 nan\n", r"line 2 has NaN or infinite values"),
         (b"the 1 2\ngnu inf 1\n", r"line 2 has NaN or infinite values"),
+        # Finite as text, infinite as float32.
+        (b"the 1 2\ngnu 1e40 1\n", r"line 2 \('gnu'\) has a value of magnitude 1e\+40"),
         (b"the 1 2\ngnu 1 x\n", r"line 2 has a value that is not a number: b'x'"),
         (b"the 1 2\ngnu 3 1 2\n", r"line 2 has 3 values, expected 2"),
         (b"lonely\n", r"line 1 is not 'word v1 ... vd'"),
@@ -563,3 +565,12 @@ def test_a_text_file_read_as_word2vec_binary_is_refused(tmp_path):
         load_word_vectors(path, ["apple", "pie"], format="word2vec_binary")
     vectors = load_word_vectors(path, ["apple", "pie"])  # "auto" reads it as text
     np.testing.assert_allclose(vectors.matrix[-2:], [[0.1, 0.2], [0.3, 0.4]], rtol=1e-6)
+
+
+def test_values_beyond_the_dtype_are_refused_and_fit_within_a_wider_one(tmp_path):
+    path = tmp_path / "big.txt"
+    path.write_bytes(b"the 1 2\ngnu -1e40 1\n")
+    with pytest.raises(ValueError, match=r"beyond the largest float32 number"):
+        load_word_vectors(path, ["the", "gnu"])
+    wide = load_word_vectors(path, ["the", "gnu"], dtype=np.float64)
+    assert wide.matrix[wide.found][1].tolist() == [-1e40, 1.0]

@@ -566,7 +566,11 @@ class LabelTreeClusterer(TransformerMixin, BaseEstimator):
             Interval(RealNotInt, 0, 1, closed="right"),
         ],
         "tfidf_max_features": [Interval(Integral, 1, None, closed="left"), None],
-        "n_jobs": [Integral, None],
+        "n_jobs": [  # joblib's convention: 0 has no meaning
+            Interval(Integral, None, -1, closed="right"),
+            Interval(Integral, 1, None, closed="left"),
+            None,
+        ],
         "random_state": ["random_state"],
     }
 

@@ -297,7 +297,8 @@ def dump_attentionxml(
     ------
     ValueError
         If a text holds a line break, a name is empty or holds white space, names are
-        not distinct, or the shapes of ``texts``, ``Y`` and ``label_names`` disagree.
+        not distinct, the shapes of ``texts``, ``Y`` and ``label_names`` disagree, or
+        ``texts_path`` and ``labels_path`` name the same file.
 
     See Also
     --------
@@ -318,6 +319,11 @@ def dump_attentionxml(
     fruit red
     sky
     """
+    if os.path.abspath(texts_path) == os.path.abspath(labels_path):
+        raise ValueError(
+            f"texts_path and labels_path are the same file ({os.fspath(texts_path)!r}); the "
+            "labels would overwrite the texts."
+        )
     texts = check_texts(texts, name="texts", allow_empty=True)
     Y = check_label_matrix(Y, name="Y", allow_empty=True)
     names = check_label_names(label_names)

@@ -127,7 +127,7 @@ def _ranked_from_dense_scores(scores: np.ndarray, k: int) -> np.ndarray:
     """Top-k label indices of dense scores; ties go to the lower label index."""
     n_samples, n_labels = scores.shape
     n_kept = min(k, n_labels)
-    ranked = np.full((n_samples, k), -1, dtype=np.int64)
+    ranked = np.full((n_samples, n_kept), -1, dtype=np.int64)
     block = max(1, _DENSE_BLOCK_ENTRIES // n_labels)
     for start in range(0, n_samples, block):
         # float64 first: negating bool or unsigned scores would fail or wrap around.
@@ -163,13 +163,14 @@ def _ranked_from_sparse_scores(scores: sp.csr_matrix, k: int) -> np.ndarray:
     order = np.lexsort((scores.indices, -data, rows))
     rank_in_row = np.arange(rows.size, dtype=np.int64) - scores.indptr[rows]
     keep = rank_in_row < k
-    ranked = np.full((n_samples, k), -1, dtype=np.int64)
+    # No row holds more than n_labels entries (duplicates are summed before).
+    ranked = np.full((n_samples, min(k, scores.shape[1])), -1, dtype=np.int64)
     ranked[rows[keep], rank_in_row[keep]] = scores.indices[order[keep]]
     return ranked
 
 
 def _ranked_from_indices(indices: np.ndarray, n_labels: int, k: int) -> np.ndarray:
-    """Validate an (n, m) array of ranked label indices and pad or cut it to k columns."""
+    """Validate an (n, m) array of ranked label indices and cut it to at most k columns."""
     if indices.shape[1] == 0:
         raise ValueError(
             "y_score is an integer array with 0 columns; ranked label indices need at "
@@ -190,10 +191,7 @@ def _ranked_from_indices(indices: np.ndarray, n_labels: int, k: int) -> np.ndarr
             f"y_score holds ranked label indices and row {row} predicts the same label "
             f"more than once: {indices[row].tolist()}."
         )
-    ranked = np.full((indices.shape[0], k), -1, dtype=np.int64)
-    n_kept = min(k, indices.shape[1])
-    ranked[:, :n_kept] = indices[:, :n_kept]
-    return ranked
+    return indices[:, : min(k, indices.shape[1])].astype(np.int64)
 
 
 def _ranked_labels(y_score: Any, n_samples: int, n_labels: int, k: int) -> np.ndarray:
@@ -261,9 +259,12 @@ def _top_k_hits(y_true: Any, y_score: Any, k: Any) -> tuple[sp.csr_matrix, np.nd
     -------
     labels : csr_matrix of shape (n_samples, n_labels)
         Canonical y_true.
-    ranked : ndarray of shape (n_samples, k), int64
-        Predicted label indices, best first, -1 where nothing is predicted.
-    hits : ndarray of shape (n_samples, k), float64
+    ranked : ndarray of shape (n_samples, k') with k' = min(k, n_labels), int64
+        Predicted label indices, best first, -1 where nothing is predicted. Ranks past the
+        number of labels (or of the ranked indices given) would hold nothing: they are left
+        out, so that memory follows the data, not ``k``; the metrics read ``k`` itself
+        where they divide by it.
+    hits : ndarray of shape (n_samples, k'), float64
         1.0 where ``ranked`` is a true label of its row.
     """
     k = _check_k(k)
@@ -360,7 +361,7 @@ def precision_at_k(y_true: Any, y_score: Any, *, k: int = 5) -> float:
     0.75
     """
     _, _, hits = _top_k_hits(y_true, y_score, k)
-    return float(hits.sum() / hits.size)
+    return float(hits.sum() / (hits.shape[0] * k))
 
 
 @validate_params(_METRIC_CONSTRAINTS, prefer_skip_nested_validation=True)

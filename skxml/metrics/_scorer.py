@@ -24,13 +24,14 @@ scikit-learn's response-method machinery reads before calling ``decision_functio
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable
 from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.metrics._scorer import _BaseScorer
+from sklearn.metrics._scorer import _BaseScorer, _cached_call
 from sklearn.preprocessing import MultiLabelBinarizer
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import _check_response_method
@@ -78,6 +79,33 @@ def _step_with(estimator: Any, *attributes: str) -> Any:
     return holder
 
 
+def _top_k_holder(estimator: Any) -> Any:
+    """The estimator or Pipeline last step whose ``top_k`` (an int) caps the labels it
+    returns per text, as the skxml classifiers' does; None for any other estimator."""
+    holder = _step_with(estimator, "top_k", "classes_")
+    top_k = getattr(holder, "top_k", None)
+    has_classes = hasattr(holder, "classes_")
+    if has_classes and isinstance(top_k, Integral) and not isinstance(top_k, bool):
+        return holder
+    return None
+
+
+def warn_if_no_label_is_known(distinct: set[Any], known: set[Any], *, name: str) -> None:
+    """Warn when label lists name labels and not one of them is among the fitted
+    ``classes_``: every label then counts as missed, which is usually a mix-up of label
+    types (``1`` against ``"1"``) rather than a model that is always wrong."""
+    if distinct and not distinct & known:
+        examples = ", ".join(repr(label) for label in sorted(distinct, key=repr)[:3])
+        fitted = ", ".join(repr(label) for label in sorted(known, key=repr)[:3])
+        warnings.warn(
+            f"None of the {len(distinct)} labels in {name} is among the estimator's classes_ "
+            f"(e.g. {examples}; the estimator has {fitted}, ...), so every one counts as "
+            "missed; check that the labels have the types the estimator was fitted with.",
+            UserWarning,
+            stacklevel=4,
+        )
+
+
 def _fitted_label_statistics(estimator: Any, metric: str) -> tuple[np.ndarray, int]:
     """``label_counts_`` and ``n_train_samples_`` of the estimator or its last step."""
     holder = _step_with(estimator, "label_counts_", "n_train_samples_")
@@ -113,9 +141,16 @@ def _label_lists_as_matrix(estimator: Any, y_true: Any) -> tuple[Any, int]:
             f"fitted estimator's classes_; {type(holder).__name__} has none. Pass a 0/1 label "
             "matrix instead."
         )
+    if getattr(holder, "_label_binarizer_", True) is None:  # a skxml model fitted on a matrix
+        raise ValueError(
+            "y_true is a list of label lists but the estimator was fitted on a label matrix; "
+            "pass a matrix with the same columns."
+        )
     classes = list(holder.classes_)
     known = set(classes)
-    unseen = sorted({label for labels in y_true for label in labels} - known, key=repr)
+    distinct = {label for labels in y_true for label in labels}
+    warn_if_no_label_is_known(distinct, known, name="y_true")
+    unseen = sorted(distinct - known, key=repr)
     binarizer = MultiLabelBinarizer(classes=classes + unseen, sparse_output=True)
     return binarizer.fit_transform(y_true), len(unseen)
 
@@ -183,8 +218,20 @@ class _XMCScorer(_BaseScorer):
                 label_counts, n_train_samples, n_unseen, A=self._A, B=self._B
             )
         method = _check_response_method(estimator, self._response_method)
-        # method_caller caches responses by method name when several scorers share them.
-        y_score = method_caller(estimator, _response_method_name(method), X, pos_label=None)
+        name = _response_method_name(method)
+        holder = _top_k_holder(estimator) if name != "predict" else None
+        if holder is not None and holder.top_k < min(self._kwargs["k"], len(holder.classes_)):
+            # The estimator returns its top_k labels per text, fewer than the metric ranks:
+            # ask for k (uncached: a cached response may hold top_k only).
+            top_k = holder.top_k
+            holder.top_k = self._kwargs["k"]
+            try:
+                y_score = _cached_call(None, estimator, name, X, pos_label=None)
+            finally:
+                holder.top_k = top_k
+        else:
+            # method_caller caches responses by method name when several scorers share them.
+            y_score = method_caller(estimator, name, X, pos_label=None)
         y_score = _with_unreachable_columns(y_score, n_unseen)
         return float(self._sign * self._score_func(y_true, y_score, **scoring_kwargs))
 
@@ -256,7 +303,13 @@ def make_xmc_scorer(
     ``n_train_samples_`` (int), as the skxml classifiers do; on a Pipeline, the last
     step's attributes are used. The scored output (``decision_function`` by default)
     may be a sparse top-k matrix or dense scores, see :func:`precision_at_k`.
-    ``sample_weight`` is not supported.
+    ``sample_weight`` is not supported. An estimator (or Pipeline last step) with an int
+    ``top_k`` and ``classes_``, as the skxml classifiers have, returns ``top_k`` labels per
+    text; when that is fewer than the scorer's ``k`` (and than the number of labels), the
+    scorer asks for ``k`` for its call, then sets ``top_k`` back, so that ``recall@10`` of a
+    model with ``top_k=5`` ranks ten labels rather than five. Label lists as ``y_true`` are
+    mapped through ``classes_``; a UserWarning says so when none of their labels is among
+    them (``1`` against ``"1"``), and a model fitted on a label matrix refuses them.
 
     Examples
     --------

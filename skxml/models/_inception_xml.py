@@ -211,14 +211,18 @@ default="auto"
     device : {"auto", "cpu", "cuda"} or str, default="auto"
         Where to train and predict; "auto" uses CUDA when available, "cuda:N" a given
         GPU. Other torch device types ("mps", "xpu", ...) are rejected: skxml is built and
-        tested for CPUs and CUDA GPUs.
+        tested for CPUs and CUDA GPUs. A model fitted on a GPU and loaded on a machine
+        without CUDA predicts on the CPU; on one without GPU N, on its current GPU.
     precision : {"auto", "float32", "bfloat16"}, default="auto"
         Arithmetic of the matrix products and convolutions during training: "bfloat16"
         runs them under bf16 autocast (weights, optimiser state and losses stay float32).
-        "auto" picks bf16 on CUDA GPUs that support it and on CPUs with native bf16
-        instructions (AVX512-BF16 or AMX: e.g. AMD Zen 4, Intel Sapphire Rapids), float32
-        elsewhere. On a GPU prediction follows it (bf16 label scores); on a CPU prediction
-        is float32. "float32" makes fits on different CPU types comparable.
+        "auto" picks bf16 on CUDA GPUs that compute in it natively (compute capability 8.0
+        or later: A100, H100, RTX 30xx and later; not V100 or T4, where torch emulates bf16
+        more slowly than float32) and on CPUs with native bf16 instructions (AVX512-BF16 or
+        AMX: e.g. AMD Zen 4, Intel Sapphire Rapids), float32 elsewhere. On a GPU prediction
+        follows it: label scores in bf16, which keeps about three significant digits, so
+        scores and the order of near ties can differ from a CPU's. On a CPU prediction is
+        float32. "float32" makes fits on different CPU types comparable.
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, shuffling and dropout: CPU fits with an int are bit-identical
         when they run on the same number of torch threads (matrix products round

@@ -473,13 +473,15 @@ def _score_clusters(
     layout: ``(len(clusters) · cluster_size,)``, cluster by cluster."""
     n_features = hidden.shape[-1]
     n_clusters = len(clusters)
-    rows = clusters.view(-1, 1) * n_features + torch.arange(n_features)
+    device = clusters.device
+    rows = clusters.view(-1, 1) * n_features + torch.arange(n_features, device=device)
     logits = F.embedding_bag(
         rows.view(-1),
         table,
-        torch.arange(0, n_clusters * n_features, n_features),
+        torch.arange(0, n_clusters * n_features, n_features, device=device),
         mode="sum",
-        per_sample_weights=hidden.reshape(-1).repeat(n_clusters),
+        # embedding_bag is on no autocast list: its weights must match the table's dtype.
+        per_sample_weights=hidden.reshape(-1).to(table.dtype).repeat(n_clusters),
     )
     return logits.add_(biases.index_select(0, clusters)).view(-1)
 
@@ -642,9 +644,12 @@ class FrozenInceptionXMLPlusNetwork:
                 if isinstance(self.features.sparse_linear, _FrozenSparseLinear)
                 else None
             )
-            # One text takes its own path unless the sparse linear map runs in torch ops (on
-            # a GPU); only that path reads the cluster-ordered copy.
-            self.one_text_path = not isinstance(self.features.sparse_linear, _TorchSparseLinear)
+            # One text takes its own path on the CPU, where the sparse linear map, if any,
+            # sums in NumPy; only that path reads the cluster-ordered copy. On a GPU one
+            # text goes through the batch path, like any other batch.
+            self.one_text_path = self.cluster_labels.device.type == "cpu" and not isinstance(
+                self.features.sparse_linear, _TorchSparseLinear
+            )
             self.cluster_table = (
                 _cluster_ordered_table(self.cluster_labels, self.label_weight, self.label_bias)
                 if self.one_text_path

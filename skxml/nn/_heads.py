@@ -37,7 +37,9 @@ def _check_label_ids_dtype(label_ids: torch.Tensor, name: str) -> None:
 
 
 def _check_label_range(label_ids: torch.Tensor, n_labels: int, name: str) -> None:
-    if label_ids.numel():
+    # On a GPU reading the range back would make every batch wait for the GPU; there the
+    # embedding kernel's own index assertion stops out-of-range ids.
+    if label_ids.numel() and label_ids.device.type == "cpu":
         low, high = torch.aminmax(label_ids)
         if low < 0 or high >= n_labels:
             raise ValueError(
@@ -326,7 +328,8 @@ class ShortlistClassifierHead(nn.Module):
                     f"{tuple(mask.shape)}."
                 )
         safe_ids = label_ids.masked_fill(~mask, 0)
-        _check_label_range(label_ids[mask], self.n_labels, "label_ids")
+        if label_ids.device.type == "cpu":  # boolean indexing would wait for a GPU
+            _check_label_range(label_ids[mask], self.n_labels, "label_ids")
         g = self.embed(h)
         label_vectors = F.embedding(safe_ids, self.weight, sparse=self.sparse_gradients)
         flat_bias = gather(self.bias, safe_ids.flatten(), sparse_gradient=self.sparse_gradients)

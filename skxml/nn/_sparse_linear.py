@@ -128,8 +128,11 @@ class SparseLinearHead(nn.Module):
         """Every (row, label, weight·value) term of the product, one per support pair hit."""
         n_rows = offsets.numel()
         entry_counts = torch.diff(offsets, append=offsets.new_tensor([ngram_ids.numel()]))
+        # output_size: without it repeat_interleave reads the total back from a GPU.
         entry_rows = torch.repeat_interleave(
-            torch.arange(n_rows, device=offsets.device), entry_counts
+            torch.arange(n_rows, device=offsets.device),
+            entry_counts,
+            output_size=ngram_ids.numel(),
         )
         starts = self.indptr[ngram_ids]
         lengths = self.indptr[ngram_ids + 1] - starts
@@ -140,7 +143,7 @@ class SparseLinearHead(nn.Module):
         # Position of every (entry, support weight) pair in the flat CSR arrays.
         first_pair = torch.cumsum(lengths, 0) - lengths
         pair_entry = torch.repeat_interleave(
-            torch.arange(lengths.numel(), device=lengths.device), lengths
+            torch.arange(lengths.numel(), device=lengths.device), lengths, output_size=total
         )
         positions = (
             starts[pair_entry]

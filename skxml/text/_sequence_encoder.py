@@ -187,6 +187,12 @@ class SequenceEncoder(TransformerMixin, BaseEstimator):
         token_lists = []
         for position, text in enumerate(texts):
             tokens = tokenizer(text)
+            if isinstance(tokens, (str, bytes)) or not isinstance(tokens, Iterable):
+                # A str would be read character by character.
+                raise TypeError(
+                    f"tokenizer must return a list of str; for text {position} it returned "
+                    f"a {type(tokens).__name__} ({tokens!r:.40})."
+                )
             if not isinstance(tokens, list):
                 tokens = list(tokens)
             for token in tokens:

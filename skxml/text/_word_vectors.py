@@ -700,6 +700,17 @@ def load_word_vectors(
         else:
             matrix[index] = vector
             found[index] = True
+    largest = np.finfo(matrix_dtype).max
+    too_large = np.abs(matrix).max(axis=1) > largest
+    if too_large.any():
+        index = int(np.argmax(too_large))
+        word = next(word for word, i in word_ids.items() if i == index)
+        where = matcher.exact_where.get(index, "a line")
+        raise ValueError(
+            f"{path}: {where} ({word!r}) has a value of magnitude "
+            f"{np.abs(matrix[index]).max():.3g}, beyond the largest {matrix_dtype} number "
+            f"({largest:.3g}); is the file corrupt?"
+        )
     return WordVectors(
         matrix=matrix.astype(matrix_dtype, copy=False),
         found=found,

@@ -11,6 +11,23 @@ import numpy as np
 import scipy.sparse as sp
 
 
+def _refuse_a_row_that_is_no_collection(Y: Any, name: str) -> None:
+    """Name the first row of a list of label collections that is not one (``None``, a bare
+    ``str``, a number): numpy's own message on such a mix says nothing of where it is."""
+    if not isinstance(Y, (list, tuple)):
+        return
+    collection = (list, tuple, set, frozenset, np.ndarray)
+    if not any(isinstance(row, collection) for row in Y):
+        return
+    for position, row in enumerate(Y):
+        if not isinstance(row, collection):
+            raise TypeError(
+                f"{name}'s row {position} is {type(row).__name__} {row!r:.40}, among rows "
+                "that are collections of labels: give each text's labels as a list or set "
+                "(an empty one for a text without labels), or a 0/1 matrix."
+            )
+
+
 def check_label_matrix(
     Y: Any,
     *,
@@ -57,6 +74,7 @@ def check_label_matrix(
         try:
             array = np.asarray(Y)
         except (TypeError, ValueError) as exc:
+            _refuse_a_row_that_is_no_collection(Y, name)
             raise TypeError(
                 f"{name} must be a 2-D array-like or scipy.sparse matrix of 0/1 values; "
                 f"could not convert it to an array: {exc}"
@@ -73,6 +91,7 @@ def check_label_matrix(
                     f"sequence of str (one label per sample, such as {first!r}?); wrap each "
                     f"sample's labels in a list: [[{first!r}], ...]."
                 )
+            _refuse_a_row_that_is_no_collection(Y, name)
             raise TypeError(
                 f"{name} must hold numeric 0/1 values, got an array of dtype {array.dtype}."
             )
