@@ -598,3 +598,16 @@ def test_a_huge_k_costs_memory_of_the_data_not_of_k(form):
         assert ndcg_at_k(y_true, y_score, k=k) == pytest.approx(ndcg_at_k(y_true, y_score, k=4))
         weights = np.array([1.0, 2.0, 3.0, 4.0])
         assert psp_at_k(y_true, y_score, k=k, inv_propensity=weights) == 1.0
+
+
+@pytest.mark.parametrize("metric", [ndcg_at_k, psp_at_k, psndcg_at_k, recall_at_k])
+def test_fewer_ranked_indices_than_k_score_as_the_same_sparse_scores(metric):
+    # One label returned of three true ones: the ideal ranking still holds min(k, 3) labels.
+    y_true = np.array([[1, 1, 1, 0, 0], [0, 1, 0, 1, 0]])
+    ranked = np.array([[2], [4]])
+    sparse = sp.csr_matrix(([1.0, 1.0], [2, 4], [0, 1, 2]), shape=(2, 5))
+    kwargs = {} if metric in (ndcg_at_k, recall_at_k) else {"inv_propensity": np.arange(1, 6.0)}
+    for k in (3, 10, 10**12):
+        by_indices = metric(y_true, ranked, k=k, **kwargs)
+        assert by_indices == pytest.approx(metric(y_true, sparse, k=k, **kwargs))
+        assert by_indices < 1

@@ -170,7 +170,8 @@ def _ranked_from_sparse_scores(scores: sp.csr_matrix, k: int) -> np.ndarray:
 
 
 def _ranked_from_indices(indices: np.ndarray, n_labels: int, k: int) -> np.ndarray:
-    """Validate an (n, m) array of ranked label indices and cut it to at most k columns."""
+    """Validate an (n, m) array of ranked label indices and pad or cut it to
+    ``min(k, max(n_labels, m))`` columns."""
     if indices.shape[1] == 0:
         raise ValueError(
             "y_score is an integer array with 0 columns; ranked label indices need at "
@@ -191,7 +192,13 @@ def _ranked_from_indices(indices: np.ndarray, n_labels: int, k: int) -> np.ndarr
             f"y_score holds ranked label indices and row {row} predicts the same label "
             f"more than once: {indices[row].tolist()}."
         )
-    return indices[:, : min(k, indices.shape[1])].astype(np.int64)
+    # At least min(k, n_labels) columns, as for scores: the ideal rankings of nDCG and PSP
+    # are cut at this width, and must not be cut at the fewer ranks a model returned.
+    width = min(k, max(n_labels, indices.shape[1]))
+    ranked = np.full((indices.shape[0], width), -1, dtype=np.int64)
+    n_kept = min(width, indices.shape[1])
+    ranked[:, :n_kept] = indices[:, :n_kept]
+    return ranked
 
 
 def _ranked_labels(y_score: Any, n_samples: int, n_labels: int, k: int) -> np.ndarray:
