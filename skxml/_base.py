@@ -944,7 +944,8 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
             context.broadcast_state(self.network_)
             record = {
                 "epoch": len(self.history_) + 1,
-                "loss": float(total_loss) / steps_per_epoch,
+                # Averaged over the ranks of a data-parallel fit: the same on every rank.
+                "loss": float(context.mean(total_loss)) / steps_per_epoch,
                 "seconds": time.perf_counter() - started,
             }
             record["samples_per_second"] = n_samples / record["seconds"]

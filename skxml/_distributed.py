@@ -46,6 +46,16 @@ class DistributedContext:
         dist.broadcast_object_list(holder, src=0)
         return int(holder[0])
 
+    def mean(self, value: torch.Tensor) -> torch.Tensor:
+        """The mean of ``value`` over the ranks (``value`` itself outside a run): every rank
+        then takes the same decisions from it, e.g. to stop on a NaN loss, which one rank
+        alone could otherwise meet while the others wait for it in the next collective."""
+        if not self.enabled:
+            return value
+        total = value.clone()
+        dist.all_reduce(total)
+        return total / self.world_size
+
     def broadcast_state(self, module: nn.Module) -> None:
         """Copy rank 0's parameters and buffers (BatchNorm statistics...) to every rank."""
         if not self.enabled:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -38,7 +39,9 @@ FIT_SCRIPT = textwrap.dedent(
     state = {key: value.numpy() for key, value in clf.network_.state_dict().items()}
     joblib.dump(state, f"{out}/{tag}.joblib")
     p1 = precision_at_k(Y_test, clf.decision_function(X_test), k=1)
-    json.dump({"p1": p1, "epochs": clf.n_epochs_trained_}, open(f"{out}/{tag}.json", "w"))
+    losses = [record["loss"] for record in clf.history_]
+    json.dump({"p1": p1, "epochs": clf.n_epochs_trained_, "losses": losses},
+              open(f"{out}/{tag}.json", "w"))
     from skxml._distributed import end_data_parallel_run
     end_data_parallel_run()  # as skxml train: no gloo threads left to the interpreter's exit
     """
@@ -72,6 +75,10 @@ def test_two_gloo_ranks_match_each_other_and_a_single_process(tmp_path, name):
         json.loads((tmp_path / f"{name}_{world}_0.json").read_text()) for world in (2, 1)
     )
     assert distributed["epochs"] == single["epochs"] == 4
+    # The epoch losses are averaged over the ranks: every rank records (and checks) the same.
+    other_rank = json.loads((tmp_path / f"{name}_2_1.json").read_text())
+    assert other_rank["losses"] == distributed["losses"]
+    assert all(math.isfinite(loss) for loss in distributed["losses"])
     # Same global batch (128 = 2 x 64) and epochs: within 1 point of P@1.
     assert abs(distributed["p1"] - single["p1"]) <= 0.01, (distributed, single)
     assert single["p1"] > 0.5  # learned something (chance is far below)
