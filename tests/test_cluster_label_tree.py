@@ -513,6 +513,8 @@ def test_fit_from_label_features_rejects_bad_input():
         LabelTreeClusterer().fit_from_label_features(np.array([[np.inf, 1.0]]))
     with pytest.raises(ValueError):
         LabelTreeClusterer().fit_from_label_features(np.zeros((0, 3)))
+    with pytest.raises(ValueError, match="label_features must hold numbers: could not conv"):
+        LabelTreeClusterer().fit_from_label_features(np.full((6, 4), "a"))
 
 
 # --------------------------------------------------------------------------------------

@@ -125,6 +125,11 @@ def test_load_lf_json_bad_options(tmp_path, options, error, match):
         ('{"title": "x", "target_ind": [1.0]}', r"line 2: 'target_ind' must hold .*1\.0"),
         ('{"title": "x", "target_ind": [true]}', r"line 2: 'target_ind' must hold .*True"),
         ('{"title": "x", "target_ind": ["2"]}', r"line 2: 'target_ind' must hold .*'2'"),
+        # A corrupt index would otherwise size the label space (7 TiB for 10**12).
+        (
+            '{"title": "x", "target_ind": [1000000000000]}',
+            r"line 2: label index 1000000000000 is too large \(at most 2147483646\)",
+        ),
     ],
 )
 def test_load_lf_json_malformed(tmp_path, line, message):

@@ -413,6 +413,8 @@ def test_xmc_scorer_repr(scorer, expected):
         ({"metric": "psp", "A": -1.0}, "'A' parameter"),
         ({"metric": "psp", "B": 0}, "'B' parameter"),
         ({"metric": "psp", "response_method": "transform"}, "'response_method' parameter"),
+        ({"metric": "precision", "response_method": ["foo"]}, r"must be one of.*'foo'"),
+        ({"metric": "precision", "response_method": []}, r"a non-empty list of"),
     ],
 )
 def test_make_xmc_scorer_bad_parameters(kwargs, match):

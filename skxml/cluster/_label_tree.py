@@ -814,12 +814,17 @@ label lists
         """
         self._check_n_clusters()
         self._forget_inputs()
-        matrix = check_array(
-            label_features,
-            accept_sparse="csr",
-            dtype=[np.float64, np.float32],
-            input_name="label_features",
-        )
+        try:
+            matrix = check_array(
+                label_features,
+                accept_sparse="csr",
+                dtype=[np.float64, np.float32],
+                input_name="label_features",
+            )
+        except ValueError as exc:
+            if "could not convert" not in str(exc):  # NaN, shape: sklearn names the input
+                raise
+            raise ValueError(f"label_features must hold numbers: {exc}") from exc
         matrix = sp.csr_matrix(normalize(matrix, norm="l2"), dtype=np.float32)
         matrix.eliminate_zeros()
         matrix.sort_indices()

@@ -77,6 +77,10 @@ def _check_text_fields(text_fields: Any) -> tuple[str, ...]:
     return fields
 
 
+# Label indices below int32's maximum, the XC sparse format's limit on its header.
+_MAX_LABEL_INDEX = int(np.iinfo(np.int32).max)
+
+
 @validate_params(
     {
         "path": [str, os.PathLike],
@@ -189,6 +193,11 @@ def load_lf_json(
                 raise ValueError(
                     f"{display_path(path)}: line {line_number}: label index {target} is out of "
                     f"range for {limit} labels."
+                )
+            if target >= _MAX_LABEL_INDEX:  # as the XC sparse format's header allows
+                raise ValueError(
+                    f"{display_path(path)}: line {line_number}: label index {target} is too "
+                    f"large (at most {_MAX_LABEL_INDEX - 1}); is the file corrupt?"
                 )
         columns.extend(targets)
         counts.append(len(targets))

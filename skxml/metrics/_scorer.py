@@ -288,6 +288,8 @@ def make_xmc_scorer(
 
     Raises
     ------
+    ValueError
+        If ``response_method`` is a list holding other names than those above, or none.
     AttributeError
         When called on an estimator lacking ``label_counts_`` or ``n_train_samples_``
         (propensity-scored metrics only).
@@ -320,6 +322,13 @@ def make_xmc_scorer(
     Inside model selection, e.g.
     ``GridSearchCV(pipeline, grid, scoring=make_xmc_scorer("psp", k=5))``.
     """
+    if not isinstance(response_method, str):
+        unknown = [name for name in response_method if name not in _RESPONSE_METHODS]
+        if not response_method or unknown:
+            raise ValueError(
+                "response_method must be one of, or a non-empty list of, "
+                f"{sorted(_RESPONSE_METHODS)}; got {response_method!r}."
+            )
     return _XMCScorer(metric, k=k, A=A, B=B, response_method=response_method)
 
 
