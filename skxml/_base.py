@@ -966,7 +966,10 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
                 score = record["validation_precision_at_1"]
                 if score > early_stopping["best"]:
                     early_stopping["best"], early_stopping["stale"] = score, 0
-                    early_stopping["best_state"] = copy_state_to_cpu(self.network_)
+                    # Over the previous best: no new (pinned, on a GPU) copy per improvement.
+                    early_stopping["best_state"] = copy_state_to_cpu(
+                        self.network_, into=early_stopping["best_state"]
+                    )
                 else:
                     early_stopping["stale"] += 1
                     stopped = early_stopping["stale"] >= self.n_iter_no_change

@@ -550,3 +550,15 @@ def test_word_vectors_none_learns_from_scratch_at_the_default_width():
     clf = InceptionXMLClassifier(**AUTO, word_vectors=None).fit(TEXTS, LABELS)
     assert clf.word_vectors_ is None
     assert clf.network_.encoder.embedding_dim == 128
+
+
+def test_early_stopping_keeps_the_best_epoch_after_several_improvements():
+    held_out = (TEXTS[::3], LABELS[::3])
+    clf = InceptionXMLClassifier(**{**FAST, "n_epochs": 12, "n_iter_no_change": 3}).fit(
+        TEXTS, LABELS, validation_data=held_out
+    )
+    scores = [record["validation_precision_at_1"] for record in clf.history_]
+    improvements = sum(score > max(scores[:i], default=-1) for i, score in enumerate(scores))
+    assert improvements >= 2  # the best copy was overwritten at least once
+    # The network kept is the best epoch's, not the last one's.
+    assert get_xmc_scorer("p@1")(clf, *held_out) == max(scores)
