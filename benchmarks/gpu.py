@@ -2,7 +2,12 @@
 
 Run on a machine with a CUDA GPU (it refuses to run without one)::
 
-    python benchmarks/gpu.py --data-dir ../shared/data --parts tags synthetic 3m deps
+    python benchmarks/gpu.py --data-dir ../shared/data --parts paths tags synthetic 3m deps
+
+``paths``: the code paths that only a GPU runs, as mended on 2026-12-07 (a minute): one text
+through InceptionXML+ without a sparse linear map (the batch path off the CPU), prediction in
+float32 after bf16 and back, a checkpoint of a propensity-weighted fit loaded by a process
+that sees no GPU, and batch-1 time with ``device="cuda"`` and ``"cuda:0"``.
 
 ``tags`` and ``deps``: both classifiers with their defaults fitted on CUDA on debian-tags (and
 debian-deps when ``--data-dir`` has it): P@k / PSP@k and fit time, the per-epoch training
@@ -226,6 +231,66 @@ def run_deps(args: argparse.Namespace) -> list[dict]:
 
 
 # --------------------------------------------------------------------------------------
+# paths: the GPU-only code paths mended on 2026-12-07 (tests/test_cuda_paths.py on a CPU)
+# --------------------------------------------------------------------------------------
+
+_LOAD_CHECKPOINT_ON_CPU = """
+import sys, joblib, torch
+assert not torch.cuda.is_available()
+saved = joblib.load(sys.argv[1])["estimator"]
+print(saved.decision_function(["red apple pie"], k=2).nnz)
+"""
+
+
+def run_paths(args: argparse.Namespace) -> list[dict]:
+    """One text through InceptionXML+ without a sparse map, bf16 then float32 prediction,
+    a checkpoint of a propensity-weighted fit loaded without a GPU, and the batch-1 time
+    of ``device="cuda"`` against ``"cuda:0"`` (the same since ``device_`` has an index)."""
+    X, Y = load_debian_tags(subset="train", return_X_y=True)
+    X, Y = X[:1500], Y[:1500]
+    queries = list(load_debian_tags(subset="test", return_X_y=True)[0][:64])
+    row: dict[str, Any] = {"part": "paths", "dataset": "debian-tags (1,500 texts)"}
+    plus = InceptionXMLPlusClassifier(
+        device=DEVICE, tfidf_linear=False, tfidf_embedding=False, n_epochs=2,
+        random_state=args.random_state,
+    ).fit(X, Y)  # fmt: skip
+    row["device_"] = str(plus.device_)
+    batch = plus.decision_function(queries[:3], k=5).toarray()
+    one = plus.decision_function(queries[:1], k=5).toarray()
+    row["plus_one_text_vs_batch_max_abs_diff"] = round(float(np.abs(one - batch[:1]).max()), 4)
+    plus.set_params(precision="float32")
+    float32 = plus.decision_function(queries, k=5)
+    plus.set_params(precision="auto")
+    bf16 = plus.decision_function(queries, k=5)
+    row["float32_vs_bf16_same_top1"] = round(
+        float(np.mean(ranked_top5(float32)[:, 0] == ranked_top5(bf16)[:, 0])), 4
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        checkpoint = Path(folder, "fit.ckpt")
+        weighted = InceptionXMLClassifier(
+            device=DEVICE, propensity_weighting=0.5, n_epochs=1, checkpoint_path=checkpoint,
+            random_state=args.random_state,
+        ).fit(X, Y)  # fmt: skip
+        loaded = subprocess.run(
+            [sys.executable, "-c", _LOAD_CHECKPOINT_ON_CPU, checkpoint],
+            env={**os.environ, "CUDA_VISIBLE_DEVICES": ""},
+            capture_output=True,
+            text=True,
+        )
+        row["checkpoint_loads_without_gpu"] = loaded.returncode == 0
+        if loaded.returncode:
+            row["checkpoint_error"] = loaded.stderr.strip().splitlines()[-1:]
+    text = queries[:1]
+    for device in ("cuda", "cuda:0") if DEVICE == "cuda" else ("cpu",):
+        weighted.set_params(device=device)
+        row[f"batch1_ms_device_{device}"] = round(
+            median_ms(synchronized(lambda: weighted.decision_function(text)), repeat=200), 3
+        )
+    print_row(row)
+    return [row]
+
+
+# --------------------------------------------------------------------------------------
 # synthetic: AmazonTitles shapes
 # --------------------------------------------------------------------------------------
 
@@ -399,7 +464,13 @@ def run_3m(args: argparse.Namespace) -> list[dict]:
     return [synthetic_run(label, model, texts, Y, queries, 256)]
 
 
-PARTS = {"tags": run_tags, "synthetic": run_synthetic, "3m": run_3m, "deps": run_deps}
+PARTS = {
+    "paths": run_paths,
+    "tags": run_tags,
+    "synthetic": run_synthetic,
+    "3m": run_3m,
+    "deps": run_deps,
+}
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -409,7 +480,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--parts",
         nargs="+",
         choices=sorted(PARTS),
-        default=["tags", "synthetic", "3m", "deps"],
+        default=["paths", "tags", "synthetic", "3m", "deps"],
         help="what to run, in this order",
     )
     parser.add_argument("--n-train", type=int, default=131_072, help="synthetic training texts")
