@@ -602,11 +602,17 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         if isinstance(X, TokenCorpus):
             texts = None
             token_ids, bag, labels = self._corpus_inputs(X, Y, reuse_fitted=reuse_fitted)
+            train_rows, validation_rows = self._validation_split(labels.shape[0], rng)
         else:
             texts, labels = self._check_fit_inputs(X, Y, reuse_fitted=reuse_fitted)
-            token_ids, bag = self._prepare_text_features(texts, fit=not reuse_fitted)
+            train_rows, validation_rows = self._validation_split(labels.shape[0], rng)
+            if not reuse_fitted:
+                # The vocabularies and IDF of the training rows only: the held-out rows must
+                # meet the model as unseen texts would (unknown words, no n-gram).
+                training_texts = [texts[row] for row in train_rows]
+                self._prepare_text_features(training_texts, fit=True)
+            token_ids, bag = self._prepare_text_features(texts, fit=False)
 
-        train_rows, validation_rows = self._validation_split(labels.shape[0], rng)
         if validation_data is not None:
             X_val, Y_val = validation_data
             val_texts = check_texts(X_val, name="validation_data[0]")
@@ -628,12 +634,18 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         if labels.shape[0] < 2:
             raise ValueError("At least 2 training samples are needed (BatchNorm layers).")
         needs_fingerprint = checkpoint is not None or self.checkpoint_path is not None
-        fingerprint = training_data_fingerprint(token_ids, labels) if needs_fingerprint else ""
+        fingerprint = ""
+        if needs_fingerprint:
+            # validation_data decides which epoch early stopping keeps: it is part of the data.
+            given = None
+            if validation_data is not None and validation is not None:
+                given = (validation[0], validation[2])
+            fingerprint = training_data_fingerprint(token_ids, labels, validation=given)
         if checkpoint is not None and checkpoint["data_fingerprint"] != fingerprint:
             raise ValueError(
                 f"resume_from={resume_from!s} was written while training on other "
-                "data (or another validation split); resume with the same X, Y and "
-                "random_state."
+                "data (or another validation split, or with other validation_data); resume "
+                "with the same X, Y, validation_data and random_state."
             )
 
         self.label_counts_ = np.asarray(labels.sum(axis=0)).ravel().astype(np.int64)
@@ -1336,7 +1348,10 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         ------
         result : scipy.sparse.csr_matrix of shape (n_batch, n_labels) or list of lists
             ``method``'s result for the next ``batch_size`` texts (fewer for the last);
-            concatenated, the batches equal ``method(list(X))``.
+            concatenated, the batches equal ``method(list(X))``: the same labels (but where
+            scores tie within float rounding) and the same scores up to float rounding (a
+            text's matrix products round differently in batches of other sizes, by about
+            1e-7).
 
         Raises
         ------
@@ -1508,7 +1523,10 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         Returns
         -------
         score : float
-            :func:`~skxml.metrics.precision_at_k` with ``k = min(top_k, n_labels)``.
+            :func:`~skxml.metrics.precision_at_k` with ``k = min(top_k, n_labels)``. A
+            search over ``top_k`` with this default score would compare P@1 with P@5, not
+            two models: give the search ``scoring=`` (e.g.
+            ``skxml.metrics.get_xmc_scorer("p@1")``) then.
         """
         if sample_weight is not None:
             raise TypeError("sample_weight is not supported by score().")

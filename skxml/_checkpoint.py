@@ -23,10 +23,19 @@ _FORMAT = "skxml-training-checkpoint"
 _FORMAT_VERSION = 1
 
 
-def training_data_fingerprint(token_ids: np.ndarray, labels: sp.csr_matrix) -> str:
-    """A digest of the training tensors, so a resume on other data is caught."""
+def training_data_fingerprint(
+    token_ids: np.ndarray,
+    labels: sp.csr_matrix,
+    *,
+    validation: tuple[np.ndarray, sp.csr_matrix] | None = None,
+) -> str:
+    """A digest of the training tensors (and of the ``validation_data`` given to fit, as
+    token ids and labels), so a resume on other data is caught."""
     digest = hashlib.blake2b(digest_size=16)
-    for array in (token_ids, labels.indptr, labels.indices):
+    arrays = [token_ids, labels.indptr, labels.indices]
+    if validation is not None:
+        arrays += [validation[0], validation[1].indptr, validation[1].indices]
+    for array in arrays:
         digest.update(str((array.dtype, array.shape)).encode())
         # A block of rows at a time: a memory-mapped corpus is never copied whole.
         for start in range(0, max(len(array), 1), 1 << 16):

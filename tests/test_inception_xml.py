@@ -562,3 +562,15 @@ def test_early_stopping_keeps_the_best_epoch_after_several_improvements():
     assert improvements >= 2  # the best copy was overwritten at least once
     # The network kept is the best epoch's, not the last one's.
     assert get_xmc_scorer("p@1")(clf, *held_out) == max(scores)
+
+
+def test_validation_fraction_holds_its_texts_out_of_the_vocabularies():
+    # Each text has a word of its own: the held-out texts' words must be as unknown to the
+    # model as a test text's, in the word vocabulary and in the TF-IDF one.
+    texts = [f"{text} only{row}" for row, text in enumerate(TEXTS)]
+    clf = InceptionXMLClassifier(**{**FAST, "validation_fraction": 0.25}).fit(texts, LABELS)
+    own_words = {f"only{row}" for row in range(len(texts))}
+    in_words = own_words & set(clf.sequence_encoder_.vocabulary_)
+    in_ngrams = own_words & set(clf.tfidf_vectorizer_.vocabulary_)
+    assert len(in_words) == len(in_ngrams) == clf.n_train_samples_ == len(texts) - 8
+    assert in_words == in_ngrams

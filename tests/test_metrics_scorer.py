@@ -611,3 +611,23 @@ def test_labels_of_another_type_than_the_fitted_ones_warn(named_fit):
         assert get_xmc_scorer("p@1")(numbered, texts, as_ints) == 0.0
     with pytest.warns(UserWarning, match=r"None of the 2 labels in y is among"):
         assert numbered.score(texts, as_ints) == 0.0
+
+
+def test_xmc_scorers_read_a_fitted_search_through_its_best_estimator(named_fit):
+    # Nested cross-validation scores a fitted GridSearchCV: the scorer must reach the model
+    # inside for top_k (ranking k labels) and for the training label counts (PSP).
+    from sklearn.model_selection import GridSearchCV
+
+    clf, texts, labels = named_fit
+    search = GridSearchCV(
+        clone(clf).set_params(top_k=1), {"n_epochs": [3]}, cv=KFold(2),
+        scoring=get_xmc_scorer("p@1"),
+    ).fit(texts, labels)  # fmt: skip
+    for name in ("r@3", "psp@3", "ndcg@3"):
+        scorer = get_xmc_scorer(name)
+        assert scorer(search, texts, labels) == scorer(search.best_estimator_, texts, labels)
+    assert search.best_estimator_.top_k == 1
+    nested = cross_validate(
+        search, texts, labels, cv=KFold(2), scoring=get_xmc_scorer("psp@3")
+    )  # fmt: skip
+    assert np.all(np.isfinite(nested["test_score"]))

@@ -251,3 +251,25 @@ def test_two_cpu_fits_on_two_threads_are_bit_identical(estimator):
     assert _network_equal(*fits)
     queries = texts[:200]
     assert (fits[0].decision_function(queries) != fits[1].decision_function(queries)).nnz == 0
+
+
+@pytest.mark.parametrize(
+    "validation_then, validation_now",
+    [("given", None), (None, "given"), ("given", "other")],
+    ids=["dropped", "added", "changed"],
+)
+def test_resume_rejects_other_validation_data(tmp_path, validation_then, validation_now):
+    # The held-out data decides which epoch early stopping keeps: part of the data.
+    held_out = {"given": (TEXTS[:8], LABELS[:8]), "other": (TEXTS[:7], LABELS[:7])}
+    path = tmp_path / "checkpoint.joblib"
+    InceptionXMLClassifier(**SMALL, checkpoint_path=path).fit(
+        TEXTS, LABELS, validation_data=held_out.get(validation_then)
+    )
+    with pytest.raises(ValueError, match="or with other validation_data"):
+        InceptionXMLClassifier(**SMALL).fit(
+            TEXTS, LABELS, validation_data=held_out.get(validation_now), resume_from=path
+        )
+    same = InceptionXMLClassifier(**SMALL).fit(
+        TEXTS, LABELS, validation_data=held_out.get(validation_then), resume_from=path
+    )
+    assert same.n_epochs_trained_ == 3

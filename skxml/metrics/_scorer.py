@@ -16,7 +16,8 @@ After ``fit(X, Y)``, with ``Y`` a 0/1 matrix of shape ``(n_samples, n_labels)``:
   holding each row's top-k candidates or a dense ``(n, n_labels)`` array.
 
 Only the propensity-scored scorers ("psp", "psndcg") read the two attributes; on a
-:class:`~sklearn.pipeline.Pipeline` they are read from the last step. An estimator tagged
+:class:`~sklearn.pipeline.Pipeline` they are read from the last step, on a fitted
+:class:`~sklearn.model_selection.GridSearchCV` from its ``best_estimator_``. An estimator tagged
 as a classifier must also expose ``classes_`` (e.g. ``np.arange(n_labels)``), which
 scikit-learn's response-method machinery reads before calling ``decision_function``.
 """
@@ -71,11 +72,17 @@ def _response_method_name(method: Any) -> str:
 
 
 def _step_with(estimator: Any, *attributes: str) -> Any:
-    """The estimator, or the first of its successive Pipeline last steps, that has every one
-    of ``attributes``; the innermost step reached when none has them."""
+    """The estimator, or the first of its successive Pipeline last steps and fitted searches'
+    ``best_estimator_`` (a GridSearchCV scored in nested cross-validation), that has every
+    one of ``attributes``; the innermost one reached when none has them."""
     holder = estimator
-    while not all(hasattr(holder, name) for name in attributes) and getattr(holder, "steps", None):
-        holder = holder.steps[-1][1]
+    while not all(hasattr(holder, name) for name in attributes):
+        if getattr(holder, "steps", None):
+            holder = holder.steps[-1][1]
+        elif hasattr(holder, "best_estimator_"):
+            holder = holder.best_estimator_
+        else:
+            break
     return holder
 
 
@@ -141,7 +148,8 @@ def _label_lists_as_matrix(estimator: Any, y_true: Any) -> tuple[Any, int]:
             f"fitted estimator's classes_; {type(holder).__name__} has none. Pass a 0/1 label "
             "matrix instead."
         )
-    if getattr(holder, "_label_binarizer_", True) is None:  # a skxml model fitted on a matrix
+    fitted = _step_with(estimator, "_label_binarizer_")
+    if getattr(fitted, "_label_binarizer_", True) is None:  # a skxml model fitted on a matrix
         raise ValueError(
             "y_true is a list of label lists but the estimator was fitted on a label matrix; "
             "pass a matrix with the same columns."
@@ -303,9 +311,11 @@ def make_xmc_scorer(
     Estimators scored by the propensity-scored scorers must have, after ``fit``,
     ``label_counts_`` (ndarray of shape (n_labels,), training samples per label) and
     ``n_train_samples_`` (int), as the skxml classifiers do; on a Pipeline, the last
-    step's attributes are used. The scored output (``decision_function`` by default)
-    may be a sparse top-k matrix or dense scores, see :func:`precision_at_k`.
-    ``sample_weight`` is not supported. An estimator (or Pipeline last step) with an int
+    step's attributes are used, on a fitted search (``GridSearchCV``, as in nested
+    cross-validation) its ``best_estimator_``'s. The scored output
+    (``decision_function`` by default) may be a sparse top-k matrix or dense scores, see
+    :func:`precision_at_k`. ``sample_weight`` is not supported. An estimator (or Pipeline
+    last step, or search's best estimator) with an int
     ``top_k`` and ``classes_``, as the skxml classifiers have, returns ``top_k`` labels per
     text; when that is fewer than the scorer's ``k`` (and than the number of labels), the
     scorer asks for ``k`` for its call, then sets ``top_k`` back, so that ``recall@10`` of a

@@ -203,7 +203,9 @@ default="auto"
         If set, ``predict`` keeps only the top-k labels with at least this probability.
     validation_fraction : float, default=None
         Fraction of the training data held out to report validation P@1 per epoch (in
-        ``history_``) and, with ``n_iter_no_change``, to stop early.
+        ``history_``) and, with ``n_iter_no_change``, to stop early. The held-out texts
+        take no part in the fit: vocabularies, TF-IDF and label structures are built on
+        the rest.
     n_iter_no_change : int, default=None
         Stop when validation P@1 has not improved for this many epochs, and keep the best
         epoch's weights. Needs ``validation_fraction`` or ``validation_data`` (``fit``
