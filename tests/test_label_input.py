@@ -7,6 +7,8 @@ import pytest
 import scipy.sparse as sp
 
 from skxml._label_input import _as_label_input, _fit_label_binarizer, _is_label_lists
+from skxml.datasets import describe_dataset
+from skxml.metrics import inverse_propensity, precision_at_k
 
 
 @pytest.mark.parametrize(
@@ -92,3 +94,17 @@ def test_a_row_that_is_no_collection_among_label_lists_is_named(Y, match):
 
     with pytest.raises(TypeError, match=match):
         check_label_matrix(Y, name="Y")
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda Y: precision_at_k(Y, np.ones((2, 3)), k=1),
+        inverse_propensity,
+        lambda Y: describe_dataset(["a b", "c"], Y),
+    ],
+    ids=["precision_at_k", "inverse_propensity", "describe_dataset"],
+)
+def test_functions_of_label_matrices_given_label_lists_say_how_to_convert(call):
+    with pytest.raises(TypeError, match=r"is a list of label collections .*MultiLabelBinarizer"):
+        call([[0, 2], [1]])

@@ -75,6 +75,14 @@ def check_label_matrix(
             array = np.asarray(Y)
         except (TypeError, ValueError) as exc:
             _refuse_a_row_that_is_no_collection(Y, name)
+            from skxml._label_input import _is_label_lists
+
+            if _is_label_lists(Y):
+                raise TypeError(
+                    f"{name} is a list of label collections (one per sample), but a 0/1 label "
+                    "matrix is needed here: convert it with sklearn.preprocessing."
+                    "MultiLabelBinarizer, whose classes= fixes the order of the columns."
+                ) from exc
             raise TypeError(
                 f"{name} must be a 2-D array-like or scipy.sparse matrix of 0/1 values; "
                 f"could not convert it to an array: {exc}"
