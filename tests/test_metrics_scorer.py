@@ -27,6 +27,7 @@ from skxml.metrics import (
     precision_at_k,
     psndcg_at_k,
     psp_at_k,
+    recall_at_k,
 )
 from skxml.utils._validation import check_label_matrix
 
@@ -631,3 +632,26 @@ def test_xmc_scorers_read_a_fitted_search_through_its_best_estimator(named_fit):
         search, texts, labels, cv=KFold(2), scoring=get_xmc_scorer("psp@3")
     )  # fmt: skip
     assert np.all(np.isfinite(nested["test_score"]))
+
+
+def test_xmc_scorer_asks_inceptionxml_plus_for_its_own_k_when_top_k_widens_the_shortlist():
+    # One shortlisted cluster of 3 labels: top_k=5 widens the shortlist, and its first 3
+    # labels are not the k=3 answer. The scorer must score the k=3 answer whatever top_k.
+    from skxml import InceptionXMLPlusClassifier, LabelTreeClusterer
+
+    rng = np.random.default_rng(3)
+    words = "apple pie sky rain cloud river music guitar code python bread wine road car".split()
+    texts = [" ".join(rng.choice(words, 5)) for _ in range(40)]
+    Y = np.zeros((40, 12), dtype=int)
+    for row in Y:
+        row[rng.choice(12, rng.integers(1, 4), replace=False)] = 1
+    clf = InceptionXMLPlusClassifier(
+        n_epochs=1, embedding_dim=16, word_vectors=None, random_state=0, n_shortlist=1,
+        clusterer=LabelTreeClusterer(n_clusters=4, random_state=0),
+    ).fit(texts, Y)  # fmt: skip
+    expected = recall_at_k(Y, clf.decision_function(texts, k=3), k=3)
+    assert not clf._rankings_nested(3, 5) and clf._rankings_nested(1, 3)
+    for top_k in (3, 5, 12):
+        clf.set_params(top_k=top_k)
+        assert get_xmc_scorer("r@3")(clf, texts, Y) == expected
+        assert clf.top_k == top_k

@@ -97,6 +97,19 @@ def _top_k_holder(estimator: Any) -> Any:
     return None
 
 
+def _needs_own_k(holder: Any, k: int) -> bool:
+    """Whether a scorer of ``k`` labels must ask ``holder`` for ``k`` itself rather than
+    read the first ``k`` of its ``top_k`` answer: when that holds fewer labels, or when the
+    estimator ranks ``top_k`` labels otherwise than ``k`` (InceptionXML+ widens its
+    shortlist for a large ``top_k``; its ``_rankings_nested`` says when)."""
+    n_labels = len(holder.classes_)
+    k, top_k = min(k, n_labels), min(holder.top_k, n_labels)
+    if top_k < k:
+        return True
+    nested = getattr(holder, "_rankings_nested", None)
+    return top_k > k and nested is not None and not nested(k, top_k)
+
+
 def warn_if_no_label_is_known(distinct: set[Any], known: set[Any], *, name: str) -> None:
     """Warn when label lists name labels and not one of them is among the fitted
     ``classes_``: every label then counts as missed, which is usually a mix-up of label
@@ -228,9 +241,9 @@ class _XMCScorer(_BaseScorer):
         method = _check_response_method(estimator, self._response_method)
         name = _response_method_name(method)
         holder = _top_k_holder(estimator) if name != "predict" else None
-        if holder is not None and holder.top_k < min(self._kwargs["k"], len(holder.classes_)):
-            # The estimator returns its top_k labels per text, fewer than the metric ranks:
-            # ask for k (uncached: a cached response may hold top_k only).
+        if holder is not None and _needs_own_k(holder, self._kwargs["k"]):
+            # The estimator's top_k answer cannot be cut to this k (it holds fewer labels,
+            # or ranks them from a wider shortlist): ask for k, uncached.
             top_k = holder.top_k
             holder.top_k = self._kwargs["k"]
             try:

@@ -568,6 +568,12 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         needed = int(np.searchsorted(smallest_first, k)) + 1
         return min(self.n_clusters_, max(self.n_shortlist_, needed))
 
+    def _rankings_nested(self, k: int, larger_k: int) -> bool:
+        """Whether the ``k`` best labels are the first ``k`` of the ``larger_k`` best: when
+        both come from the same shortlist (a larger ``k`` may widen it). Scorers read it to
+        know whether the top-``top_k`` answer can be cut to their ``k``."""
+        return self._clusters_for_k(k) == self._clusters_for_k(larger_k)
+
     def _check_meta_score_options(self) -> None:
         if self.meta_score_weight > 0 and self.combine_meta_scores:
             raise ValueError(
