@@ -165,11 +165,6 @@ _VALUES_BEFORE_ADDED: dict[str, Any] = {
 # type and value; anything else, e.g. a NumPy scalar, is validated on every call).
 _PLAIN_PARAMETER_TYPES = (int, float, bool, str, type(None))
 
-# Derived prediction state of each fitted network (its frozen CPU copy, InceptionXML+'s
-# cluster-size table, the prediction parameters last found valid), built on the first
-# prediction. Kept beside the estimators rather than in them, so that predicting leaves an
-# estimator's __dict__ unchanged (scikit-learn's check_dict_unchanged) and none of it is
-# pickled; an entry goes with its network.
 # Attributes that exist only while fit runs: dropped when it ends and when the estimator is
 # pickled (a checkpoint pickles it mid-fit; _positive_weights may be on a GPU).
 _FIT_TIME_ATTRIBUTES = (
@@ -180,6 +175,11 @@ _FIT_TIME_ATTRIBUTES = (
     "_detach_extreme",
 )
 
+# Derived prediction state of each fitted network (its frozen CPU copy, InceptionXML+'s
+# cluster-size table, the prediction parameters last found valid), built on the first
+# prediction. Kept beside the estimators rather than in them, so that predicting leaves an
+# estimator's __dict__ unchanged (scikit-learn's check_dict_unchanged) and none of it is
+# pickled; an entry goes with its network.
 _PREDICTION_CACHE: weakref.WeakKeyDictionary[nn.Module, dict[str, Any]] = (
     weakref.WeakKeyDictionary()
 )
