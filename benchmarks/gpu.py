@@ -324,7 +324,7 @@ def synthetic_data(n_samples: int, n_labels: int, seed: int) -> tuple[list[str],
 def network_latency(model: Any, texts: list[str], batch: int, repeat: int) -> float:
     """Median ms of forward + top-5 on token ids already on the GPU (synchronised), through
     the network prediction uses."""
-    token_ids, bag = model._prepare_text_features(texts[:batch], fit=False)
+    token_ids, bag = model._prepare_text_features(texts[:batch])
     device = model._prediction_device()
     tokens = torch.from_numpy(token_ids).to(device)
     from skxml._sparse_rows import _csr_rows_to_bag

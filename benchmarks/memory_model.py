@@ -642,7 +642,7 @@ def measure_step_phases(clf, texts, labels) -> dict[str, float]:
     network, cpu = clf.network_, torch.device("cpu")
     network.train()
     rows = np.arange(clf.batch_size)
-    token_ids, bag = clf._prepare_text_features([texts[row] for row in rows], fit=False)
+    token_ids, bag = clf._prepare_text_features([texts[row] for row in rows])
     tokens = torch.from_numpy(token_ids)
     bag = None if bag is None else _csr_rows_to_bag(bag, rows, cpu)
     optimizers = clf._build_optimizers()
@@ -678,7 +678,7 @@ def measure_prediction(clf, texts) -> dict[str, float]:
     result = {"prediction": _growth(before)}
     if hasattr(clf, "clusterer_"):
         network = clf.network_
-        token_ids, bag = clf._prepare_text_features(texts, fit=False)
+        token_ids, bag = clf._prepare_text_features(texts)
         bag_batch = (
             None if bag is None else _csr_rows_to_bag(bag, slice(None), torch.device("cpu"))
         )

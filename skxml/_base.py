@@ -461,10 +461,9 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         return corpus.tokens, corpus.bag, corpus.labels
 
     def _prepare_text_features(
-        self, texts: Sequence[str], fit: bool
+        self, texts: Sequence[str]
     ) -> tuple[np.ndarray, sp.csr_matrix | None]:
-        if fit:
-            self.sequence_encoder_, self.tfidf_vectorizer_ = self._fit_text_features(texts)
+        """Token ids and TF-IDF rows of ``texts`` under the fitted vocabularies."""
         return transform_texts(self.sequence_encoder_, self.tfidf_vectorizer_, texts)
 
     def _resolved_word_vectors(self, token_ids: np.ndarray) -> Any:
@@ -602,22 +601,23 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         if isinstance(X, TokenCorpus):
             texts = None
             token_ids, bag, labels = self._corpus_inputs(X, Y, reuse_fitted=reuse_fitted)
-            train_rows, validation_rows = self._validation_split(labels.shape[0], rng)
         else:
             texts, labels = self._check_fit_inputs(X, Y, reuse_fitted=reuse_fitted)
-            train_rows, validation_rows = self._validation_split(labels.shape[0], rng)
+        train_rows, validation_rows = self._validation_split(labels.shape[0], rng)
+        if texts is not None:
             if not reuse_fitted:
                 # The vocabularies and IDF of the training rows only: the held-out rows must
                 # meet the model as unseen texts would (unknown words, no n-gram).
-                training_texts = [texts[row] for row in train_rows]
-                self._prepare_text_features(training_texts, fit=True)
-            token_ids, bag = self._prepare_text_features(texts, fit=False)
+                self.sequence_encoder_, self.tfidf_vectorizer_ = self._fit_text_features(
+                    [texts[row] for row in train_rows]
+                )
+            token_ids, bag = self._prepare_text_features(texts)
 
         if validation_data is not None:
             X_val, Y_val = validation_data
             val_texts = check_texts(X_val, name="validation_data[0]")
             val_labels = self._check_eval_labels(Y_val, len(val_texts), name="validation_data[1]")
-            val_tokens, val_bag = self._prepare_text_features(val_texts, fit=False)
+            val_tokens, val_bag = self._prepare_text_features(val_texts)
             validation = (val_tokens, val_bag, val_labels)
         elif validation_rows.size:
             validation = (
@@ -1228,10 +1228,11 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         # a time: one for another device or dtype would hold its own copy of the weights.
         key = f"frozen_network_{device}_{dtype}"
         cache = _PREDICTION_CACHE.setdefault(self.network_, {})
-        for stale in [name for name in cache if name.startswith("frozen_network_")]:
-            if stale != key:
+        if key not in cache:
+            for stale in [name for name in cache if name.startswith("frozen_network_")]:
                 del cache[stale]
-        return self._cached(key, lambda: self._freeze_network(dtype))
+            cache[key] = self._freeze_network(dtype)
+        return cache[key]
 
     def _cached(self, name: str, compute: Callable[[], Any]) -> Any:
         """``compute()``, kept for this ``network_`` until the next fit: derived prediction
@@ -1307,7 +1308,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         (one empty chunk for no text), so their size never grows with ``len(texts)``."""
         for start in range(0, max(len(texts), 1), _PREDICT_CHUNK_SIZE):
             chunk = texts[start : start + _PREDICT_CHUNK_SIZE]
-            yield self._prepare_text_features(chunk, fit=False)
+            yield self._prepare_text_features(chunk)
 
     def _top_k_logits(self, X: Any, k: int | None) -> sp.csr_matrix:
         check_is_fitted(self, "network_")

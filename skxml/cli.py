@@ -137,14 +137,11 @@ _PARAMS_NOT_ON_THE_COMMAND_LINE = {
     "tfidf_token_pattern": "it is a regular expression, easy to mangle in a shell",
     "clusterer": "it is an estimator object",
 }
-# Parameters whose value may be None: --param NAME=none.
+# Parameters whose value may be None: --param NAME=none (word_vectors: ./none for a file
+# named so).
 _PARAMS_TAKING_NONE = frozenset(
     {"embedding_dim", "model_dim", "max_features", "validation_fraction", "n_iter_no_change",
-     "random_state", "n_shortlist"}
-)  # fmt: skip
-_PLUS_ONLY_PARAMS = frozenset(
-    {"n_shortlist", "detach_fraction", "combine_meta_scores", "meta_score_weight",
-     "tfidf_meta_linear"}
+     "random_state", "n_shortlist", "word_vectors"}
 )  # fmt: skip
 
 
@@ -170,8 +167,6 @@ def _parse_param(text: str) -> tuple[str, Any]:
             if value.lower() not in {"true", "false", "1", "0"}:
                 raise ValueError(value)
             return name, value.lower() in {"true", "1"}
-        if name == "word_vectors" and value.lower() == "none":  # a file named so: ./none
-            return name, None
         if name in _PARAMS_TAKING_NONE and value.lower() == "none":
             return name, None
         if name in {"min_df", "tfidf_min_df"} and value.isdigit():
@@ -377,7 +372,10 @@ def _make_estimator(args: argparse.Namespace) -> Any:
     from skxml import InceptionXMLClassifier, InceptionXMLPlusClassifier
 
     params = dict(args.param or [])
-    plus_only = sorted(_PLUS_ONLY_PARAMS & set(params))
+    plus_only = sorted(
+        set(params) - set(InceptionXMLClassifier().get_params())
+        & set(InceptionXMLPlusClassifier().get_params(deep=False))
+    )
     if plus_only and args.estimator != "plus":
         raise SystemExit(
             f"error: --param {plus_only[0]} is a parameter of InceptionXML+: add --estimator plus."

@@ -145,7 +145,7 @@ def test_combined_meta_scores_are_probability_products(fitted_toy):
     plain = fitted_toy.predict_proba(texts, k=4).toarray()
     product = combined.predict_proba(texts, k=4).toarray()
     with torch.inference_mode():
-        tokens, bag = fitted_toy._prepare_text_features(texts, fit=False)
+        tokens, bag = fitted_toy._prepare_text_features(texts)
         from skxml._sparse_rows import _csr_rows_to_bag
 
         network = fitted_toy.network_.eval()
@@ -173,7 +173,7 @@ def test_detached_extreme_head_sends_no_gradient_to_the_encoder(fitted_toy):
     clf = pickle.loads(pickle.dumps(fitted_toy))
     clf.network_.train()
     rows = np.arange(8)
-    tokens, bag = clf._prepare_text_features(TEXTS[:8], fit=False)
+    tokens, bag = clf._prepare_text_features(TEXTS[:8])
     from skxml._sparse_rows import _csr_rows_to_bag
 
     targets = clf._batch_targets(clf._check_eval_labels(LABELS[:8], 8, name="y"), rows, "cpu")
@@ -372,7 +372,7 @@ def test_meta_logits_add_the_bag_times_the_meta_map(fitted_with_meta_linear, deb
 
     clf = fitted_with_meta_linear
     texts = debian_subset[2][:5]
-    tokens, bag = clf._prepare_text_features(texts, fit=False)
+    tokens, bag = clf._prepare_text_features(texts)
     meta_linear = clf.network_.meta_sparse_linear
     weights = sp.csr_matrix(
         (
@@ -444,7 +444,7 @@ def test_extreme_loss_weighs_the_hardest_shortlisted_negatives(fitted_on_debian,
     X, Y = debian_subset[0][:64], debian_subset[1][:64].tocsr()
     clf = pickle.loads(pickle.dumps(fitted_on_debian))
     assert clf.n_hard_negatives_ == 128  # "auto" with 3,000 texts' labels: max(128, 5 %)
-    tokens, bag = clf._prepare_text_features(X, fit=False)
+    tokens, bag = clf._prepare_text_features(X)
     from skxml._sparse_rows import _csr_rows_to_bag
 
     rows = np.arange(len(X))
@@ -539,7 +539,7 @@ def test_meta_score_weight_adds_the_weighted_meta_log_probability(fitted_toy):
     n_labels = len(fitted_toy.classes_)
     plain = fitted_toy.decision_function(texts, k=n_labels).toarray()
     scores = mixed.decision_function(texts, k=n_labels).toarray()
-    tokens, bag = fitted_toy._prepare_text_features(texts, fit=False)
+    tokens, bag = fitted_toy._prepare_text_features(texts)
     with torch.inference_mode():
         from skxml._sparse_rows import _csr_rows_to_bag
 

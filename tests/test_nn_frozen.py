@@ -282,7 +282,7 @@ def test_frozen_plus_network_equals_the_eval_modules(
 
 def _module_scores(clf, texts, k):
     """decision_function through the modules, bypassing the frozen copy."""
-    token_ids, bag = clf._prepare_text_features(list(texts), fit=False)
+    token_ids, bag = clf._prepare_text_features(list(texts))
     original = clf._inference_network
     clf._inference_network = lambda device: clf.network_
     try:

@@ -213,7 +213,7 @@ def test_plain_bce_fit_uses_index_targets_and_matches_dense_targets():
     dense = torch.zeros(4, Y.shape[1])
     dense[targets] = 1.0
     np.testing.assert_array_equal(dense.numpy(), Y[:4].toarray())
-    tokens, bag = clf._prepare_text_features(X[:4], fit=False)
+    tokens, bag = clf._prepare_text_features(X[:4])
     from skxml._sparse_rows import _csr_rows_to_bag
 
     clf.network_.eval()

@@ -701,7 +701,8 @@ def load_word_vectors(
             matrix[index] = vector
             found[index] = True
     largest = np.finfo(matrix_dtype).max
-    too_large = np.abs(matrix).max(axis=1) > largest
+    # Row maxima and minima: no matrix-sized temporary, as np.abs(matrix) would be.
+    too_large = (matrix.max(axis=1) > largest) | (matrix.min(axis=1) < -largest)
     if too_large.any():
         index = int(np.argmax(too_large))
         word = next(word for word, i in word_ids.items() if i == index)

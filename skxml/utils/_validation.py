@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from skxml._label_input import _is_label_lists
+
 
 def _refuse_a_row_that_is_no_collection(Y: Any, name: str) -> None:
     """Name the first row of a list of label collections that is not one (``None``, a bare
@@ -75,8 +77,6 @@ def check_label_matrix(
             array = np.asarray(Y)
         except (TypeError, ValueError) as exc:
             _refuse_a_row_that_is_no_collection(Y, name)
-            from skxml._label_input import _is_label_lists
-
             if _is_label_lists(Y):
                 raise TypeError(
                     f"{name} is a list of label collections (one per sample), but a 0/1 label "
