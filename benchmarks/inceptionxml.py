@@ -65,7 +65,8 @@ def benchmark_dataset(
     data = read_attentionxml(args.data_dir, name)
     Y_train, Y_test, _ = label_matrices(data["train_labels"], data["test_labels"])
     method, estimator = MODELS[model_name]
-    model = estimator(random_state=args.random_state, **params)
+    # set_params takes nested names too: --param clusterer__init='"random"' (InceptionXML+).
+    model = estimator(random_state=args.random_state).set_params(**params)
     _, train_seconds = timed(model.fit, data["train_texts"], Y_train)
     scores = model.decision_function(data["test_texts"])
     row: dict[str, Any] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import pickle
 
 import numpy as np
@@ -42,7 +43,30 @@ def random_label_features(n_labels, n_features=30, density=0.2, zero_rows=0, see
     return sp.csr_matrix(matrix)
 
 
-def reference_tree(label_features, n_levels, *, seed, tol=1e-4, max_iter=20):
+def reference_far_seed(rows, first, uniforms):
+    """Greedy k-means++ second centroid of one node (None: every label equals the first)."""
+    in_use = np.linalg.norm(rows, axis=1) > 0
+    distance_0 = np.where(in_use, np.clip(1 - rows @ rows[first], 0, 2), 0)
+    distance_0[first] = 0
+    if distance_0.sum() <= 0:
+        return None
+    cumulative = np.cumsum(distance_0)
+    best, best_cost = None, np.inf
+    for uniform in uniforms:
+        candidate = min(
+            int(np.searchsorted(cumulative, uniform * cumulative[-1], "right")), len(rows) - 1
+        )
+        if candidate == first:
+            continue
+        distance = np.where(in_use, np.clip(1 - rows @ rows[candidate], 0, 2), 0)
+        distance[candidate] = 0
+        cost = np.rint(np.minimum(distance_0, distance).mean() * 2.0**30)
+        if cost < best_cost:
+            best, best_cost = candidate, cost
+    return best
+
+
+def reference_tree(label_features, n_levels, *, seed, tol=1e-4, max_iter=20, init="k-means++"):
     """Slow, node-by-node balanced 2-means with the same seeds and tie rules, on dense rows."""
     vectors = normalize(sp.csr_matrix(label_features, dtype=np.float64)).toarray()
     clusters = np.zeros(vectors.shape[0], dtype=np.int64)
@@ -58,6 +82,10 @@ def reference_tree(label_features, n_levels, *, seed, tol=1e-4, max_iter=20):
         first = min(int(uniform[0] * n), n - 1)
         second = min(int(uniform[1] * (n - 1)), n - 2)
         second += second >= first
+        if init == "k-means++":
+            candidates = np.random.default_rng([seed, level, 1]).random((1 << level, 8))[node]
+            far = reference_far_seed(rows, first, candidates)
+            second = second if far is None else far
         centroid_0, centroid_1 = unit(rows[first]), unit(rows[second])
         objective = -np.inf
         for iteration in range(1, max_iter + 1):
@@ -213,18 +241,85 @@ def test_separable_labels_end_in_their_own_cluster(n_groups, group_size, random_
         assert np.unique(groups[clusters == cluster]).size == 1
 
 
+def tight_groups(n_groups, group_size, seed):
+    """Label features of orthogonal groups whose labels are near-copies (cosine ≈ 0.99)."""
+    rng = np.random.default_rng(seed)
+    n_features = 5
+    rows = []
+    for group in range(n_groups):
+        centre = np.zeros(n_groups * n_features)
+        centre[group * n_features : (group + 1) * n_features] = 1 + rng.random(n_features)
+        for _ in range(group_size):
+            rows.append(centre * (1 + 0.05 * rng.random(centre.size)))
+    order = rng.permutation(len(rows))
+    groups = np.repeat(np.arange(n_groups), group_size)[order]
+    return np.array(rows)[order], groups
+
+
+def groups_kept_whole(clusters, groups):
+    return all(np.unique(clusters[groups == group]).size == 1 for group in np.unique(groups))
+
+
+def test_k_means_plus_plus_starts_the_centroids_in_different_groups():
+    # Two orthogonal groups: "random" draws both starting labels from one group about half
+    # the time, and the balanced split then cuts through the groups (the other group's
+    # labels tie at gap 0 and are split by label index); k-means++ draws the second label
+    # far from the first, so the groups stay whole with every seed.
+    kept = {"k-means++": [], "random": []}
+    for init, seed in itertools.product(kept, range(12)):
+        label_features, groups = tight_groups(2, 6, seed)
+        clusterer = LabelTreeClusterer(n_clusters=2, init=init, random_state=seed)
+        clusters = clusterer.fit_from_label_features(label_features).labels_to_clusters_
+        kept[init].append(groups_kept_whole(clusters, groups))
+    assert all(kept["k-means++"])
+    assert not all(kept["random"])
+
+
+def test_k_means_plus_plus_gives_tighter_clusters_on_debian_tags():
+    texts, Y = load_debian_tags(return_X_y=True)
+    features = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2)).fit_transform(texts)
+    label_features = _label_tree._pifa(features, Y)
+    similarity = {}
+    for init in ("k-means++", "random"):
+        similarity[init] = np.mean(
+            [
+                mean_similarity_to_centroid(
+                    label_features,
+                    LabelTreeClusterer(n_clusters=64, init=init, random_state=seed)
+                    .fit_from_label_features(label_features)
+                    .labels_to_clusters_,
+                )
+                for seed in range(6)
+            ]
+        )
+    assert similarity["k-means++"] > similarity["random"] + 0.002, similarity
+
+
+def test_identical_labels_fall_back_to_a_random_second_centroid():
+    # Every label the same vector: no label is farther than another from the first centroid.
+    label_features = np.tile([[0.6, 0.8]], (9, 1))
+    clusterer = LabelTreeClusterer(n_clusters=4, random_state=0)
+    clusters = clusterer.fit_from_label_features(label_features).labels_to_clusters_
+    np.testing.assert_array_equal(np.bincount(clusters), [3, 2, 2, 2])
+    random = LabelTreeClusterer(n_clusters=4, init="random", random_state=0)
+    np.testing.assert_array_equal(
+        random.fit_from_label_features(label_features).labels_to_clusters_, clusters
+    )
+
+
 @pytest.mark.parametrize(
     ("n_labels", "n_levels", "zero_rows"),
     [(2, 1, 0), (3, 1, 1), (7, 2, 0), (17, 3, 2), (64, 4, 5), (100, 5, 10), (257, 6, 0)],
 )
 @pytest.mark.parametrize("seed", [0, 12345])
-def test_tree_matches_reference_implementation(n_labels, n_levels, zero_rows, seed):
+@pytest.mark.parametrize("init", ["k-means++", "random"])
+def test_tree_matches_reference_implementation(n_labels, n_levels, zero_rows, seed, init):
     label_features = random_label_features(n_labels, zero_rows=zero_rows, seed=seed % 7)
     label_features = normalize(label_features).astype(np.float32)
     clusters, iterations = _label_tree._grow_tree(
-        label_features, n_levels, seed=seed, tol=1e-4, max_iter=20
+        label_features, n_levels, seed=seed, tol=1e-4, max_iter=20, init=init
     )
-    expected = reference_tree(label_features, n_levels, seed=seed)
+    expected = reference_tree(label_features, n_levels, seed=seed, init=init)
     np.testing.assert_array_equal(clusters, expected)
     assert len(iterations) == n_levels
 
@@ -232,9 +327,11 @@ def test_tree_matches_reference_implementation(n_labels, n_levels, zero_rows, se
 def test_tree_matches_reference_with_duplicate_labels_and_few_iterations():
     base = random_label_features(10, seed=4)
     label_features = normalize(sp.vstack([base, base, base[:5]]).tocsr()).astype(np.float32)
-    for max_iter in (1, 2, 3):
-        clusters, _ = _label_tree._grow_tree(label_features, 3, seed=7, tol=0.0, max_iter=max_iter)
-        expected = reference_tree(label_features, 3, seed=7, tol=0.0, max_iter=max_iter)
+    for max_iter, init in itertools.product((1, 2, 3), ("k-means++", "random")):
+        clusters, _ = _label_tree._grow_tree(
+            label_features, 3, seed=7, tol=0.0, max_iter=max_iter, init=init
+        )
+        expected = reference_tree(label_features, 3, seed=7, tol=0.0, max_iter=max_iter, init=init)
         np.testing.assert_array_equal(clusters, expected)
 
 
@@ -471,6 +568,7 @@ def test_n_clusters_larger_than_n_labels_raises():
         {"max_leaf_size": "large"},
         {"tol": -1.0},
         {"max_iter": 0},
+        {"init": "k-means"},
         {"tfidf_min_df": 0},
         {"tfidf_ngram_range": [1, 2]},
         {"random_state": "seed"},
@@ -553,6 +651,21 @@ def test_pickle_round_trip(fitted):
     np.testing.assert_array_equal(
         loaded.transform([["pie"], ["rain"]]).toarray(),
         fitted.transform([["pie"], ["rain"]]).toarray(),
+    )
+
+
+def test_clusterers_pickled_before_init_existed_keep_random_seeds(fitted):
+    state = fitted.__getstate__()
+    del state["init"]
+    old = LabelTreeClusterer.__new__(LabelTreeClusterer)
+    old.__setstate__(state)
+    assert old.get_params()["init"] == "random"
+    label_features = random_label_features(60, seed=3)
+    refit = clone(old).set_params(n_clusters=8, random_state=0)
+    expected = LabelTreeClusterer(n_clusters=8, init="random", random_state=0)
+    np.testing.assert_array_equal(
+        refit.fit_from_label_features(label_features).labels_to_clusters_,
+        expected.fit_from_label_features(label_features).labels_to_clusters_,
     )
 
 
