@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,7 @@ import scipy.sparse as sp
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 from skxml import InceptionXMLClassifier, InceptionXMLPlusClassifier, LabelTreeClusterer
 from skxml.datasets import dump_attentionxml, load_attentionxml, load_lf_json, load_xc_sparse
@@ -684,6 +685,18 @@ def test_a_diverging_fit_is_an_error_not_a_model_of_nans(estimator):
     with pytest.raises(ValueError, match=r"training loss became nan in epoch 1: the opt"):
         clf.fit(TEXTS, LABELS)
     assert not hasattr(clf, "network_")  # left as before fit
+
+
+@pytest.mark.parametrize("estimator", [InceptionXMLClassifier, InceptionXMLPlusClassifier])
+def test_a_fit_whose_loss_rises_warns_that_it_diverges(estimator):
+    clf = estimator(**{**SMALL, "learning_rate": 100.0, "n_epochs": 4})
+    with pytest.warns(ConvergenceWarning, match=r"training loss rose from [\d.e+]+ in epoch 1 to"):
+        clf.fit(TEXTS, LABELS)
+    assert clf.history_[-1]["loss"] > 2 * clf.history_[0]["loss"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        healthy = estimator(**{**SMALL, "n_epochs": 4}).fit(TEXTS, LABELS)
+    assert healthy.history_[-1]["loss"] < healthy.history_[0]["loss"]
 
 
 def test_a_warm_start_that_diverges_keeps_its_last_finite_epoch():
