@@ -70,6 +70,16 @@ _PARAM_TYPES: dict[str, Any] = {
     "combine_meta_scores": bool,
     "meta_score_weight": float,
     "tfidf_meta_linear": bool,
+    # InceptionXML+'s label clustering (LabelTreeClusterer's parameters, set_params names)
+    "clusterer__n_clusters": int,
+    "clusterer__max_leaf_size": "int_or_auto",
+    "clusterer__init": str,
+    "clusterer__tol": float,
+    "clusterer__max_iter": int,
+    "clusterer__tfidf_min_df": float,
+    "clusterer__tfidf_max_features": int,
+    "clusterer__n_jobs": int,
+    "clusterer__random_state": int,
 }
 
 
@@ -135,13 +145,20 @@ _PARAMS_NOT_ON_THE_COMMAND_LINE = {
     "probability",
     "tfidf_ngram_range": "it is a tuple",
     "tfidf_token_pattern": "it is a regular expression, easy to mangle in a shell",
-    "clusterer": "it is an estimator object",
+    "clusterer": "it is an estimator object (its parameters are clusterer__NAME=VALUE)",
+    "clusterer__tfidf_ngram_range": "it is a tuple",
+}
+# What --param expects of the values that are not a plain type.
+_EXPECTED_VALUES = {
+    "hard_negatives": "'auto', 'none' or an int",
+    "int_or_auto": "'auto' or an int",
 }
 # Parameters whose value may be None: --param NAME=none (word_vectors: ./none for a file
 # named so).
 _PARAMS_TAKING_NONE = frozenset(
     {"embedding_dim", "model_dim", "max_features", "validation_fraction", "n_iter_no_change",
-     "random_state", "n_shortlist", "word_vectors"}
+     "random_state", "n_shortlist", "word_vectors", "clusterer__n_clusters",
+     "clusterer__tfidf_max_features", "clusterer__n_jobs", "clusterer__random_state"}
 )  # fmt: skip
 
 
@@ -163,17 +180,19 @@ def _parse_param(text: str) -> tuple[str, Any]:
             if value.lower() in {"auto", "none"}:
                 return name, None if value.lower() == "none" else "auto"
             return name, int(value)
+        if kind == "int_or_auto":
+            return name, "auto" if value.lower() == "auto" else int(value)
         if kind is bool:
             if value.lower() not in {"true", "false", "1", "0"}:
                 raise ValueError(value)
             return name, value.lower() in {"true", "1"}
         if name in _PARAMS_TAKING_NONE and value.lower() == "none":
             return name, None
-        if name in {"min_df", "tfidf_min_df"} and value.isdigit():
+        if name in {"min_df", "tfidf_min_df", "clusterer__tfidf_min_df"} and value.isdigit():
             return name, int(value)
         return name, kind(value)
     except ValueError:
-        expected = "'auto', 'none' or an int" if kind == "hard_negatives" else kind.__name__
+        expected = _EXPECTED_VALUES.get(kind) or kind.__name__
         raise argparse.ArgumentTypeError(
             f"--param {name} expects {expected}, got {value!r}."
         ) from None
@@ -300,7 +319,8 @@ def _add_estimator_arguments(parser: argparse.ArgumentParser) -> None:
         type=_parse_param,
         metavar="NAME=VALUE",
         help="a hyperparameter, repeatable (e.g. --param n_epochs=5; "
-        "--param word_vectors=none learns embeddings from scratch)",
+        "--param word_vectors=none learns embeddings from scratch; with --estimator plus, "
+        "--param clusterer__n_clusters=1024 sets the label clustering)",
     )
 
 
@@ -372,9 +392,11 @@ def _make_estimator(args: argparse.Namespace) -> Any:
     from skxml import InceptionXMLClassifier, InceptionXMLPlusClassifier
 
     params = dict(args.param or [])
+    nested = {name: params.pop(name) for name in list(params) if "__" in name}
     plus_only = sorted(
         set(params) - set(InceptionXMLClassifier().get_params())
         & set(InceptionXMLPlusClassifier().get_params(deep=False))
+        | set(nested)
     )
     if plus_only and args.estimator != "plus":
         raise SystemExit(
@@ -384,7 +406,8 @@ def _make_estimator(args: argparse.Namespace) -> Any:
     if getattr(args, "checkpoint", None) is not None:
         params["checkpoint_path"] = args.checkpoint
     estimator = {"inceptionxml": InceptionXMLClassifier, "plus": InceptionXMLPlusClassifier}
-    return estimator[args.estimator](**params)
+    # clusterer__NAME: set_params builds the default LabelTreeClusterer() with NAME set.
+    return estimator[args.estimator](**params).set_params(**nested)
 
 
 def _training_target(args: argparse.Namespace) -> tuple[list[str], Any]:

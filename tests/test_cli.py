@@ -91,14 +91,50 @@ def test_parse_param_converts_types(text, expected):
 
 
 def test_param_covers_every_plain_estimator_parameter():
-    from skxml import InceptionXMLClassifier, InceptionXMLPlusClassifier
+    from skxml import InceptionXMLClassifier, InceptionXMLPlusClassifier, LabelTreeClusterer
     from skxml.cli import _PARAM_TYPES, _PARAMS_NOT_ON_THE_COMMAND_LINE
 
     names = set(InceptionXMLClassifier().get_params()) | set(
         InceptionXMLPlusClassifier().get_params(deep=False)
     )
+    names |= {f"clusterer__{name}" for name in LabelTreeClusterer().get_params()}
     assert names - set(_PARAMS_NOT_ON_THE_COMMAND_LINE) == set(_PARAM_TYPES)
     assert _parse_param("split_cjk=false") == ("split_cjk", False)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("clusterer__max_leaf_size=auto", ("clusterer__max_leaf_size", "auto")),
+     ("clusterer__max_leaf_size=32", ("clusterer__max_leaf_size", 32)),
+     ("clusterer__n_clusters=none", ("clusterer__n_clusters", None)),
+     ("clusterer__init=random", ("clusterer__init", "random")),
+     ("clusterer__tfidf_min_df=2", ("clusterer__tfidf_min_df", 2))],
+)  # fmt: skip
+def test_parse_param_reads_the_clusterers_parameters(text, expected):
+    assert _parse_param(text) == expected
+
+
+def test_parse_param_says_what_max_leaf_size_takes():
+    with pytest.raises(Exception, match=r"clusterer__max_leaf_size expects 'auto' or an int, go"):
+        _parse_param("clusterer__max_leaf_size=large")
+
+
+def test_train_sets_the_clusterers_parameters(tmp_path, data_files):
+    texts, labels = data_files
+    model = tmp_path / "model.joblib"
+    main(["train", "--texts", str(texts), "--labels", str(labels), "--model", str(model),
+          "--estimator", "plus", *FAST, "--param", "n_epochs=1",
+          "--param", "clusterer__n_clusters=2", "--param", "clusterer__init=random"])  # fmt: skip
+    clusterer = joblib.load(model).clusterer_
+    assert clusterer.n_clusters_ == 2
+    assert clusterer.init == "random"
+
+
+def test_a_clusterer_parameter_without_estimator_plus_names_the_option(data_files):
+    texts, labels = data_files
+    with pytest.raises(SystemExit, match=r"--param clusterer__n_clusters is a parameter of Incep"):
+        main(["train", "--texts", str(texts), "--labels", str(labels), "--model", "m.joblib",
+              "--param", "clusterer__n_clusters=2"])  # fmt: skip
 
 
 @pytest.mark.parametrize("text", ["n_epochs", "unknown=3", "n_epochs=three", "tfidf_linear=maybe"])
@@ -522,7 +558,9 @@ def test_train_refuses_a_folder_where_no_file_can_be_created(tmp_path, data_file
 @pytest.mark.parametrize(
     ("text", "match"),
     [("threshold=0.5", r"--param threshold cannot be set from the command line: it is a pre"),
-     ("tfidf_ngram_range=1,3", r"tfidf_ngram_range cannot be set .*: it is a tuple")],
+     ("tfidf_ngram_range=1,3", r"tfidf_ngram_range cannot be set .*: it is a tuple"),
+     ("clusterer__tfidf_ngram_range=1,3", r"clusterer__tfidf_ngram_range cannot .*: it is a t"),
+     ("clusterer=x", r"clusterer cannot be set .*: it is an estimator object \(its param")],
 )  # fmt: skip
 def test_parameters_the_command_line_cannot_set_say_why(text, match):
     with pytest.raises(Exception, match=match):
