@@ -1026,7 +1026,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
                 f"linear_learning_rate={self.linear_learning_rate}). Lower the learning "
                 "rates; history_ holds every epoch's loss.",
                 ConvergenceWarning,
-                stacklevel=4,
+                stacklevel=7,
             )
 
     def _write_checkpoint(

@@ -690,8 +690,11 @@ def test_a_diverging_fit_is_an_error_not_a_model_of_nans(estimator):
 @pytest.mark.parametrize("estimator", [InceptionXMLClassifier, InceptionXMLPlusClassifier])
 def test_a_fit_whose_loss_rises_warns_that_it_diverges(estimator):
     clf = estimator(**{**SMALL, "learning_rate": 100.0, "n_epochs": 4})
-    with pytest.warns(ConvergenceWarning, match=r"training loss rose from [\d.e+]+ in epoch 1 to"):
+    with pytest.warns(
+        ConvergenceWarning, match=r"training loss rose from [\d.e+]+ in epoch 1 to"
+    ) as record:
         clf.fit(TEXTS, LABELS)
+    assert record[0].filename == __file__  # points at the caller's fit
     assert clf.history_[-1]["loss"] > 2 * clf.history_[0]["loss"]
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
