@@ -19,9 +19,10 @@ Results go to ``results/cluster_init.{json,md}``::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -64,19 +65,16 @@ def _clusterer(init: str, seed: int, **params: Any) -> LabelTreeClusterer:
     return LabelTreeClusterer(init=init, random_state=seed, **params)
 
 
-def _with_candidates(candidates: int | None):
+@contextlib.contextmanager
+def _with_candidates(candidates: int | None) -> Iterator[None]:
     """Set ``_SEED_CANDIDATES`` for a run (None: leave the estimator's)."""
-
-    class _Setting:
-        def __enter__(self) -> None:
-            self.saved = _label_tree._SEED_CANDIDATES
-            if candidates is not None:
-                _label_tree._SEED_CANDIDATES = candidates
-
-        def __exit__(self, *exc: object) -> None:
-            _label_tree._SEED_CANDIDATES = self.saved
-
-    return _Setting()
+    saved = _label_tree._SEED_CANDIDATES
+    if candidates is not None:
+        _label_tree._SEED_CANDIDATES = candidates
+    try:
+        yield
+    finally:
+        _label_tree._SEED_CANDIDATES = saved
 
 
 def dataset_rows(data_dir: str, name: str, seeds: int, settings: list) -> list[dict[str, Any]]:

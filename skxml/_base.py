@@ -621,12 +621,15 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
                 )
             token_ids, bag = self._prepare_text_features(texts)
 
+        given_validation = None
         if validation_data is not None:
             X_val, Y_val = validation_data
             val_texts = check_texts(X_val, name="validation_data[0]")
             val_labels = self._check_eval_labels(Y_val, len(val_texts), name="validation_data[1]")
             val_tokens, val_bag = self._prepare_text_features(val_texts)
             validation = (val_tokens, val_bag, val_labels)
+            # validation_data decides which epoch early stopping keeps: part of the data.
+            given_validation = (val_tokens, val_labels)
         elif validation_rows.size:
             validation = (
                 token_ids[validation_rows],
@@ -642,13 +645,11 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         if labels.shape[0] < 2:
             raise ValueError("At least 2 training samples are needed (BatchNorm layers).")
         needs_fingerprint = checkpoint is not None or self.checkpoint_path is not None
-        fingerprint = ""
-        if needs_fingerprint:
-            # validation_data decides which epoch early stopping keeps: it is part of the data.
-            given = None
-            if validation_data is not None and validation is not None:
-                given = (validation[0], validation[2])
-            fingerprint = training_data_fingerprint(token_ids, labels, validation=given)
+        fingerprint = (
+            training_data_fingerprint(token_ids, labels, validation=given_validation)
+            if needs_fingerprint
+            else ""
+        )
         if checkpoint is not None and checkpoint["data_fingerprint"] != fingerprint:
             raise ValueError(
                 f"resume_from={resume_from!s} was written while training on other "

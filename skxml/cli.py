@@ -37,7 +37,7 @@ _PARAM_TYPES: dict[str, Any] = {
     "model_dim": int,
     "word_vectors": str,
     "freeze_embeddings": bool,
-    "min_df": float,
+    "min_df": "count_or_fraction",
     "max_features": int,
     "split_cjk": bool,
     "n_epochs": int,
@@ -57,7 +57,7 @@ _PARAM_TYPES: dict[str, Any] = {
     "n_iter_no_change": int,
     "output_dropout": float,
     "weight_decay": float,
-    "tfidf_min_df": float,
+    "tfidf_min_df": "count_or_fraction",
     "verbose": int,
     "hard_negatives": "hard_negatives",
     "easy_negative_weight": float,
@@ -76,7 +76,7 @@ _PARAM_TYPES: dict[str, Any] = {
     "clusterer__init": str,
     "clusterer__tol": float,
     "clusterer__max_iter": int,
-    "clusterer__tfidf_min_df": float,
+    "clusterer__tfidf_min_df": "count_or_fraction",
     "clusterer__tfidf_max_features": int,
     "clusterer__n_jobs": int,
     "clusterer__random_state": int,
@@ -152,6 +152,7 @@ _PARAMS_NOT_ON_THE_COMMAND_LINE = {
 _EXPECTED_VALUES = {
     "hard_negatives": "'auto', 'none' or an int",
     "int_or_auto": "'auto' or an int",
+    "count_or_fraction": "an int or a float",
 }
 # Parameters whose value may be None: --param NAME=none (word_vectors: ./none for a file
 # named so).
@@ -182,14 +183,14 @@ def _parse_param(text: str) -> tuple[str, Any]:
             return name, int(value)
         if kind == "int_or_auto":
             return name, "auto" if value.lower() == "auto" else int(value)
+        if kind == "count_or_fraction":  # document frequencies: a count, or a fraction
+            return name, int(value) if value.isdigit() else float(value)
         if kind is bool:
             if value.lower() not in {"true", "false", "1", "0"}:
                 raise ValueError(value)
             return name, value.lower() in {"true", "1"}
         if name in _PARAMS_TAKING_NONE and value.lower() == "none":
             return name, None
-        if name in {"min_df", "tfidf_min_df", "clusterer__tfidf_min_df"} and value.isdigit():
-            return name, int(value)
         return name, kind(value)
     except ValueError:
         expected = _EXPECTED_VALUES.get(kind) or kind.__name__
@@ -393,11 +394,8 @@ def _make_estimator(args: argparse.Namespace) -> Any:
 
     params = dict(args.param or [])
     nested = {name: params.pop(name) for name in list(params) if "__" in name}
-    plus_only = sorted(
-        set(params) - set(InceptionXMLClassifier().get_params())
-        & set(InceptionXMLPlusClassifier().get_params(deep=False))
-        | set(nested)
-    )
+    # --param names only the two estimators' parameters: those InceptionXML lacks are Plus's.
+    plus_only = sorted(set(params) - set(InceptionXMLClassifier().get_params()) | set(nested))
     if plus_only and args.estimator != "plus":
         raise SystemExit(
             f"error: --param {plus_only[0]} is a parameter of InceptionXML+: add --estimator plus."

@@ -265,8 +265,6 @@ def _far_seeds(
         if not usable.any():
             continue
         dots = _rows_dots(matrix, candidate[usable])
-        if uniforms.shape[1] == 1:
-            return candidate, dots
         distance = np.where(nonzero, np.clip(1.0 - dots, 0.0, 2.0), 0.0)
         distance[candidate[usable]] = 0.0  # not 1 - (its norm)²: float32 rounding
         cost = np.bincount(
