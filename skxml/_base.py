@@ -181,6 +181,7 @@ _FIT_TIME_ATTRIBUTES = (
     "_context",
     "_fitting",
     "_detach_extreme",
+    "_snapshot_is_from_before_fit",
 )
 
 # Derived prediction state of each fitted network (its frozen CPU copy, InceptionXML+'s
@@ -415,17 +416,28 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         )
         try:
             vectorizer.fit(texts)
-        except ValueError as exc:  # empty vocabulary after min_df
+        except ValueError as exc:  # empty vocabulary: no token at all, or none after min_df
+            switches = " and ".join(f"{name}=False" for name in self._tfidf_switches)
+            analyse = vectorizer.build_analyzer()
+            if self.tfidf_token_pattern is not None and not any(map(analyse, texts)):
+                raise ValueError(
+                    f"tfidf_token_pattern={self.tfidf_token_pattern!r} finds no token in the "
+                    "training texts (texts of emoji or punctuation only?); set "
+                    "tfidf_token_pattern=None to build the TF-IDF n-grams from the encoder's "
+                    f"tokens, or {switches}."
+                ) from exc
             raise ValueError(
                 f"tfidf_min_df={self.tfidf_min_df} leaves no n-gram in the training texts "
-                f"({exc}); lower tfidf_min_df or set tfidf_embedding=False and "
-                "tfidf_linear=False."
+                f"({exc}); lower tfidf_min_df or set {switches}."
             ) from exc
         return sequence_encoder, vectorizer
 
+    # The parameters that switch the TF-IDF inputs on (all off: no vectorizer is fitted).
+    _tfidf_switches: tuple[str, ...] = ("tfidf_embedding", "tfidf_linear")
+
     @property
     def _uses_tfidf(self) -> bool:
-        return bool(self.tfidf_embedding or self.tfidf_linear)
+        return any(getattr(self, name) for name in self._tfidf_switches)
 
     def _corpus_inputs(
         self, corpus: TokenCorpus, Y: Any, *, reuse_fitted: bool
@@ -741,9 +753,14 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
     def _recover_from_failed_fit(self, state_before_fit: dict[str, Any], what: str) -> None:
         """Leave a consistent estimator: its last complete epoch, or exactly as before fit."""
         snapshot = self.__dict__.pop("_last_epoch_state", None)
-        if snapshot is None:
+        if snapshot is None or self.__dict__.get("_snapshot_is_from_before_fit", False):
+            # No epoch of this fit completed: everything as before it, the network of a warm
+            # start included (trained in place, so its weights come from the snapshot).
             self.__dict__.clear()
             self.__dict__.update(state_before_fit)
+            if snapshot is not None:
+                self.network_.to(self.device_).load_state_dict(snapshot)
+                self.network_.eval()
             if what == "was interrupted":
                 warnings.warn(
                     f"fit {what} before its first epoch completed; the estimator is left as "
@@ -928,8 +945,10 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
             first_epoch, stopped = checkpoint["epoch"], checkpoint["stopped"]
             early_stopping = checkpoint["early_stopping"]
         if self.history_:
-            # Warm start or resume: Ctrl-C in the first epoch falls back to this network.
+            # Warm start or resume: Ctrl-C in the first epoch falls back to this network
+            # (a warm start's is the network from before this fit: all is put back then).
             self._last_epoch_state = copy_state_to_cpu(self.network_)
+            self._snapshot_is_from_before_fit = checkpoint is None
         progress = self._progress_bar(self.n_epochs)
         epochs_before = len(self.history_)
         step_module: nn.Module = TrainingStep(self.network_, self._batch_loss)
@@ -999,6 +1018,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
             # Into the spare copy, then swapped: Ctrl-C mid-copy leaves the last one whole.
             spare = copy_state_to_cpu(self.network_, into=spare_state)
             spare_state, self._last_epoch_state = self.__dict__.get("_last_epoch_state"), spare
+            self._snapshot_is_from_before_fit = False
             if self.checkpoint_path is not None and context.is_main:
                 self._write_checkpoint(
                     epoch + 1, stopped, optimizers, schedulers, generator, early_stopping,
@@ -1415,8 +1435,10 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         if isinstance(X, (str, bytes)) or not isinstance(X, Iterable):
             check_texts(X)  # raises the usual message
             raise TypeError(f"X must be an iterable of strings, got {type(X).__name__}.")
-        if is_table(X):
-            X = check_texts(X)  # its texts (already in memory), not its column names
+        if is_table(X) or getattr(X, "ndim", 1) != 1:
+            # A table or 2-D array (already in memory): its texts, not its column names or
+            # rows (check_texts reads one column, and refuses several).
+            X = check_texts(X)
         predict = getattr(self, method)
         iterator, start = iter(X), 0
         while batch := list(itertools.islice(iterator, batch_size)):

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
+import re
 import warnings
 from pathlib import Path
 
@@ -284,6 +286,17 @@ def test_a_table_of_several_columns_is_rejected_naming_its_shape(fitted, method)
             fitted.predict(table)
         else:
             next(fitted.predict_iter(table))
+
+
+def test_predict_iter_reads_a_one_column_array_as_predict_does(fitted):
+    column = np.array(TEXTS, dtype=object).reshape(-1, 1)
+    batches = list(fitted.predict_iter(column, method="decision_function", batch_size=5))
+    assert [batch.shape[0] for batch in batches] == [5, 5, 2]
+    np.testing.assert_allclose(
+        sp.vstack(batches).toarray(), fitted.decision_function(column).toarray(), rtol=1e-6
+    )
+    with pytest.raises(ValueError, match=r"shape \(6, 2\)"):
+        next(fitted.predict_iter(column.reshape(6, 2)))
 
 
 def test_pandas_data_frames_are_read_by_column():
@@ -702,15 +715,46 @@ def test_a_fit_whose_loss_rises_warns_that_it_diverges(estimator):
     assert healthy.history_[-1]["loss"] < healthy.history_[0]["loss"]
 
 
-def test_a_warm_start_that_diverges_keeps_its_last_finite_epoch():
+def _loss_turning_nan_after(clf, n_batches: int) -> None:
+    """Make ``clf``'s training loss NaN from its ``n_batches + 1``-th batch on."""
+    batch_loss, calls = clf._batch_loss, []
+
+    def loss(*args, **kwargs):
+        calls.append(None)
+        value = batch_loss(*args, **kwargs)
+        return value * math.nan if len(calls) > n_batches else value
+
+    clf._batch_loss = loss
+
+
+def test_a_warm_start_that_diverges_in_its_first_epoch_leaves_the_estimator_as_it_was():
     clf = InceptionXMLClassifier(**SMALL).fit(TEXTS, LABELS)
     before = clf.decision_function(TEXTS, k=2).toarray()
-    clf.set_params(warm_start=True, learning_rate=1e6, n_epochs=1)
-    with pytest.warns(UserWarning, match="keeps the network of its last complete epoch"):
+    counts, n_samples = clf.label_counts_.copy(), clf.n_train_samples_
+    clf.set_params(warm_start=True, n_epochs=2)
+    _loss_turning_nan_after(clf, 1)  # the first step changes the network, the second fails
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
         with pytest.raises(ValueError, match="training loss became nan in epoch 3"):
-            clf.fit(TEXTS, LABELS)
-    assert len(clf.history_) == 2
+            clf.fit(TEXTS[:8], LABELS[:8])  # other data: other label counts
+    del clf._batch_loss
+    assert len(clf.history_) == 2 and clf.n_epochs_trained_ == 2
+    np.testing.assert_array_equal(clf.label_counts_, counts)
+    assert clf.n_train_samples_ == n_samples
+    assert not clf.network_.training
     np.testing.assert_array_equal(clf.decision_function(TEXTS, k=2).toarray(), before)
+
+
+def test_a_warm_start_that_diverges_later_keeps_its_last_finite_epoch():
+    clf = InceptionXMLClassifier(**SMALL).fit(TEXTS, LABELS)
+    clf.set_params(warm_start=True, n_epochs=3)
+    _loss_turning_nan_after(clf, 2)  # 2 batches of 4 an epoch
+    with pytest.warns(UserWarning, match="keeps the network of its last complete epoch"):
+        with pytest.raises(ValueError, match="training loss became nan in epoch 4"):
+            clf.fit(TEXTS[:8], LABELS[:8])
+    del clf._batch_loss
+    assert len(clf.history_) == 3 and clf.n_epochs_trained_ == 3
+    assert clf.n_train_samples_ == 8  # the data of the epoch it keeps
 
 
 @pytest.mark.parametrize(
@@ -724,3 +768,45 @@ def test_an_unwritable_checkpoint_path_fails_before_training(tmp_path, where, ma
     with pytest.raises(ValueError, match=match):
         clf.fit(TEXTS, LABELS)
     assert not hasattr(clf, "history_")
+
+
+TFIDF_OFF = {"tfidf_embedding": False, "tfidf_linear": False}
+PATTERN = InceptionXMLClassifier().tfidf_token_pattern
+
+
+@pytest.mark.parametrize(
+    ("estimator", "params", "match"),
+    [
+        (InceptionXMLClassifier, {}, re.escape(f"tfidf_token_pattern={PATTERN!r} finds no token")),
+        (
+            InceptionXMLClassifier,
+            {"tfidf_min_df": 7},  # no word is in more than 6 of the 12 texts
+            r"tfidf_min_df=7 leaves no n-gram.*tfidf_embedding=False and tfidf_linear=False\.",
+        ),
+        (
+            InceptionXMLPlusClassifier,
+            {},
+            r"finds no token.*or tfidf_embedding=False and tfidf_linear=False and "
+            r"tfidf_meta_linear=False\.",
+        ),
+    ],
+    ids=["pattern", "min_df", "plus"],
+)
+def test_an_empty_tfidf_vocabulary_is_blamed_on_its_cause(estimator, params, match):
+    texts = ["😀 🎉", "🍎 🍏", "⛈ 🌧"] * 4 if "tfidf_min_df" not in params else TEXTS
+    labels = LABELS if "tfidf_min_df" in params else LABELS[: len(texts)]
+    with pytest.raises(ValueError, match=match):
+        estimator(**{**SMALL, **params}).fit(texts, labels)
+
+
+def test_emoji_texts_fit_with_the_encoders_tokens_as_tfidf_n_grams():
+    texts = ["😀 🎉", "🍎 🍏", "⛈ 🌧"] * 4
+    clf = InceptionXMLClassifier(**SMALL, tfidf_token_pattern=None).fit(texts, LABELS)
+    assert clf.predict(["🍎"]).shape == (1, 2)
+
+
+def test_plus_without_tfidf_inputs_says_how_to_cluster_texts_of_one_letter_words():
+    texts = ["x y", "z w", "q r", "x q"] * 3
+    with pytest.raises(ValueError, match=r"all off, the clusterer builds.*Turn one of them on"):
+        InceptionXMLPlusClassifier(**SMALL, **TFIDF_OFF).fit(texts, LABELS)
+    InceptionXMLPlusClassifier(**SMALL).fit(texts, LABELS)  # its own n-grams: one letter

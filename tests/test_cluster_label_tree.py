@@ -598,12 +598,18 @@ def test_bad_ngram_range_raises(ngram_range):
         ("one text", [["a"]], TypeError, "single str"),
         (["a b", 3], [["a"], ["b"]], TypeError, "item 1 is int"),
         (np.array([[np.nan, 1.0]]), [[1]], ValueError, "NaN"),
-        (["a", "b"], np.eye(2), ValueError, "No n-gram is left"),
+        (["a", "b"], np.eye(2), ValueError, "No n-gram is left.*no word of two characters"),
     ],
 )
 def test_bad_input_raises(X, y, error, message):
     with pytest.raises(error, match=message):
         LabelTreeClusterer().fit(X, y)
+
+
+def test_a_min_df_that_leaves_no_n_gram_is_named_with_its_value():
+    texts = ["red apple", "green apple", "blue sky", "grey sky"]
+    with pytest.raises(ValueError, match=r"lower tfidf_min_df \(now 3\)"):
+        LabelTreeClusterer(tfidf_min_df=3).fit(texts, np.eye(4)[:, :2])
 
 
 def test_fit_from_label_features_rejects_bad_input():

@@ -9,6 +9,7 @@ import scipy.sparse as sp
 from skxml._label_input import _as_label_input, _fit_label_binarizer, _is_label_lists
 from skxml.datasets import describe_dataset
 from skxml.metrics import inverse_propensity, precision_at_k
+from skxml.utils._validation import check_label_matrix
 
 
 @pytest.mark.parametrize(
@@ -108,3 +109,49 @@ def test_a_row_that_is_no_collection_among_label_lists_is_named(Y, match):
 def test_functions_of_label_matrices_given_label_lists_say_how_to_convert(call):
     with pytest.raises(TypeError, match=r"is a list of label collections .*MultiLabelBinarizer"):
         call([[0, 2], [1]])
+
+
+def _pandas_column_types():
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame([[1, 0, 1], [0, 1, 0]])
+    return [frame.astype("Int64"), frame.astype("boolean")]
+
+
+@pytest.mark.parametrize(
+    "convert",
+    [
+        lambda Y: Y.astype(np.float16),
+        lambda Y: Y.astype(object),
+        lambda Y: Y.astype(bool).astype(object),
+        lambda Y: _pandas_column_types()[0],
+        lambda Y: _pandas_column_types()[1],
+    ],
+    ids=["float16", "object ints", "object bools", "pandas Int64", "pandas boolean"],
+)
+def test_label_matrices_of_other_numeric_dtypes_are_read_as_numbers(convert):
+    Y = np.array([[1, 0, 1], [0, 1, 0]])
+    matrix = check_label_matrix(convert(Y))
+    assert matrix.dtype == np.float32
+    np.testing.assert_array_equal(matrix.toarray(), Y)
+
+
+@pytest.mark.parametrize(
+    ("Y", "error", "match"),
+    [
+        (np.array([[1, None], [0, 1]], dtype=object), ValueError, "Y has missing values"),
+        (np.array([["1", "0"]], dtype=object), TypeError, "numeric 0/1 values, got an array"),
+        (np.array([[2, 0]], dtype=object), ValueError, "found the value 2.0"),
+        (np.array([[1 + 0j, 0]], dtype=object), TypeError, "numeric 0/1 values"),
+    ],
+    ids=["None", "strings", "two", "complex"],
+)
+def test_object_label_matrices_that_are_not_0_1_numbers_are_refused(Y, error, match):
+    with pytest.raises(error, match=match):
+        check_label_matrix(Y)
+
+
+def test_a_pandas_int64_matrix_with_a_missing_value_is_refused():
+    pd = pytest.importorskip("pandas")
+    Y = pd.DataFrame([[1, None], [0, 1]]).astype("Int64")
+    with pytest.raises(ValueError, match="Y has missing values"):
+        check_label_matrix(Y)

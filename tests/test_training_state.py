@@ -96,7 +96,7 @@ def test_interrupt_in_warm_start_keeps_the_model_it_started_from(interrupt_at_st
     clf = InceptionXMLClassifier(**SMALL, warm_start=True).fit(TEXTS, LABELS)
     before = _scores(clf)
     interrupt_at_step(3)
-    with pytest.warns(UserWarning, match="last complete epoch"):
+    with pytest.warns(UserWarning, match="before its first epoch completed; the estimator is "):
         with pytest.raises(KeyboardInterrupt):
             clf.fit(TEXTS, LABELS)
     np.testing.assert_array_equal(_scores(clf), before)

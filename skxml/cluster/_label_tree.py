@@ -755,10 +755,17 @@ class LabelTreeClusterer(TransformerMixin, BaseEstimator):
         )
         try:
             return vectorizer.fit_transform(texts)
-        except ValueError as exc:  # empty vocabulary
+        except ValueError as exc:  # empty vocabulary: no token at all, or none after min_df
+            if not any(map(vectorizer.build_analyzer(), texts)):
+                raise ValueError(
+                    "No n-gram is left to build TF-IDF features from the texts: they hold no "
+                    "word of two characters or more (nor a Han or kana character); pass a "
+                    "feature matrix as X."
+                ) from exc
             raise ValueError(
                 f"No n-gram is left to build TF-IDF features from the texts ({exc}); "
-                "lower tfidf_min_df or pass a feature matrix as X."
+                f"lower tfidf_min_df (now {self.tfidf_min_df!r}) or pass a feature matrix "
+                "as X."
             ) from exc
 
     def _forget_inputs(self) -> None:

@@ -385,9 +385,7 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         return self._fit(X, y, validation_data, resume_from)
 
     # ------------------------------------------------------------------ building
-    @property
-    def _uses_tfidf(self) -> bool:
-        return bool(super()._uses_tfidf or self.tfidf_meta_linear)
+    _tfidf_switches = ("tfidf_embedding", "tfidf_linear", "tfidf_meta_linear")
 
     def _fit_label_structure(
         self, texts: list[str] | None, bag: sp.csr_matrix | None, labels: sp.csr_matrix
@@ -413,7 +411,20 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
                     UserWarning,
                     stacklevel=4,
                 )
-        self.clusterer_ = clusterer.fit(texts if bag is None else bag, labels)
+        if bag is not None:
+            self.clusterer_ = clusterer.fit(bag, labels)
+        else:
+            try:
+                self.clusterer_ = clusterer.fit(texts, labels)
+            except ValueError as exc:
+                if "No n-gram is left" not in str(exc):
+                    raise
+                raise ValueError(
+                    "With tfidf_embedding, tfidf_linear and tfidf_meta_linear all off, the "
+                    f"clusterer builds TF-IDF features of the texts itself, and failed: {exc} "
+                    "Turn one of them on to cluster the labels on the classifier's own TF-IDF "
+                    "n-grams (tfidf_token_pattern, tfidf_min_df)."
+                ) from exc
         self.n_clusters_ = int(self.clusterer_.n_clusters_)
         self.n_shortlist_ = (
             default_shortlist_size(self.n_clusters_)

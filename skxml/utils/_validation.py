@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Set
-from numbers import Integral
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
@@ -87,6 +87,12 @@ def check_label_matrix(
                 f"{name} must be a 2-D array-like or scipy.sparse matrix of 0/1 values; "
                 f"could not convert it to an array: {exc}"
             ) from exc
+        if array.dtype == object and array.ndim == 2:
+            # Numbers held as objects (pandas' nullable Int64 / boolean columns, a list of
+            # Python ints built as dtype=object): read as floats if every one is a number.
+            array = _numeric_or_as_is(array)
+        if array.dtype == np.float16:
+            array = array.astype(np.float32)  # scipy.sparse holds no float16
         if array.dtype == object or not (
             np.issubdtype(array.dtype, np.number) or array.dtype == bool
         ):
@@ -100,6 +106,10 @@ def check_label_matrix(
                     f"sample's labels in a list: [[{first!r}], ...]."
                 )
             _refuse_a_row_that_is_no_collection(Y, name)
+            if array.dtype == object and any(_is_missing(value) for value in array.flat):
+                raise ValueError(
+                    f"{name} has missing values (None or pandas NA); expected only 0 and 1."
+                )
             raise TypeError(
                 f"{name} must hold numeric 0/1 values, got an array of dtype {array.dtype}."
             )
@@ -129,6 +139,19 @@ def check_label_matrix(
     matrix.eliminate_zeros()
     matrix.sort_indices()
     return matrix.astype(dtype, copy=False)
+
+
+def _numeric_or_as_is(array: np.ndarray) -> np.ndarray:
+    """An object array of numbers (bool, int, float, NumPy scalars) as float64; any other
+    object array (strings, None, pandas' NA) unchanged, for the caller's dtype error."""
+    if not all(isinstance(value, (Real, np.bool_)) for value in array.flat):
+        return array
+    return array.astype(np.float64)
+
+
+def _is_missing(value: Any) -> bool:
+    """Whether ``value`` is None or pandas' ``NA`` (without importing pandas)."""
+    return value is None or type(value).__name__ == "NAType"
 
 
 def is_table(X: Any) -> bool:
