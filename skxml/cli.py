@@ -271,6 +271,14 @@ def _read_data(
     if args.labels_format == "xc":
         texts = read_text_lines(args.texts)
         Y = load_xc_sparse(args.labels)
+        wrong = np.flatnonzero((Y.data != 0) & (Y.data != 1))
+        if wrong.size:
+            row = int(np.searchsorted(Y.indptr, wrong[0], side="right")) - 1
+            raise SystemExit(
+                f"error: {args.labels}: line {row + 2}: label {Y.indices[wrong[0]]} has the "
+                f"value {Y.data[wrong[0]].item()!r}; a label file holds 'label:1' pairs (or "
+                "'label:0' for none)."
+            )
         if Y.shape[0] != len(texts):
             raise SystemExit(
                 f"error: {args.texts} has {len(texts)} lines but {args.labels} has "
@@ -508,12 +516,18 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     texts, Y, names = _read_data(args, model_classes=model.classes_)
     source = args.lf_json or args.labels
     _require_texts(texts, args.lf_json or args.texts)
+    if Y.shape[1] != n_labels and (args.lf_json is not None or args.labels_format == "xc"):
+        # Label ids: the width declared (a header, --n-labels) may differ from the model's
+        # as long as every id the file uses is one of the model's columns.
+        Y = sp.csr_matrix(Y)
+        largest = int(Y.indices.max()) if Y.nnz else -1
+        if largest >= n_labels:
+            raise SystemExit(
+                f"error: {source} uses label column {largest}, but the model has {n_labels} "
+                f"labels (columns 0 to {n_labels - 1})."
+            )
+        Y = sp.csr_matrix((Y.data, Y.indices, Y.indptr), shape=(Y.shape[0], n_labels))
     n_unseen = Y.shape[1] - n_labels
-    if n_unseen and (args.lf_json is not None or args.labels_format == "xc"):
-        raise SystemExit(
-            f"error: {source} has labels up to column {Y.shape[1] - 1}, but the model has "
-            f"{n_labels} labels (columns 0 to {n_labels - 1})."
-        )
     if n_unseen:
         # True labels all the same: kept as columns no ranking reaches, so that nDCG@k and
         # PSP@k count them as missed (P@k is the same either way).
@@ -537,7 +551,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     scores = model.decision_function(texts, k=min(max(_K_VALUES), n_labels))
-    scores = _with_unreachable_columns(scores, n_unseen)
+    scores = _with_unreachable_columns(scores, n_labels, n_unseen)
     results = evaluate_scores(Y, scores, inv_propensity)
     if args.json:
         print(json.dumps({name: round(value, 4) for name, value in results.items()}))

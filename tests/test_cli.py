@@ -338,6 +338,16 @@ def torch_no_grad():
     return torch.no_grad()
 
 
+def test_train_names_the_line_of_an_xc_label_value_other_than_0_or_1(tmp_path, data_files):
+    texts, _ = data_files
+    rows = ["0:1", "0:1 1:0.5", *["1:1"] * (len(TEXTS) - 2)]
+    labels = tmp_path / "labels.xc"
+    labels.write_text(f"{len(TEXTS)} 2\n" + "\n".join(rows) + "\n")
+    with pytest.raises(SystemExit, match=r"labels\.xc: line 3: label 1 has the value 0\.5"):
+        main(["train", "--texts", str(texts), "--labels", str(labels), "--labels-format", "xc",
+              "--model", str(tmp_path / "m.joblib"), *FAST])  # fmt: skip
+
+
 def test_evaluate_refuses_column_ids_for_a_model_of_label_names(
     tmp_path, data_files, trained_model
 ):
@@ -380,6 +390,25 @@ def test_evaluate_lf_json_takes_the_models_label_count(tmp_path, capsys):
     # The test file's highest label is 0; the model has 3.
     assert main(["evaluate", "--model", str(model), "--lf-json", str(test), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["P@1"] >= 0
+
+
+def test_evaluate_label_ids_judges_the_ids_a_file_uses_not_its_declared_width(tmp_path, capsys):
+    train, test = tmp_path / "trn.json", tmp_path / "tst.json"
+    rows = [("red apple pie", [0]), ("blue sky today", [1]), ("grey rain", [1, 2])] * 6
+    train.write_text("\n".join(json.dumps({"title": t, "target_ind": y}) for t, y in rows))
+    test.write_text("\n".join(json.dumps({"title": t, "target_ind": y}) for t, y in rows[:3]))
+    model = tmp_path / "model.joblib"
+    main(["train", "--lf-json", str(train), "--model", str(model), *FAST])
+    capsys.readouterr()
+    results = []
+    for declared in ("3", "7"):  # the model's 3 labels; a wider space whose ids are the same
+        main(["evaluate", "--model", str(model), "--lf-json", str(test), "--n-labels",
+              declared, "--json"])  # fmt: skip
+        results.append(json.loads(capsys.readouterr().out))
+    assert results[0] == results[1]
+    test.write_text(json.dumps({"title": "red apple", "target_ind": [5]}))
+    with pytest.raises(SystemExit, match=r"uses label column 5, but the model has 3 labels"):
+        main(["evaluate", "--model", str(model), "--lf-json", str(test), "--n-labels", "7"])
 
 
 def test_a_file_holding_an_unfitted_model_is_named(tmp_path, data_files):

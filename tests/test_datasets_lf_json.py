@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from skxml.datasets import _lf_json as lf_json_module
 from skxml.datasets import load_lf_json, load_lf_label_names
 
 RECORDS = [
@@ -136,6 +137,19 @@ def test_load_lf_json_malformed(tmp_path, line, message):
     path = _write_lines(tmp_path / "bad.json", [RECORDS[0], line])
     with pytest.raises(ValueError, match=r"bad\.json: " + message):
         load_lf_json(path)
+
+
+def test_a_label_index_implying_a_huge_label_space_needs_n_labels(tmp_path, monkeypatch):
+    path = _write_lines(tmp_path / "t.json", [{"title": "a", "target_ind": [2_000_000_000]}])
+    with pytest.raises(ValueError, match=r"index, 2000000000, would make a space of 2,000,000,"):
+        load_lf_json(path)  # would otherwise build 16 GB of label names
+    monkeypatch.setattr(lf_json_module, "_MAX_IMPLIED_LABELS", 10)
+    ok = _write_lines(tmp_path / "ok.json", [{"title": "a", "target_ind": [9]}])
+    assert load_lf_json(ok)[1].shape == (1, 10)  # at the limit
+    beyond = _write_lines(tmp_path / "beyond.json", [{"title": "a", "target_ind": [10]}])
+    with pytest.raises(ValueError, match="pass n_labels to declare that label space"):
+        load_lf_json(beyond)
+    assert load_lf_json(beyond, n_labels=11)[1].shape == (1, 11)
 
 
 def test_load_lf_json_invalid_utf8(tmp_path):

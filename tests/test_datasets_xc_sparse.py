@@ -309,6 +309,7 @@ def test_load_xc_bow_small_chunks_same_result(tmp_path, monkeypatch):
         ("1 3 2\n-1 0:1\n", "line 2: label index -1 is negative"),
         ("1 3 2\na,b 0:1\n", "line 2: expected comma-separated label indices .*\\('a' is not"),
         ("1 3 2\n0,,1 0:1\n", "line 2: expected comma-separated label indices .*\\('' is not"),
+        ("1 3 20\n1_0 0:1\n", "line 2: expected comma-separated label indices .*'1_0' is not"),
         ("1 3 2\n0 3:1\n", "line 2: feature index 3 is out of range: the header declares 3 feat"),
         ("1 3 2\n0 1:1 1:2\n", "line 2: feature index 1 occurs more than once"),
         ("1 3 2\n0 1:1 2\n", "line 2: expected 'feature:value' pairs .*'2' has no ':'"),

@@ -524,18 +524,44 @@ def test_xmc_scorer_counts_unseen_labels_as_missed_recall(named_fit):
 def test_unreachable_columns_rank_below_every_label():
     from skxml.metrics._scorer import _with_unreachable_columns
 
-    dense = np.array([[0.5, -3.0], [2.0, 1.0]])
-    padded = _with_unreachable_columns(dense, 2)
-    assert padded.shape == (2, 4)
-    np.testing.assert_array_equal(padded[:, :2], dense)
-    assert np.isneginf(padded[:, 2:]).all()
+    dense = np.array([[0.5, -3.0], [2.0, 0.0]])
+    padded = _with_unreachable_columns(dense, 2, 2)
+    assert padded.shape == (2, 4) and padded.nnz == 4  # every score stored, 0.0 included
+    np.testing.assert_array_equal(padded[:, :2].toarray(), dense)
     sparse = sp.csr_matrix(dense)
-    padded = _with_unreachable_columns(sparse, 1)
+    padded = _with_unreachable_columns(sparse, 2, 1)
     assert padded.shape == (2, 3) and padded.nnz == sparse.nnz
-    assert _with_unreachable_columns(dense, 0) is dense
-    # Ranked below even a -3.0 score: a true label in the padded column is never hit.
+    assert _with_unreachable_columns(dense, 2, 0) is dense
+    ranked = np.array([[1], [0]])  # ranked label indices: nothing to pad
+    assert _with_unreachable_columns(ranked, 2, 1) is ranked
+    # Ranked below even a -3.0 score, and never reached with k beyond the known labels.
     y_true = np.array([[0, 0, 1], [0, 0, 1]])
-    assert precision_at_k(y_true, _with_unreachable_columns(dense, 1), k=2) == 0.0
+    for k in (2, 3):
+        assert precision_at_k(y_true, _with_unreachable_columns(dense, 2, 1), k=k) == 0.0
+
+
+class _DenseScores(ClassifierMixin, BaseEstimator):
+    """A model of three named labels whose decision_function returns dense scores."""
+
+    def fit(self, X, y):
+        self.classes_ = np.array(["a", "b", "c"], dtype=object)
+        self.label_counts_, self.n_train_samples_ = np.array([5, 3, 1]), 10
+        return self
+
+    def decision_function(self, X):
+        return np.tile([0.9, 0.5, 0.1], (len(X), 1))
+
+
+@pytest.mark.parametrize(
+    ("metric", "expected"),
+    [("recall", 0.5), ("precision", 1 / 5), ("ndcg", 1 / (1 + 1 / np.log2(3)))],
+)
+def test_unseen_labels_are_missed_by_dense_scores_even_when_k_exceeds_the_labels(metric, expected):
+    estimator = _DenseScores().fit(["x"], None)
+    # "zzz" is no label of the model: with k=5 > 3 labels it must still count as missed.
+    assert make_xmc_scorer(metric, k=5)(estimator, ["q"], [["a", "zzz"]]) == pytest.approx(
+        expected
+    )
 
 
 def test_cross_val_score_takes_label_lists_with_kfold(named_fit):

@@ -79,6 +79,9 @@ def _check_text_fields(text_fields: Any) -> tuple[str, ...]:
 
 # Label indices below int32's maximum, the XC sparse format's limit on its header.
 _MAX_LABEL_INDEX = int(np.iinfo(np.int32).max)
+# The most labels a file may imply by its highest index alone (n_labels not given): 30 times
+# the largest public XMC label spaces (~3M); its label names alone would take 800 MB.
+_MAX_IMPLIED_LABELS = 100_000_000
 
 
 @validate_params(
@@ -112,7 +115,8 @@ def load_lf_json(
         ``len(load_lf_label_names("lbl.json.gz"))``: when None it is the highest index
         found plus one, which is too small for a file (typically a test file) that does
         not contain the last labels, and then the train and test matrices would not
-        share their columns.
+        share their columns. A file whose highest index would make more than 100 million
+        labels is refused unless ``n_labels`` declares them.
     text_fields : str or sequence of str, default=("title",)
         Fields joined with a space to make each text: ``("title",)`` gives the short
         texts of the ``LF-*Titles`` benchmarks, ``("title", "content")`` the full texts.
@@ -208,6 +212,13 @@ def load_lf_json(
                 f"label space."
             )
         limit = max(columns) + 1
+        if limit > _MAX_IMPLIED_LABELS:
+            raise ValueError(
+                f"{display_path(path)}'s highest label index, {limit - 1}, would make a "
+                f"space of {limit:,} labels (more than {_MAX_IMPLIED_LABELS:,}, whose names "
+                "alone take 8 bytes each); is the file corrupt? If not, pass n_labels to "
+                "declare that label space."
+            )
     Y = binary_csr_from_rows(
         np.asarray(counts, dtype=np.int64), np.asarray(columns, dtype=np.int64), limit
     )

@@ -397,14 +397,13 @@ def _parse_label_tokens(
         parsed: list[float] = []
         for offset, token in enumerate(tokens):
             for part in token.split(b",") if token else []:
-                try:
-                    parsed.append(float(part))
-                except ValueError:
+                if not _is_number(part):
                     raise ValueError(
                         f"{display_path(path)}: line {first_line + offset}: expected "
                         f"comma-separated label indices before the features, got "
                         f"{_token_text(token)} ({_token_text(part)} is not a number)."
-                    ) from None
+                    )
+                parsed.append(float(part))
         labels = np.asarray(parsed, dtype=np.float64)
     checked = _check_indices(
         counts, labels, n_labels, path=path, first_line=first_line, kind="label", declared="labels"

@@ -185,18 +185,30 @@ def _inverse_propensity_with_unseen(
     return inverse_propensity_from_counts(counts, n_train_samples, A=A, B=B)
 
 
-def _with_unreachable_columns(y_score: Any, n_extra: int) -> Any:
-    """``y_score`` with ``n_extra`` more columns that rank below every label: absent from a
-    sparse matrix, ``-inf`` in dense scores."""
+def _with_unreachable_columns(y_score: Any, n_labels: int, n_extra: int) -> Any:
+    """``y_score`` of ``n_labels`` labels with ``n_extra`` more columns that no ranking
+    reaches: absent from a sparse matrix (dense scores become one whose every entry but those
+    is stored, zeros included, since a dense ranking would reach even ``-inf`` when ``k``
+    exceeds the known labels). Ranked label indices are returned as they are."""
     if n_extra == 0:
         return y_score
     if sp.issparse(y_score):
         extra = sp.csr_matrix((y_score.shape[0], n_extra), dtype=y_score.dtype)
         return sp.hstack([sp.csr_matrix(y_score), extra], format="csr")
-    scores = np.asarray(y_score, dtype=np.float64)
-    if scores.ndim != 2:  # left to the metric's own error message
+    scores = np.asarray(y_score)
+    if scores.ndim != 2 or scores.dtype.kind not in "biuf":  # the metric's own error
         return y_score
-    return np.hstack([scores, np.full((scores.shape[0], n_extra), -np.inf)])
+    if scores.shape[1] != n_labels:
+        return y_score  # ranked label indices (or a width the metric will refuse)
+    n_samples = scores.shape[0]
+    return sp.csr_matrix(
+        (
+            scores.astype(np.float64).ravel(),
+            np.tile(np.arange(n_labels, dtype=np.int64), n_samples),
+            np.arange(0, n_samples * n_labels + 1, max(n_labels, 1), dtype=np.int64),
+        ),
+        shape=(n_samples, n_labels + n_extra),
+    )
 
 
 class _XMCScorer(_BaseScorer):
@@ -253,7 +265,7 @@ class _XMCScorer(_BaseScorer):
         else:
             # method_caller caches responses by method name when several scorers share them.
             y_score = method_caller(estimator, name, X, pos_label=None)
-        y_score = _with_unreachable_columns(y_score, n_unseen)
+        y_score = _with_unreachable_columns(y_score, y_true.shape[1] - n_unseen, n_unseen)
         return float(self._sign * self._score_func(y_true, y_score, **scoring_kwargs))
 
 
