@@ -225,6 +225,11 @@ def _is_auto(word_vectors: Any) -> bool:
     return isinstance(word_vectors, str) and word_vectors == "auto"
 
 
+def _is_array(word_vectors: Any) -> bool:
+    """Whether ``word_vectors`` is a matrix of vectors (not None, a name or a path)."""
+    return word_vectors is not None and not isinstance(word_vectors, (str, os.PathLike))
+
+
 def _sigmoid(logits: np.ndarray) -> np.ndarray:
     """Float64 probabilities ``1 / (1 + exp(-logit))`` of logits.
 
@@ -501,6 +506,9 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         return None
 
     def _embedding_weights(self, token_ids: np.ndarray) -> np.ndarray | None:
+        # Only this fit's vectors may leave their coverage (a refit may read none).
+        for name in ("word_vectors_coverage_", "word_vectors_token_coverage_"):
+            self.__dict__.pop(name, None)
         vocabulary = self.sequence_encoder_.vocabulary_
         word_vectors = self._resolved_word_vectors(token_ids)
         if word_vectors is None:
@@ -605,6 +613,20 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         reuse_fitted = checkpoint is not None or self._is_warm
         if checkpoint is None and self._is_warm:
             self._check_warm_start_parameters()
+        if (
+            not reuse_fitted
+            and self.validation_fraction is not None
+            and _is_array(self.word_vectors)
+        ):
+            # The vocabulary is fitted on the training rows only, which a vector array built
+            # for a SequenceEncoder fitted on every text no longer matches row for row.
+            raise ValueError(
+                "word_vectors given as an array cannot be combined with validation_fraction: "
+                "the vocabulary is then fitted on the training part of X only, whose word ids "
+                "the array's rows, aligned with a vocabulary of all of X, no longer follow. "
+                "Pass held-out texts as fit(..., validation_data=(texts, Y)) instead, or the "
+                "vectors as a file path (aligned by word)."
+            )
         requested = _resolve_device(self.device)
         # Under torchrun with "cuda"/"auto" this makes GPU LOCAL_RANK the current one.
         self._context = context = distributed_context(requested)

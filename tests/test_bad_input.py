@@ -169,6 +169,14 @@ FIT_CASES = [
     ),
     ("meta device", TEXTS, LABELS, {"device": "meta"}, ValueError, "device='meta' is not supp"),
     (
+        "word vector array with validation_fraction",
+        TEXTS,
+        LABELS,
+        {"word_vectors": np.zeros((9, 64)), "validation_fraction": 0.25},
+        ValueError,
+        "word_vectors given as an array cannot be combined with validation_fraction",
+    ),
+    (
         "word vectors of wrong shape",
         TEXTS,
         LABELS,

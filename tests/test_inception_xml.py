@@ -546,6 +546,15 @@ def test_auto_word_vectors_learn_from_scratch_when_embedding_dim_is_set():
     assert clf.network_.encoder.embedding_dim == FAST["embedding_dim"]
 
 
+def test_a_refit_without_vectors_forgets_the_coverage_of_the_last_fit():
+    clf = InceptionXMLClassifier(**{**AUTO, "n_epochs": 1}).fit(TEXTS, LABELS)
+    assert clf.word_vectors_coverage_ == 1.0
+    clf.set_params(word_vectors=None).fit(TEXTS, LABELS)
+    assert clf.word_vectors_ is None
+    assert not hasattr(clf, "word_vectors_coverage_")
+    assert not hasattr(clf, "word_vectors_token_coverage_")
+
+
 def test_word_vectors_none_learns_from_scratch_at_the_default_width():
     clf = InceptionXMLClassifier(**AUTO, word_vectors=None).fit(TEXTS, LABELS)
     assert clf.word_vectors_ is None

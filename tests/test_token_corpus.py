@@ -154,3 +154,51 @@ def test_a_corpus_whose_row_count_disagrees_with_its_arrays_is_refused(tmp_path)
     meta_file.write_text(json.dumps(meta))
     with pytest.raises(ValueError, match=r"tokens.npy: .* not 37 rows as corpus.json says"):
         load_token_corpus(tmp_path / "c")
+
+
+@pytest.mark.parametrize(
+    ("file", "position", "value", "match"),
+    [
+        ("labels_indices.npy", 3, 10_000, r"labels_indices.npy: .* column indices run from 0 "),
+        ("labels_indices.npy", 0, -1, r"labels_indices.npy: .* column indices run from -1 "),
+        ("bag_indices.npy", 5, 10**6, r"bag_indices.npy: .* column indices run from 0 "),
+        ("tokens.npy", 2, 10**6, r"tokens.npy: .* token ids run from 0 to 1000000"),
+    ],
+    ids=["label beyond", "negative label", "n-gram beyond", "token beyond"],
+)
+def test_a_corpus_with_ids_out_of_range_is_refused_not_crashing(
+    tmp_path, file, position, value, match
+):
+    write_token_corpus(tmp_path / "c", TEXTS, LABELS, estimator=InceptionXMLClassifier())
+    array = np.load(tmp_path / "c" / file, mmap_mode="r+")
+    array.reshape(-1)[position] = value  # as one flipped value in a damaged file
+    array.flush()
+    del array
+    with pytest.raises(ValueError, match=match):
+        load_token_corpus(tmp_path / "c")
+
+
+def test_a_corpus_with_another_corpus_s_vocabularies_is_refused(tmp_path):
+    write_token_corpus(tmp_path / "a", TEXTS, LABELS, estimator=InceptionXMLClassifier())
+    write_token_corpus(tmp_path / "b", TEXTS[:6], LABELS[:6], estimator=InceptionXMLClassifier())
+    (tmp_path / "a" / "preprocessing.joblib").write_bytes(
+        (tmp_path / "b" / "preprocessing.joblib").read_bytes()
+    )
+    with pytest.raises(ValueError, match=r"the token corpus .* is damaged .* outside"):
+        load_token_corpus(tmp_path / "a")
+
+
+def test_split_cjk_must_match_the_corpus_and_old_corpora_take_their_encoder_s(tmp_path):
+    import joblib
+
+    texts = ["日本語テキスト解析", "中文文本分类", "apple pie", "storm rain"] * 4
+    labels = [["ja"], ["zh"], ["food"], ["weather"]] * 4
+    write_token_corpus(tmp_path / "c", texts, labels, estimator=InceptionXMLClassifier())
+    with pytest.raises(ValueError, match=r"split_cjk=False \(corpus: True\)"):
+        InceptionXMLClassifier(**SMALL, split_cjk=False).fit(load_token_corpus(tmp_path / "c"))
+    # A corpus written before split_cjk was recorded: the encoder's setting stands in.
+    preprocessing_file = tmp_path / "c" / "preprocessing.joblib"
+    preprocessing = joblib.load(preprocessing_file)
+    del preprocessing["text_parameters"]["split_cjk"]
+    joblib.dump(preprocessing, preprocessing_file)
+    assert load_token_corpus(tmp_path / "c").text_parameters["split_cjk"] is True

@@ -28,6 +28,7 @@ TEXT_PARAMETERS = (
     "tfidf_ngram_range",
     "tfidf_min_df",
     "tfidf_token_pattern",
+    "split_cjk",
 )
 
 
@@ -122,13 +123,20 @@ class TokenCorpus:
         self.classes = preprocessing["classes"]
         self.label_binarizer = preprocessing["label_binarizer"]
         self.text_parameters: dict[str, Any] = preprocessing["text_parameters"]
+        # Corpora written before split_cjk was compared: the setting their tokens were made
+        # with is their encoder's.
+        self.text_parameters.setdefault(
+            "split_cjk", bool(getattr(self.sequence_encoder, "split_cjk", False))
+        )
         self._current_file = self.path / "tokens.npy"
         self.tokens = np.load(self._current_file, mmap_mode="r")
-        if self.tokens.ndim != 2 or self.tokens.shape[0] != self.n_samples:
+        max_seq_len = self.sequence_encoder.max_seq_len
+        if self.tokens.shape != (self.n_samples, max_seq_len):
             raise ValueError(
                 f"it holds {self.tokens.shape} token ids, not {self.n_samples} rows as "
-                f"{_META} says"
+                f"{_META} says of {max_seq_len} ids as its vocabulary's max_seq_len says"
             )
+        _check_ids(self.tokens, self.sequence_encoder.vocabulary_size_, "token ids")
         self.labels = self._load_csr("labels", (self.n_samples, len(self.classes)))
         self.bag = (
             None
@@ -149,6 +157,12 @@ class TokenCorpus:
                 f"for the {shape[0]} rows {_META} says, or does not end at the "
                 f"{len(arrays['indices'])} stored entries"
             )
+        if arrays["data"].shape != arrays["indices"].shape:
+            raise ValueError(
+                f"it holds {arrays['data'].shape} values for {arrays['indices'].shape} indices"
+            )
+        self._current_file = self.path / f"{name}_indices.npy"
+        _check_ids(arrays["indices"], shape[1], "column indices")
         matrix = sp.csr_matrix(shape, dtype=arrays["data"].dtype)
         # Set the arrays directly: the constructor may copy them to another index dtype.
         matrix.data, matrix.indices, matrix.indptr = (
@@ -165,6 +179,19 @@ class TokenCorpus:
         return (
             f"TokenCorpus(n_samples={self.n_samples}, n_labels={len(self.classes)}, "
             f"max_seq_len={self.tokens.shape[1]}, tfidf={self.bag is not None})"
+        )
+
+
+def _check_ids(ids: np.ndarray, n_ids: int, what: str) -> None:
+    """Refuse ids outside ``[0, n_ids)`` (a damaged or mixed-up file): out of range, they
+    would be read past the end of a table, which can crash the interpreter."""
+    if ids.size == 0:
+        return
+    low, high = int(ids.min()), int(ids.max())
+    if low < 0 or high >= n_ids:
+        raise ValueError(
+            f"its {what} run from {low} to {high}, outside [0, {n_ids}) for the corpus's "
+            "vocabularies and labels"
         )
 
 

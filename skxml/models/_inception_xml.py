@@ -105,9 +105,9 @@ default="auto"
           most frequent English words, shipped with skxml; see
           :func:`~skxml.text.load_word_vectors`).
         - An array aligned with the fitted ``sequence_encoder_`` ids — build it from a
-          :class:`~skxml.text.SequenceEncoder` with the same ``max_seq_len``, ``min_df``
-          and ``max_features`` fitted on the same texts (recipe in the user guide,
-          "Pretrained word vectors").
+          :class:`~skxml.text.SequenceEncoder` with the same ``max_seq_len``, ``min_df``,
+          ``max_features`` and ``split_cjk`` fitted on the same texts (recipe in the user
+          guide, "Pretrained word vectors"); not with ``validation_fraction``.
         - ``None`` learns embeddings from scratch.
     freeze_embeddings : bool, default=False
         Keep the embedding table fixed during training.
