@@ -524,7 +524,23 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
             self.word_vectors_coverage_ = vectors.coverage
             return vectors.matrix
         self.word_vectors_ = "array"
-        matrix = np.asarray(word_vectors, dtype=np.float32)
+        given = np.asarray(word_vectors)
+        if given.dtype.kind not in "biuf":
+            raise TypeError(
+                f"word_vectors given as an array must hold numbers, got dtype {given.dtype}."
+            )
+        with np.errstate(over="ignore"):
+            matrix = given.astype(np.float32)
+        if not np.isfinite(matrix).all():
+            overflow = np.isfinite(given).all()
+            raise ValueError(
+                "word_vectors given as an array must be finite: "
+                + (
+                    "some values are beyond float32's range (about 3.4e38)."
+                    if overflow
+                    else "it holds NaN or infinite values."
+                )
+            )
         expected = self.sequence_encoder_.vocabulary_size_
         if matrix.ndim != 2 or matrix.shape[0] != expected:
             raise ValueError(

@@ -195,6 +195,21 @@ def test_a_first_text_starting_with_a_byte_order_mark_reads_back_whole(tmp_path)
     assert (tmp_path / "t").read_bytes() == b"a\n"  # no mark where none is needed
 
 
+@pytest.mark.parametrize("names", [["\ufeffx", "y"], ["\ufeff", "y"]], ids=["prefix", "whole"])
+def test_a_first_label_starting_with_a_byte_order_mark_reads_back_whole(tmp_path, names):
+    dump_attentionxml(["a", "b"], np.eye(2), names, tmp_path / "t", tmp_path / "l")
+    assert sorted(load_attentionxml(tmp_path / "t", tmp_path / "l")[2]) == sorted(names)
+
+
+def test_a_text_utf8_cannot_encode_is_refused_before_any_file_is_written(tmp_path):
+    (tmp_path / "t").write_text("earlier\n")
+    with pytest.raises(ValueError, match=r"texts\[1\] = 'b\\udc80' cannot be written as UTF-8"):
+        dump_attentionxml(["a", "b\udc80"], np.eye(2), ["x", "y"], tmp_path / "t", tmp_path / "l")
+    with pytest.raises(ValueError, match=r"label_names\[0\] .* cannot be written as UTF-8"):
+        dump_attentionxml(["a", "b"], np.eye(2), ["\udc80", "y"], tmp_path / "t", tmp_path / "l")
+    assert (tmp_path / "t").read_text() == "earlier\n" and not (tmp_path / "l").exists()
+
+
 def test_dump_attentionxml_exact_text(tmp_path):
     dump_attentionxml(
         ["one", "two"], np.array([[0, 1], [1, 1]]), ["p", "q"], tmp_path / "t", tmp_path / "l"

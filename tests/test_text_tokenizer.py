@@ -109,6 +109,12 @@ def test_tokenize_custom_stop_words(stop_words):
     ]
 
 
+@pytest.mark.parametrize("apostrophe", ["\u2019", "\u2018", "\u02bc", "'"])
+def test_custom_stop_words_with_typographic_apostrophes_match_as_texts_do(apostrophe):
+    stop_words = [f"don{apostrophe}t", "i"]
+    assert tokenize("I don\u2019t know; don't ask", stop_words=stop_words) == ["know", "ask"]
+
+
 def test_tokenize_stop_words_none_keeps_every_word():
     assert tokenize("the of and", stop_words=None) == ["the", "of", "and"]
     assert tokenize("the of and") == []

@@ -124,6 +124,38 @@ def test_load_word_vectors_detects_gzip_by_content_not_name(tmp_path):
     assert load_word_vectors(renamed, VOCABULARY).n_found == 3
 
 
+@pytest.mark.parametrize("damage", ["truncated", "flipped byte"])
+def test_a_damaged_gzip_vector_file_is_named(tmp_path, damage):
+    rng = np.random.RandomState(0)
+    lines = (f"w{i} " + " ".join(f"{x:.5f}" for x in rng.rand(8)) for i in range(2000))
+    data = bytearray(gzip.compress("\n".join(lines).encode()))
+    if damage == "truncated":
+        del data[len(data) // 2 :]
+    else:
+        data[len(data) // 2] ^= 0xFF
+    path = tmp_path / "vectors.txt.gz"
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=r"vectors\.txt\.gz: corrupt or truncated gzip data"):
+        load_word_vectors(path, {"w1": 2}, missing="zeros")
+
+
+def test_a_binary_word_with_a_space_is_reported_not_read_as_garbage(tmp_path):
+    path = write_word2vec_binary(tmp_path / "v.bin", {"new york": [0.1, 0.2], "sky": [0.3, 0.4]})
+    with pytest.raises(ValueError, match=r"record 2 .* out of step.*word with a space in it"):
+        load_word_vectors(path, {"new": 2, "sky": 3}, missing="zeros")
+
+
+def test_a_binary_file_whose_first_floats_read_as_a_digit_and_a_line_break_is_binary(tmp_path):
+    # The bytes b"5\n\x80\x3e" are the float32 0.25007787: "the 5" then reads as a text
+    # record of one value (about 1 binary file in 10,000 of random vectors begins so).
+    first = np.frombuffer(b"5\n\x80\x3e", dtype="<f4")[0]
+    rng = np.random.RandomState(0)
+    vectors = {"the": [first, *rng.rand(49)], "apple": rng.rand(50), "sky": rng.rand(50)}
+    path = write_word2vec_binary(tmp_path / "v.bin", vectors)
+    result = load_word_vectors(path, ["the", "sky"])
+    np.testing.assert_array_equal(result.matrix[2], np.asarray(vectors["the"], dtype="<f4"))
+
+
 def test_load_word_vectors_sequence_vocabulary_matches_dict(tmp_path):
     path = write_glove(tmp_path / "vectors.txt")
     from_list = load_word_vectors(path, ["library", "python", "gnu", "qt5"], random_state=3)

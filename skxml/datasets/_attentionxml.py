@@ -341,17 +341,34 @@ def dump_attentionxml(
                 f"texts[{position}] contains a line break, which the one-text-per-line "
                 f"layout cannot hold: {text!r:.60}"
             )
+        _check_utf8(text, f"texts[{position}]")
     for position, label in enumerate(names):
         if label.split() != [label]:
             raise ValueError(
                 f"label_names[{position}] = {label!r} is empty or contains white space; "
                 f"names are separated by spaces in the labels file."
             )
+        _check_utf8(label, f"label_names[{position}]")
     label_lines = [
         " ".join(names[Y.indices[start:end]]) for start, end in pairwise(Y.indptr.tolist())
     ]
-    # Readers drop one byte-order mark at the start of a file: a first text that starts
-    # with U+FEFF gets one more, so that it reads back whole.
-    bom = "\ufeff" if texts and texts[0].startswith("\ufeff") else ""
-    write_text(texts_path, bom + "".join(f"{text}\n" for text in texts))
-    write_text(labels_path, "".join(f"{line}\n" for line in label_lines))
+    # Readers drop one byte-order mark at the start of a file: a file whose first line
+    # starts with U+FEFF gets one more, so that it reads back whole.
+    write_text(texts_path, _guard_bom("".join(f"{text}\n" for text in texts)))
+    write_text(labels_path, _guard_bom("".join(f"{line}\n" for line in label_lines)))
+
+
+def _guard_bom(content: str) -> str:
+    """``content`` with one more byte-order mark when it starts with one (readers drop one)."""
+    return "\ufeff" + content if content.startswith("\ufeff") else content
+
+
+def _check_utf8(value: str, name: str) -> None:
+    """Refuse a string UTF-8 cannot encode (a lone surrogate) before any file is written."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(
+            f"{name} = {value!r:.60} cannot be written as UTF-8 ({exc.reason} at position "
+            f"{exc.start}): a lone surrogate, as from text decoded with errors='surrogateescape'?"
+        ) from exc

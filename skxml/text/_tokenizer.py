@@ -147,7 +147,16 @@ def _resolve_stop_words(stop_words: Any) -> frozenset[str]:
                 f"stop_words must contain only strings, found {type(word).__name__} "
                 f"({word!r:.40})."
             )
-    return frozenset(word.lower() for word in words)
+    # As texts are: "don’t" in the list must meet "don’t" in a text, which becomes "don't".
+    return frozenset(_ascii_apostrophes(word).lower() for word in words)
+
+
+def _ascii_apostrophes(text: str) -> str:
+    """``text`` with its typographic apostrophes replaced by ASCII ones (rule 1)."""
+    for apostrophe in _APOSTROPHES:
+        if apostrophe in text:
+            text = text.replace(apostrophe, "'")
+    return text
 
 
 class Tokenizer:
@@ -165,7 +174,8 @@ class Tokenizer:
     stop_words : "english", None or collection of str, default="english"
         Words to drop. ``"english"`` is NLTK's English list (``get_stop_words("english")``:
         NLTK's installed corpus, else skxml's bundled copy); ``None`` keeps every token.
-        Stop words are matched case-insensitively, also when ``lowercase=False``.
+        Stop words are matched case-insensitively, also when ``lowercase=False``, and with
+        their typographic apostrophes made ASCII, as the text's are.
     split_cjk : bool, default=True
         Make every Han ideograph and Japanese kana a token of its own
         (:func:`space_cjk`), since Chinese and Japanese put no spaces between words. No
@@ -251,9 +261,7 @@ class Tokenizer:
         """
         if not isinstance(text, str):
             raise TypeError(f"text must be a str, got {type(text).__name__} ({text!r:.40}).")
-        for apostrophe in _APOSTROPHES:
-            if apostrophe in text:
-                text = text.replace(apostrophe, "'")
+        text = _ascii_apostrophes(text)
         if self.split_cjk:
             text = _space_cjk(text)
         stop = self.stop_words_set

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import gzip
 import itertools
 import os
 import warnings
-from collections.abc import Iterable, Mapping
+import zlib
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from numbers import Integral
 from typing import IO, Any, BinaryIO, cast
@@ -149,19 +151,21 @@ def _check_vocabulary(vocabulary: Any) -> dict[str, int]:
     return result
 
 
-def _open_binary(path: str) -> BinaryIO:
-    """Open a file for reading bytes, decompressing it when it is gzip (by magic number)."""
-    raw = open(path, "rb")  # the caller closes it (a with block)
-    try:
-        magic = raw.read(2)
+@contextlib.contextmanager
+def _open_binary(path: str) -> Iterator[BinaryIO]:
+    """Open a file for reading bytes, decompressing it when it is gzip (by magic number);
+    damaged gzip data raises ``ValueError`` naming the file."""
+    with open(path, "rb") as raw:
+        compressed = raw.read(2) == _GZIP_MAGIC
         raw.seek(0)
-    except BaseException:
-        raw.close()
-        raise
-    if magic == _GZIP_MAGIC:
-        raw.close()
-        return cast(BinaryIO, gzip.open(path, "rb"))
-    return raw
+        if not compressed:
+            yield cast(BinaryIO, raw)
+            return
+        try:
+            with gzip.GzipFile(fileobj=raw, mode="rb") as stream:
+                yield cast(BinaryIO, stream)
+        except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+            raise ValueError(f"{path}: corrupt or truncated gzip data ({exc}).") from exc
 
 
 def _parse_header(line: bytes) -> tuple[int, int] | None:
@@ -215,13 +219,24 @@ def _detect_format(path: str) -> str:
             return "word2vec_text"
         sample = fileobj.read(64 * dim + 4096)
     newline = sample.find(b"\n")
-    if newline != -1 and (
-        _is_text_record(sample[:newline], dim) or _is_text_record_of_any_dim(sample[:newline])
-    ):
-        # A word and numbers, even if not as many as the header says (the text reader then
-        # says so): raw float32 bytes do not read as that.
+    if newline == -1:
+        return "word2vec_binary"
+    if _is_text_record(sample[:newline], dim):
+        return "word2vec_text"
+    if _is_text_record_of_any_dim(sample[:newline]) and not _reads_as_binary(sample, dim):
+        # A word and numbers, though not as many as the header says (the text reader then
+        # says so), unless the bytes are a binary record whose first float32 values happen
+        # to read as a digit and a line break (about 1 file in 10,000).
         return "word2vec_text"
     return "word2vec_binary"
+
+
+def _reads_as_binary(sample: bytes, dim: int) -> bool:
+    """Whether ``sample`` starts with a word2vec binary record of ``dim`` values ended by a
+    line break, as word2vec writes them."""
+    space = sample.find(b" ")
+    end = space + 1 + 4 * dim
+    return space > 0 and sample[end : end + 1] == b"\n"
 
 
 def _is_text_record_of_any_dim(line: bytes) -> bool:
@@ -501,6 +516,14 @@ def _read_binary(path: str, matcher: _Matcher, *, embedding_dim: int | None) -> 
             word_bytes = buffer[position:space].lstrip(b"\r\n")
             record_offset = offset + space - len(word_bytes)
             word = word_bytes.decode("utf-8", "replace")
+            if b"\n" in word_bytes:
+                # A line break inside a word: the reading is out of step, the record before
+                # held more than one word and dim values (a word with a space in it).
+                raise ValueError(
+                    f"{path}: record {record} (byte {record_offset}) is out of step: its word "
+                    f"{word!r} holds a line break, so record {record - 1} was not one word, a "
+                    f"space and {dim} float32 values (a word with a space in it?)."
+                )
             start = space + 1
             position = start + record_bytes
             exact_id, fallback_ids = matcher.wanted(word)
