@@ -189,6 +189,7 @@ _FIT_TIME_ATTRIBUTES = (
 # prediction. Kept beside the estimators rather than in them, so that predicting leaves an
 # estimator's __dict__ unchanged (scikit-learn's check_dict_unchanged) and none of it is
 # pickled; an entry goes with its network.
+_MISSING = object()  # a cache entry not computed yet (None may be a computed value)
 _PREDICTION_CACHE: weakref.WeakKeyDictionary[nn.Module, dict[str, Any]] = (
     weakref.WeakKeyDictionary()
 )
@@ -1314,19 +1315,25 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         # a time: one for another device or dtype would hold its own copy of the weights.
         key = f"frozen_network_{device}_{dtype}"
         cache = _PREDICTION_CACHE.setdefault(self.network_, {})
-        if key not in cache:
-            for stale in [name for name in cache if name.startswith("frozen_network_")]:
-                del cache[stale]
-            cache[key] = self._freeze_network(dtype)
-        return cache[key]
+        frozen = cache.get(key)
+        if frozen is None:
+            # Safe when threads predict with one model at once: the keys are listed in one
+            # step (list(dict) runs under the GIL) while others may add theirs, a stale copy
+            # may already be gone, and each thread returns the copy it got or built.
+            for stale in [name for name in list(cache) if name.startswith("frozen_network_")]:
+                if stale != key:
+                    cache.pop(stale, None)
+            frozen = cache[key] = self._freeze_network(dtype)
+        return frozen
 
     def _cached(self, name: str, compute: Callable[[], Any]) -> Any:
         """``compute()``, kept for this ``network_`` until the next fit: derived prediction
         state, held beside the estimator (see ``_PREDICTION_CACHE``)."""
         cache = _PREDICTION_CACHE.setdefault(self.network_, {})
-        if name not in cache:
-            cache[name] = compute()
-        return cache[name]
+        value = cache.get(name, _MISSING)
+        if value is _MISSING:
+            value = cache[name] = compute()
+        return value
 
     def _forget_prediction_cache(self) -> None:
         network = self.__dict__.get("network_")

@@ -589,6 +589,7 @@ def test_bad_ngram_range_raises(ngram_range):
     ("X", "y", "error", "message"),
     [
         (TEXTS, LABEL_LISTS[:5], ValueError, "6 texts, 5 label lists"),
+        (TEXTS, None, ValueError, "requires y to be passed, but the target y is None"),
         (TEXTS, np.eye(5), ValueError, "6 texts, 5 rows in y"),
         (np.ones((4, 3)), np.eye(5), ValueError, "4 rows in X, 5 rows in y"),
         (TEXTS, np.full((6, 2), 0.5), ValueError, "only 0 and 1"),

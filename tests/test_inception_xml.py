@@ -583,3 +583,36 @@ def test_validation_fraction_holds_its_texts_out_of_the_vocabularies():
     in_ngrams = own_words & set(clf.tfidf_vectorizer_.vocabulary_)
     assert len(in_words) == len(in_ngrams) == clf.n_train_samples_ == len(texts) - 8
     assert in_words == in_ngrams
+
+
+@pytest.mark.parametrize("estimator", ["InceptionXMLClassifier", "InceptionXMLPlusClassifier"])
+def test_threads_predicting_with_one_freshly_loaded_model_get_the_sequential_answers(
+    estimator,
+):
+    import sys
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    import skxml
+
+    fitted = getattr(skxml, estimator)(**FAST).fit(TEXTS, LABELS)
+    expected = fitted.decision_function(TEXTS).toarray()
+    saved = pickle.dumps(fitted)
+    # Switch threads as often as possible (the race was about 1 cold start in 700).
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        for _ in range(20):
+            cold = pickle.loads(saved)  # nothing predicted yet: every cache is empty
+            start = threading.Barrier(6)
+
+            def predict(model=cold, start=start):
+                start.wait()  # all at once, into the first call's building of the caches
+                return model.decision_function(TEXTS)
+
+            with ThreadPoolExecutor(6) as pool:
+                answers = [call.result() for call in [pool.submit(predict) for _ in range(6)]]
+            for answer in answers:
+                np.testing.assert_array_equal(answer.toarray(), expected)
+    finally:
+        sys.setswitchinterval(previous)

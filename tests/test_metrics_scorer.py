@@ -614,6 +614,40 @@ def test_xmc_scorer_recall_counts_ranks_past_top_k(corpus):
     assert pipeline.named_steps["ranker"].top_k == 1
 
 
+class _WatchedTopK(CentroidClassifier):
+    """Records the ``top_k`` of every instance whose decision_function runs."""
+
+    seen: list[tuple[int, int]] = []
+
+    def decision_function(self, X):
+        _WatchedTopK.seen.append((id(self), self.top_k))
+        return super().decision_function(X)
+
+
+@pytest.mark.parametrize("wrapping", ["none", "pipeline", "search"])
+def test_a_scorer_asking_for_more_labels_never_changes_the_shared_estimator(corpus, wrapping):
+    # Another thread predicting with the same model must keep getting its top_k labels.
+    X, Y = corpus
+    ranker = _WatchedTopK(top_k=1)
+    estimator = {
+        "none": lambda: ranker,
+        "pipeline": lambda: Pipeline([("tfidf", TfidfVectorizer()), ("ranker", ranker)]),
+        "search": lambda: GridSearchCV(
+            Pipeline([("tfidf", TfidfVectorizer()), ("ranker", ranker)]),
+            {"ranker__output": ["sparse"]},
+            scoring=get_xmc_scorer("p@1"),
+            cv=[(np.arange(Y.shape[0]), np.arange(Y.shape[0]))],
+        ),
+    }[wrapping]().fit(TfidfVectorizer().fit_transform(X) if wrapping == "none" else X, Y)
+    fitted = ranker if wrapping != "search" else estimator.best_estimator_.steps[-1][1]
+    _WatchedTopK.seen.clear()
+    X_scored = TfidfVectorizer().fit(X).transform(X) if wrapping == "none" else X
+    get_xmc_scorer("ndcg@4")(estimator, X_scored, Y)
+    assert [top_k for _, top_k in _WatchedTopK.seen] == [4]  # asked of a copy
+    assert all(instance != id(fitted) for instance, _ in _WatchedTopK.seen)
+    assert fitted.top_k == 1
+
+
 def test_xmc_scorer_label_lists_on_a_matrix_fitted_model_are_refused(named_fit):
     from skxml import InceptionXMLClassifier
 

@@ -719,6 +719,11 @@ class LabelTreeClusterer(TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fitting
     def _check_labels(self, y: Any, n_samples: int, *, what: str) -> sp.csr_matrix:
+        if y is None:  # scikit-learn's wording for an estimator that requires y
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None: "
+                "give the labels of X's samples (a 0/1 matrix or one label list per sample)."
+            )
         y = _as_label_input(y)
         if _is_label_lists(y):
             if len(y) != n_samples:

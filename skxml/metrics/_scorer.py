@@ -97,6 +97,22 @@ def _top_k_holder(estimator: Any) -> Any:
     return None
 
 
+def _with_top_k(estimator: Any, top_k: int) -> Any:
+    """A shallow copy of ``estimator`` whose top-k holder (itself, or down its Pipeline last
+    steps and searches' ``best_estimator_``) has ``top_k``; fitted state is shared, and no
+    object of the original is changed."""
+    copied = object.__new__(type(estimator))
+    copied.__dict__.update(estimator.__dict__)
+    if hasattr(estimator, "top_k") and hasattr(estimator, "classes_"):
+        copied.top_k = top_k
+    elif getattr(estimator, "steps", None):
+        name, last = estimator.steps[-1]
+        copied.steps = [*estimator.steps[:-1], (name, _with_top_k(last, top_k))]
+    elif hasattr(estimator, "best_estimator_"):
+        copied.best_estimator_ = _with_top_k(estimator.best_estimator_, top_k)
+    return copied
+
+
 def _needs_own_k(holder: Any, k: int) -> bool:
     """Whether a scorer of ``k`` labels must ask ``holder`` for ``k`` itself rather than
     read the first ``k`` of its ``top_k`` answer: when that holds fewer labels, or when the
@@ -255,13 +271,10 @@ class _XMCScorer(_BaseScorer):
         holder = _top_k_holder(estimator) if name != "predict" else None
         if holder is not None and _needs_own_k(holder, self._kwargs["k"]):
             # The estimator's top_k answer cannot be cut to this k (it holds fewer labels,
-            # or ranks them from a wider shortlist): ask for k, uncached.
-            top_k = holder.top_k
-            holder.top_k = self._kwargs["k"]
-            try:
-                y_score = _cached_call(None, estimator, name, X, pos_label=None)
-            finally:
-                holder.top_k = top_k
+            # or ranks them from a wider shortlist): ask a copy answering k, uncached (the
+            # estimator itself is left alone: another thread may be predicting with it).
+            asking_k = _with_top_k(estimator, self._kwargs["k"])
+            y_score = _cached_call(None, asking_k, name, X, pos_label=None)
         else:
             # method_caller caches responses by method name when several scorers share them.
             y_score = method_caller(estimator, name, X, pos_label=None)
