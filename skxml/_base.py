@@ -134,6 +134,7 @@ _PARAMETERS_FREE_ON_WARM_START = frozenset(
         "learning_rate",
         "linear_learning_rate",
         "weight_decay",
+        "hard_negatives",
         "easy_negative_weight",
         "propensity_weighting",
         "detach_fraction",

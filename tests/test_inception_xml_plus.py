@@ -713,3 +713,49 @@ def test_combined_meta_scores_keep_confident_labels_apart(fitted_toy):
     assert values[0, 0] > values[0, 1] > values[0, 2]
     # p_e · p_m: the logit of the product is at most the smaller logit, about 16.95 here.
     assert values[0, 1] == pytest.approx(-np.log(np.exp(-17.0) + np.exp(-20.0)), abs=1e-3)
+
+
+def test_a_training_shortlist_holds_every_positive_cluster_even_beyond_n_shortlist(monkeypatch):
+    from skxml.nn._plus_network import InceptionXMLPlusNetwork
+
+    texts = ["red apple pie", "green apple tart", "blue sky", "grey sky rain"] * 4
+    labels = [["food"], ["food", "fruit"], ["weather", "sky"], ["weather", "rain"]] * 4
+    shortlist, seen = InceptionXMLPlusNetwork.shortlist, []
+
+    def recording(self, meta_logits, n_shortlist, positive_clusters=None):
+        label_ids, mask = shortlist(self, meta_logits, n_shortlist, positive_clusters)
+        if positive_clusters is not None:
+            for row, ids in enumerate(label_ids):
+                wanted = set(torch.nonzero(positive_clusters[row]).view(-1).tolist())
+                got = set(self.label_clusters[ids[ids >= 0]].tolist())
+                seen.append((n_shortlist, wanted <= got))
+        return label_ids, mask
+
+    monkeypatch.setattr(InceptionXMLPlusNetwork, "shortlist", recording)
+    clf = InceptionXMLPlusClassifier(
+        **{**FAST, "batch_size": 4},
+        clusterer=LabelTreeClusterer(max_leaf_size=1),  # a cluster per label
+        n_shortlist=1,
+    ).fit(texts, labels)
+    assert clf.n_shortlist_ == 1
+    assert all(kept for _, kept in seen)
+    # Widened to the two positive clusters in batches holding such a text, never more.
+    assert max(width for width, _ in seen) == 2
+
+
+def test_detach_fraction_of_a_whole_number_of_epochs_detaches_exactly_that_many():
+    clf = InceptionXMLPlusClassifier(detach_fraction=0.28, n_epochs=25)
+    detached = []
+    clf.classes_ = np.arange(3)  # what _on_epoch_start reads besides the parameters
+    for epoch in range(25):
+        clf._on_epoch_start(epoch)
+        detached.append(clf._detach_extreme)
+    assert sum(detached) == 7  # 0.28 × 25 is 7.000000000000001 in floating point
+    clf.set_params(detach_fraction=0.25, n_epochs=10)
+    assert sum((clf._on_epoch_start(epoch), clf._detach_extreme)[1] for epoch in range(10)) == 3
+
+
+def test_warm_start_takes_a_new_hard_negatives():
+    clf = InceptionXMLPlusClassifier(**FAST, warm_start=True).fit(TEXTS, LABELS)
+    clf.set_params(hard_negatives=2, n_epochs=1).fit(TEXTS, LABELS)
+    assert clf.n_epochs_trained_ == 3 and clf.n_hard_negatives_ == 2

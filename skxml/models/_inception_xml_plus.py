@@ -484,11 +484,18 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
     # ------------------------------------------------------------------ training
     def _batch_targets(
         self, labels: sp.csr_matrix, rows: np.ndarray, device: torch.device
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Dense cluster targets (rows, n_clusters) and the sorted keys row·L + label."""
+    ) -> tuple[torch.Tensor, torch.Tensor, int]:
+        """Dense cluster targets (rows, n_clusters), the sorted keys row·L + label, and the
+        shortlist width that holds every text's positive clusters: ``n_shortlist_``, or
+        more for a batch in which a text has more positive clusters than that (counted
+        here, on the CPU, so that a GPU step need not wait for the count)."""
         subset = labels[rows]
         entry_rows = np.repeat(np.arange(len(rows)), np.diff(subset.indptr))
         clusters = self.clusterer_.labels_to_clusters_[subset.indices]
+        width = self.n_shortlist_
+        if subset.indptr.size > 1 and np.diff(subset.indptr).max() > width:
+            distinct = np.unique(entry_rows * self.n_clusters_ + clusters) // self.n_clusters_
+            width = max(width, int(np.bincount(distinct).max()))
         # Built where it is used: a batch of 256 × 65,536 clusters is 67 MB to copy.
         cluster_targets = torch.zeros(len(rows), self.n_clusters_, device=device)
         cluster_targets[
@@ -496,10 +503,12 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
             to_device(clusters.astype(np.int64), device),
         ] = 1.0
         keys = np.sort(entry_rows.astype(np.int64) * labels.shape[1] + subset.indices)
-        return cluster_targets, to_device(keys, device)
+        return cluster_targets, to_device(keys, device), width
 
     def _on_epoch_start(self, epoch: int) -> None:
-        self._detach_extreme = epoch < math.ceil(self.detach_fraction * self.n_epochs)
+        # Rounded first: 0.28 × 25 is 7.000000000000001 in floating point, 7 epochs not 8.
+        detached = math.ceil(round(self.detach_fraction * self.n_epochs, 9))
+        self._detach_extreme = epoch < detached
         self.n_hard_negatives_ = resolve_hard_negatives(self.hard_negatives, len(self.classes_))
 
     def _linear_loss_scale(self, head: SparseLinearHead) -> float:
@@ -518,17 +527,19 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         self,
         token_ids: torch.Tensor,
         bag: BagOfWordsBatch | None,
-        targets: tuple[torch.Tensor, torch.Tensor],
+        targets: tuple[torch.Tensor, torch.Tensor, int],
     ) -> torch.Tensor:
-        cluster_targets, label_keys = targets
+        cluster_targets, label_keys, shortlist_width = targets
         network = self.network_
         h = network.features(token_ids, bag)
         meta_logits = network.meta_logits(h, bag)
         meta_loss = nn.functional.binary_cross_entropy_with_logits(
             meta_logits.float(), cluster_targets
         )
+        # Every positive cluster is in the shortlist, even for a text with more of them
+        # than n_shortlist_ (the width then grows for this batch).
         label_ids, mask = network.shortlist(
-            meta_logits, self.n_shortlist_, positive_clusters=cluster_targets > 0
+            meta_logits, shortlist_width, positive_clusters=cluster_targets > 0
         )
         extreme_input = h.detach() if getattr(self, "_detach_extreme", False) else h
         logits = network.extreme_logits(extreme_input, label_ids, mask, bag)
