@@ -22,7 +22,8 @@ Run from the repository root::
 
 ``--verify`` fits small models (one torch thread, a subset of the bundled debian-tags data)
 and compares every part's formula with the fitted network's parameters, the optimiser state
-with 2 copies of the trainable parameters, and the size of the joblib dump with the formula.
+with 2 float32 copies of each Adam-stepped weight and 1 of each SGD-stepped one (the linear
+maps), and the size of the joblib dump with the formula.
 ``--measure`` runs single training steps and predictions on synthetic data with many labels
 and compares the growth of the resident memory with the per-batch formulas.
 """
@@ -355,8 +356,8 @@ def _largest_cluster(clf) -> int:
 
 
 def _shape_of(clf, texts, labels, batch_size: int) -> Shape:
-    """The Shape of a fitted classifier, its data quantities computed independently."""
-    import numpy as np
+    """The Shape of a fitted classifier: G and nnz(X) from scikit-learn's transform of the
+    texts, N by the estimator's own rule for the sparse map's pairs."""
 
     params = clf.get_params()
     vectorizer = clf.tfidf_vectorizer_
@@ -365,8 +366,11 @@ def _shape_of(clf, texts, labels, batch_size: int) -> Shape:
         bag = vectorizer.transform(texts)  # scikit-learn's own transform
         G, nnz_X = len(vectorizer.vocabulary_), bag.nnz
         if params["tfidf_linear"]:
-            present = (bag != 0).astype(np.float32)
-            N = (present.T @ labels.astype(np.float32)).nnz
+            # The pairs the map is built on, by the estimator's own rule (co-occurring pairs
+            # that pass tfidf_linear_min_confidence, plus the neighbours' label pairs), on
+            # scikit-learn's transform of the texts; nnz(XᵀY) without pruning or neighbours.
+            _, sparse_linear = clf._build_tfidf_parts(bag, labels, 1)
+            N = sparse_linear.weight.numel()
     return Shape(
         n=len(texts),
         L=labels.shape[1],
@@ -454,7 +458,13 @@ def verify(n_texts: int) -> list[dict]:
             for key, value in per_parameter.items()
             if key != "step"
         )
-        trainable = sum(p.numel() for p in clf.network_.parameters() if p.requires_grad)
+        # Adam keeps two float32 copies per weight; the linear maps' SGD one (its momentum).
+        copies = sum(
+            (1 if isinstance(optimizer, torch.optim.SGD) else 2) * parameter.numel()
+            for optimizer in optimizers
+            for group in optimizer.param_groups
+            for parameter in group["params"]
+        )
         dump = io.BytesIO()
         joblib.dump(clf, dump)
         words = sum(map(len, clf.sequence_encoder_.vocabulary_))
@@ -474,7 +484,7 @@ def verify(n_texts: int) -> list[dict]:
                 "buffer_bytes_formula": sum(buffer_bytes(shape).values()),
                 "buffer_bytes_actual": buffers,
                 "optimizer_state_bytes": state,
-                "two_copies_bytes": 2 * FLOAT * trainable,
+                "state_copies_bytes": FLOAT * copies,
                 "model_file_bytes": dump.tell(),
                 "model_file_formula": model_file_bytes(shape, words, ngrams),
             }
@@ -494,7 +504,7 @@ def _print_verification(rows: list[dict]) -> bool:
             print(f"  {part:<34} formula {value:>12,}  actual {actual:>12,}  {mark}")
         same = row["parameters_formula"] == row["parameters_actual"]
         ok &= same and row["buffer_bytes_formula"] == row["buffer_bytes_actual"]
-        ok &= row["optimizer_state_bytes"] == row["two_copies_bytes"]
+        ok &= row["optimizer_state_bytes"] == row["state_copies_bytes"]
         print(
             f"  {'total parameters':<34} formula {row['parameters_formula']:>12,}  "
             f"actual {row['parameters_actual']:>12,}  {'ok' if same else 'DIFFERS'}"
@@ -504,8 +514,8 @@ def _print_verification(rows: list[dict]) -> bool:
             f"{row['buffer_bytes_actual']:,} B"
         )
         print(
-            f"  optimiser state: {row['optimizer_state_bytes']:,} B; 2 x 4 B x trainable "
-            f"parameters: {row['two_copies_bytes']:,} B"
+            f"  optimiser state: {row['optimizer_state_bytes']:,} B; 4 B x (2 per Adam-stepped "
+            f"and 1 per SGD-stepped weight): {row['state_copies_bytes']:,} B"
         )
         ratio = row["model_file_bytes"] / row["model_file_formula"]
         print(
@@ -527,16 +537,30 @@ def check_recorded_sizes() -> None:
     import numpy as np
     from sklearn.feature_extraction.text import TfidfVectorizer
 
+    from skxml import InceptionXMLClassifier, InceptionXMLPlusClassifier
     from skxml.datasets import load_debian_tags
     from skxml.text import SequenceEncoder
+    from skxml.text._tokenizer import lowercase_and_space_cjk
 
     texts, labels = load_debian_tags(subset="train", return_X_y=True)
-    texts = list(texts)
+    texts, labels = list(texts), labels.tocsr()
     encoder = SequenceEncoder(max_seq_len=32).fit(texts)
     words, n_tokens = encoder.vocabulary_, encoder.vocabulary_size_
-    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, dtype=np.float32)
-    bag = vectorizer.fit_transform(texts)  # skxml's default TF-IDF settings
-    pairs = ((bag != 0).astype(np.float32).T @ labels.astype(np.float32)).nnz
+    defaults = InceptionXMLClassifier()
+    vectorizer = TfidfVectorizer(  # skxml's default TF-IDF settings
+        ngram_range=defaults.tfidf_ngram_range,
+        token_pattern=defaults.tfidf_token_pattern,
+        preprocessor=lowercase_and_space_cjk,
+        sublinear_tf=True,
+        dtype=np.float32,
+    )
+    bag = vectorizer.fit_transform(texts)
+    pairs = {  # N by each estimator's own rule (pruning; InceptionXML's neighbour pairs)
+        f"skxml {type(estimator).__name__.removesuffix('Classifier')}": (
+            estimator._build_tfidf_parts(bag, labels, 1)[1].weight.numel()
+        )
+        for estimator in (defaults, InceptionXMLPlusClassifier())
+    }
     results = Path(__file__).resolve().parent / "results" / "inceptionxml.json"
     recorded = {
         row["method"]: row["model_mb"]
@@ -545,7 +569,7 @@ def check_recorded_sizes() -> None:
     }
     print(
         f"\nDefault classifiers on all of debian-tags (V={n_tokens:,}, "
-        f"G={len(vectorizer.vocabulary_):,}, N={pairs:,}):"
+        f"G={len(vectorizer.vocabulary_):,}):"
     )
     for method, clusters, largest in (
         ("skxml InceptionXML", 0, 0),
@@ -556,7 +580,7 @@ def check_recorded_sizes() -> None:
             L=labels.shape[1],
             V=n_tokens,
             G=len(vectorizer.vocabulary_),
-            N=pairs,
+            N=pairs[method.replace("+", "Plus")],
             clusters=clusters,
             C=largest,
         )
@@ -565,8 +589,8 @@ def check_recorded_sizes() -> None:
             / 2**20
         )
         print(
-            f"  {method}: {sum(parameter_counts(shape).values()):,} parameters; model file "
-            f"formula {size:.2f} MiB, recorded {recorded.get(method)} MiB"
+            f"  {method} (N={shape.N:,}): {sum(parameter_counts(shape).values()):,} "
+            f"parameters; model file formula {size:.2f} MiB, recorded {recorded.get(method)} MiB"
         )
     print(
         "AmazonTitles-670K, d=300, V=66,668, no TF-IDF parts (paper Table 2: 1.3 GB and 1.4 GB):"

@@ -480,6 +480,14 @@ def named_fit():
     return clf, texts, labels
 
 
+@pytest.mark.parametrize("name", ["p@1", "psp@3", "r@5"])
+def test_a_label_matrix_given_as_a_list_of_lists_scores_as_the_array(named_fit, name):
+    clf, texts, labels = named_fit
+    matrix = clf._label_binarizer_.transform(labels).toarray()
+    scorer = get_xmc_scorer(name)
+    assert scorer(clf, texts, matrix.tolist()) == scorer(clf, texts, matrix)
+
+
 @pytest.mark.parametrize("name", ["p@1", "p@3", "ndcg@3", "psp@3", "psndcg@3"])
 def test_xmc_scorer_maps_label_lists_through_classes(named_fit, name):
     clf, texts, labels = named_fit

@@ -278,7 +278,8 @@ class _XMCScorer(_BaseScorer):
         else:
             # method_caller caches responses by method name when several scorers share them.
             y_score = method_caller(estimator, name, X, pos_label=None)
-        y_score = _with_unreachable_columns(y_score, y_true.shape[1] - n_unseen, n_unseen)
+        if n_unseen:  # y_true is then the CSR matrix of label lists made above
+            y_score = _with_unreachable_columns(y_score, y_true.shape[1] - n_unseen, n_unseen)
         return float(self._sign * self._score_func(y_true, y_score, **scoring_kwargs))
 
 
