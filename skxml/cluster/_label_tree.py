@@ -958,7 +958,11 @@ label lists
             if "could not convert" not in str(exc):  # NaN, shape: sklearn names the input
                 raise
             raise ValueError(f"label_features must hold numbers: {exc}") from exc
-        matrix = sp.csr_matrix(normalize(matrix, norm="l2"), dtype=np.float32)
+        # Normalised in float64 whatever the input's dtype, as the PIFA features of fit are:
+        # float32 and float64 copies of the same features then give the same clusters.
+        matrix = sp.csr_matrix(
+            normalize(sp.csr_matrix(matrix, dtype=np.float64), norm="l2"), dtype=np.float32
+        )
         matrix.eliminate_zeros()
         matrix.sort_indices()
         self._fit_label_features(matrix)
