@@ -40,7 +40,7 @@ _PARAM_TYPES: dict[str, Any] = {
     "min_df": "count_or_fraction",
     "max_features": int,
     "split_cjk": bool,
-    "n_epochs": int,
+    "n_epochs": "int_or_auto",
     "batch_size": int,
     "learning_rate": float,
     "linear_learning_rate": float,

@@ -80,7 +80,8 @@ def test_train_reads_xc_sparse_labels(tmp_path, data_files):
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("n_epochs=3", ("n_epochs", 3)), ("tfidf_linear=false", ("tfidf_linear", False)),
+    [("n_epochs=3", ("n_epochs", 3)), ("n_epochs=auto", ("n_epochs", "auto")),
+     ("tfidf_linear=false", ("tfidf_linear", False)),
      ("min_df=2", ("min_df", 2)), ("min_df=0.5", ("min_df", 0.5)),
      ("word_vectors=none", ("word_vectors", None)), ("word_vectors=None", ("word_vectors", None)),
      ("word_vectors=auto", ("word_vectors", "auto")),

@@ -616,3 +616,26 @@ def test_threads_predicting_with_one_freshly_loaded_model_get_the_sequential_ans
                 np.testing.assert_array_equal(answer.toarray(), expected)
     finally:
         sys.setswitchinterval(previous)
+
+
+@pytest.mark.parametrize(
+    ("n_epochs", "steps_per_epoch", "expected"),
+    [("auto", 2, 100), ("auto", 8, 25), ("auto", 19, 11), ("auto", 20, 10), ("auto", 500, 10),
+     (3, 2, 3), (40, 500, 40)],
+)  # fmt: skip
+def test_auto_epochs_give_at_least_200_steps_and_an_int_is_kept(
+    n_epochs, steps_per_epoch, expected
+):
+    from skxml._base import resolve_n_epochs
+
+    assert resolve_n_epochs(n_epochs, steps_per_epoch) == expected
+
+
+def test_auto_epochs_train_a_small_set_for_200_steps_and_record_them():
+    # 24 texts in batches of 8: 3 steps an epoch, so 67 epochs; an int is run as given.
+    clf = InceptionXMLClassifier(**{**FAST, "batch_size": 8, "n_epochs": "auto"})
+    clf.fit(TEXTS[:24], LABELS[:24])
+    assert clf.n_epochs == "auto" and clf.n_epochs_ == 67
+    assert clf.n_epochs_trained_ == len(clf.history_) == 67
+    clf.set_params(n_epochs=2).fit(TEXTS[:24], LABELS[:24])
+    assert clf.n_epochs_ == clf.n_epochs_trained_ == 2

@@ -746,12 +746,12 @@ def test_a_training_shortlist_holds_every_positive_cluster_even_beyond_n_shortli
 def test_detach_fraction_of_a_whole_number_of_epochs_detaches_exactly_that_many():
     clf = InceptionXMLPlusClassifier(detach_fraction=0.28, n_epochs=25)
     detached = []
-    clf.classes_ = np.arange(3)  # what _on_epoch_start reads besides the parameters
+    clf.classes_, clf.n_epochs_ = np.arange(3), 25  # what _on_epoch_start reads from a fit
     for epoch in range(25):
         clf._on_epoch_start(epoch)
         detached.append(clf._detach_extreme)
     assert sum(detached) == 7  # 0.28 × 25 is 7.000000000000001 in floating point
-    clf.set_params(detach_fraction=0.25, n_epochs=10)
+    clf.set_params(detach_fraction=0.25).n_epochs_ = 10
     assert sum((clf._on_epoch_start(epoch), clf._detach_extreme)[1] for epoch in range(10)) == 3
 
 

@@ -80,7 +80,7 @@ def test_interrupt_mid_training_keeps_last_complete_epoch(interrupt_at_step, tmp
     path = tmp_path / "state.joblib"
     clf = InceptionXMLClassifier(**SMALL, checkpoint_path=path)
     interrupt_at_step(2 * STEPS_PER_EPOCH + 2)
-    with pytest.warns(UserWarning, match=r"n_epochs_trained_=2 of n_epochs=3"):
+    with pytest.warns(UserWarning, match=r"n_epochs_trained_=2 of n_epochs_=3"):
         with pytest.raises(KeyboardInterrupt):
             clf.fit(TEXTS, LABELS)
     assert clf.n_epochs_trained_ == 2 and len(clf.history_) == 2

@@ -162,8 +162,11 @@ default="auto"
         Dropout of the encoder and of the head's residual layer.
     output_dropout : float, default=0.2
         Dropout in front of the output layer (the paper's reference uses 0.5).
-    n_epochs : int, default=10
-        Passes over the training data.
+    n_epochs : int or "auto", default="auto"
+        Passes over the training data. ``"auto"``: 10, or more for a small training set, so
+        that the fit makes at least 200 optimiser steps (10 epochs of 2 batches left 200
+        debian-tags texts undertrained: P@1 51.9 against 65.1); 2,432 texts or more at
+        ``batch_size=128`` get 10. The number run is ``n_epochs_``.
     batch_size : int, default=128
         Samples per optimisation step.
     learning_rate : float, default=0.005
@@ -258,8 +261,10 @@ default="auto"
         Number of training samples.
     history_ : list of dict
         Per epoch: loss, seconds, samples per second and validation P@1 when measured.
+    n_epochs_ : int
+        Epochs the last fit planned (``n_epochs`` resolved).
     n_epochs_trained_ : int
-        Number of epochs run (fewer than ``n_epochs`` after early stopping).
+        Number of epochs run (fewer than ``n_epochs_`` after early stopping).
     n_hard_negatives_ : int
         Full-weight negatives per sample in the loss (``hard_negatives`` resolved).
     device_ : torch.device
@@ -332,7 +337,7 @@ default="auto"
         tfidf_token_pattern: str | None = r"(?u)\b\w+\b",
         dropout: float = 0.25,
         output_dropout: float = 0.2,
-        n_epochs: int = 10,
+        n_epochs: int | str = "auto",
         batch_size: int = 128,
         learning_rate: float = 0.005,
         linear_learning_rate: float = 24.0,

@@ -185,7 +185,7 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
     n_hard_negatives_ : int
         Full-weight negatives per text in the extreme head's loss (``hard_negatives``
         resolved; at least the shortlist's width means plain BCE over it).
-    classes_, sequence_encoder_, tfidf_vectorizer_, network_, label_counts_, n_train_samples_, history_, n_epochs_trained_, device_, word_vectors_, word_vectors_coverage_, word_vectors_token_coverage_
+    classes_, sequence_encoder_, tfidf_vectorizer_, network_, label_counts_, n_train_samples_, history_, n_epochs_, n_epochs_trained_, device_, word_vectors_, word_vectors_coverage_, word_vectors_token_coverage_
         As in :class:`InceptionXMLClassifier`; ``history_`` also records the validation
         shortlist recall when validation data is given.
 
@@ -262,7 +262,7 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         tfidf_token_pattern: str | None = r"(?u)\b\w+\b",
         dropout: float = 0.25,
         output_dropout: float = 0.2,
-        n_epochs: int = 10,
+        n_epochs: int | str = "auto",
         batch_size: int = 128,
         learning_rate: float = 0.005,
         linear_learning_rate: float = 24.0,
@@ -507,7 +507,7 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
 
     def _on_epoch_start(self, epoch: int) -> None:
         # Rounded first: 0.28 × 25 is 7.000000000000001 in floating point, 7 epochs not 8.
-        detached = math.ceil(round(self.detach_fraction * self.n_epochs, 9))
+        detached = math.ceil(round(self.detach_fraction * self.n_epochs_, 9))
         self._detach_extreme = epoch < detached
         self.n_hard_negatives_ = resolve_hard_negatives(self.hard_negatives, len(self.classes_))
 
