@@ -598,6 +598,8 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
     ) -> BaseInceptionXML:
         # A failed fit, or Ctrl-C before the first complete epoch, puts this state back.
         state_before_fit = dict(self.__dict__)
+        if "history_" in state_before_fit:  # appended to in place by a warm start's epochs
+            state_before_fit["history_"] = list(state_before_fit["history_"])
         # The frozen inference copy is of the network before this fit; predictions made
         # during it (validation) use the modules.
         self._forget_prediction_cache()

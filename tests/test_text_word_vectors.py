@@ -156,6 +156,15 @@ def test_a_binary_file_whose_first_floats_read_as_a_digit_and_a_line_break_is_bi
     np.testing.assert_array_equal(result.matrix[2], np.asarray(vectors["the"], dtype="<f4"))
 
 
+def test_a_text_file_whose_first_line_is_4_dim_bytes_of_numbers_stays_text(tmp_path):
+    # "\u3000" (an ideographic space, a token of Chinese vector files) splits the first line
+    # into fields of another count, and its values happen to take 4 · 3 bytes.
+    path = tmp_path / "v.txt"
+    path.write_text("2 3\n\u3000 0.1 0.2 -0.3\nsky 0.5 0.6 0.7\n", encoding="utf-8")
+    result = load_word_vectors(path, ["sky"], missing="zeros")
+    np.testing.assert_array_equal(result.matrix[2], np.float32([0.5, 0.6, 0.7]))
+
+
 def test_load_word_vectors_sequence_vocabulary_matches_dict(tmp_path):
     path = write_glove(tmp_path / "vectors.txt")
     from_list = load_word_vectors(path, ["library", "python", "gnu", "qt5"], random_state=3)

@@ -103,6 +103,29 @@ def test_interrupt_in_warm_start_keeps_the_model_it_started_from(interrupt_at_st
     assert clf.n_epochs_trained_ == 3
 
 
+def test_a_warm_start_interrupted_after_recording_its_first_epoch_keeps_the_old_history(
+    monkeypatch,
+):
+    import skxml._base as base
+
+    clf = InceptionXMLClassifier(**SMALL, warm_start=True).fit(TEXTS, LABELS)
+    history, before = list(clf.history_), _scores(clf)
+    copy_state, calls = base.copy_state_to_cpu, []
+
+    def interrupted_second_copy(*args, **kwargs):
+        calls.append(None)
+        if len(calls) == 2:  # 1: the snapshot before the fit; 2: after its first epoch
+            raise KeyboardInterrupt
+        return copy_state(*args, **kwargs)
+
+    monkeypatch.setattr(base, "copy_state_to_cpu", interrupted_second_copy)
+    with pytest.warns(UserWarning, match="left as it was before fit"):
+        with pytest.raises(KeyboardInterrupt):
+            clf.fit(TEXTS, LABELS)
+    assert clf.history_ == history and clf.n_epochs_trained_ == len(history)
+    np.testing.assert_array_equal(_scores(clf), before)
+
+
 # ---------------------------------------------------------------- checkpoints
 @pytest.mark.parametrize(
     "extra",

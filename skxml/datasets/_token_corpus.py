@@ -38,7 +38,9 @@ class TokenCorpus:
     A corpus directory holds the token ids (``tokens.npy``, ``(n_samples, max_seq_len)``
     int32), the label matrix and, when the estimator uses TF-IDF n-grams, the TF-IDF bag,
     both as CSR arrays in ``.npy`` files, and the fitted vocabularies. Opening it maps the
-    arrays without reading them; ``fit(corpus)`` then reads one shuffled batch at a time, so
+    arrays and reads them once, in order, to check that every id lies within its
+    vocabularies and labels (memory stays flat: the pages are not kept); ``fit(corpus)``
+    then reads one shuffled batch at a time, so
     the training set never has to fit in memory (the operating system's page cache keeps
     what it can). Write one with :func:`write_token_corpus` or ``skxml prepare``.
 

@@ -236,7 +236,12 @@ def _reads_as_binary(sample: bytes, dim: int) -> bool:
     line break, as word2vec writes them."""
     space = sample.find(b" ")
     end = space + 1 + 4 * dim
-    return space > 0 and sample[end : end + 1] == b"\n"
+    values = sample[space + 1 : end]
+    # Decimal text of exactly 4·dim bytes ends its line there too (a first word with a
+    # no-break space in it reads as two fields): raw float32 values are not all digits.
+    return (
+        space > 0 and sample[end : end + 1] == b"\n" and not _NUMBER_CHARACTERS.issuperset(values)
+    )
 
 
 def _is_text_record_of_any_dim(line: bytes) -> bool:
