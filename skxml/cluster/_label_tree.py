@@ -488,6 +488,11 @@ def _build_tree(
 # --------------------------------------------------------------------------------------
 
 
+class NoNgramError(ValueError):
+    """The texts given to :meth:`LabelTreeClusterer.fit` leave no TF-IDF n-gram (what a
+    caller vectorising otherwise can recover from)."""
+
+
 class LabelTreeClusterer(TransformerMixin, BaseEstimator):
     """Group labels into balanced clusters by recursive 2-means on PIFA label features.
 
@@ -762,12 +767,12 @@ class LabelTreeClusterer(TransformerMixin, BaseEstimator):
             return vectorizer.fit_transform(texts)
         except ValueError as exc:  # empty vocabulary: no token at all, or none after min_df
             if not any(map(vectorizer.build_analyzer(), texts)):
-                raise ValueError(
+                raise NoNgramError(
                     "No n-gram is left to build TF-IDF features from the texts: they hold no "
                     "word of two characters or more (nor a Han or kana character); pass a "
                     "feature matrix as X."
                 ) from exc
-            raise ValueError(
+            raise NoNgramError(
                 f"No n-gram is left to build TF-IDF features from the texts ({exc}); "
                 f"lower tfidf_min_df (now {self.tfidf_min_df!r}) or pass a feature matrix "
                 "as X."

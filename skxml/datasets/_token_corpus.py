@@ -184,12 +184,21 @@ class TokenCorpus:
         )
 
 
+_CHECK_BLOCK_IDS = 1 << 22  # 16 MB of int32 ids at a time
+
+
 def _check_ids(ids: np.ndarray, n_ids: int, what: str) -> None:
     """Refuse ids outside ``[0, n_ids)`` (a damaged or mixed-up file): out of range, they
     would be read past the end of a table, which can crash the interpreter."""
     if ids.size == 0:
         return
-    low, high = int(ids.min()), int(ids.max())
+    # One pass, a block at a time (a memory-mapped file is read once, not once for the
+    # minimum and again for the maximum).
+    flat = ids.reshape(-1)
+    low, high = int(flat[0]), int(flat[0])
+    for start in range(0, flat.size, _CHECK_BLOCK_IDS):
+        block = np.asarray(flat[start : start + _CHECK_BLOCK_IDS])
+        low, high = min(low, int(block.min())), max(high, int(block.max()))
     if low < 0 or high >= n_ids:
         raise ValueError(
             f"its {what} run from {low} to {high}, outside [0, {n_ids}) for the corpus's "

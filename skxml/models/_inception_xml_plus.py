@@ -20,6 +20,7 @@ from skxml._base import _SPARSE_LINEAR_MIN_WEIGHTS, BaseInceptionXML
 from skxml._devices import to_device
 from skxml._sparse_rows import _top_k_to_csr
 from skxml.cluster import LabelTreeClusterer
+from skxml.cluster._label_tree import NoNgramError
 from skxml.metrics import precision_at_k, shortlist_recall
 from skxml.models._inception_xml import hard_negative_loss_weight, resolve_hard_negatives
 from skxml.nn import (
@@ -416,9 +417,7 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         else:
             try:
                 self.clusterer_ = clusterer.fit(texts, labels)
-            except ValueError as exc:
-                if "No n-gram is left" not in str(exc):
-                    raise
+            except NoNgramError as exc:
                 raise ValueError(
                     "With tfidf_embedding, tfidf_linear and tfidf_meta_linear all off, the "
                     f"clusterer builds TF-IDF features of the texts itself, and failed: {exc} "
@@ -490,10 +489,11 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         more for a batch in which a text has more positive clusters than that (counted
         here, on the CPU, so that a GPU step need not wait for the count)."""
         subset = labels[rows]
-        entry_rows = np.repeat(np.arange(len(rows)), np.diff(subset.indptr))
+        row_sizes = np.diff(subset.indptr)
+        entry_rows = np.repeat(np.arange(len(rows)), row_sizes)
         clusters = self.clusterer_.labels_to_clusters_[subset.indices]
         width = self.n_shortlist_
-        if subset.indptr.size > 1 and np.diff(subset.indptr).max() > width:
+        if row_sizes.size and row_sizes.max() > width:
             distinct = np.unique(entry_rows * self.n_clusters_ + clusters) // self.n_clusters_
             width = max(width, int(np.bincount(distinct).max()))
         # Built where it is used: a batch of 256 × 65,536 clusters is 67 MB to copy.

@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import functools
-import gzip
 import itertools
 import os
 import warnings
-import zlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from numbers import Integral
-from typing import IO, Any, BinaryIO, cast
+from typing import IO, Any
 
 import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
+from skxml.datasets._io import open_binary
 from skxml.text._sequence_encoder import PAD_ID, UNK_ID
 
 _FIRST_WORD_ID = 2
-_GZIP_MAGIC = b"\x1f\x8b"
 _UTF8_BOM = b"\xef\xbb\xbf"
 _MAX_LINE_BYTES = 1 << 24  # a 300-d text line is ~3 KB; 16 MB means "this is no text file"
 _CHUNK_BYTES = 1 << 18
@@ -151,23 +148,6 @@ def _check_vocabulary(vocabulary: Any) -> dict[str, int]:
     return result
 
 
-@contextlib.contextmanager
-def _open_binary(path: str) -> Iterator[BinaryIO]:
-    """Open a file for reading bytes, decompressing it when it is gzip (by magic number);
-    damaged gzip data raises ``ValueError`` naming the file."""
-    with open(path, "rb") as raw:
-        compressed = raw.read(2) == _GZIP_MAGIC
-        raw.seek(0)
-        if not compressed:
-            yield cast(BinaryIO, raw)
-            return
-        try:
-            with gzip.GzipFile(fileobj=raw, mode="rb") as stream:
-                yield cast(BinaryIO, stream)
-        except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
-            raise ValueError(f"{path}: corrupt or truncated gzip data ({exc}).") from exc
-
-
 def _parse_header(line: bytes) -> tuple[int, int] | None:
     """``(n_words, dim)`` if the line is a word2vec header, else ``None``."""
     fields = line.split()
@@ -210,7 +190,7 @@ def _detect_format(path: str) -> str:
     the next line reads as a word followed by ``dim`` numbers, else binary (``dim`` raw
     float32 values cannot pass for that). Anything else is GloVe text.
     """
-    with _open_binary(path) as fileobj:
+    with open_binary(path) as fileobj:
         header = _parse_header(_read_first_line(fileobj, path))
         if header is None:
             return "glove"
@@ -353,7 +333,7 @@ def _read_text(
     path: str, matcher: _Matcher, *, has_header: bool, embedding_dim: int | None
 ) -> int:
     """Stream a GloVe or word2vec text file through ``matcher``; return the dimension."""
-    with _open_binary(path) as fileobj:
+    with open_binary(path) as fileobj:
         first = _read_first_line(fileobj, path)
         expected_records = None
         if has_header:
@@ -480,7 +460,7 @@ def _read_bundled(path: str, matcher: _Matcher, *, embedding_dim: int | None) ->
 
 def _read_binary(path: str, matcher: _Matcher, *, embedding_dim: int | None) -> int:
     """Stream a word2vec binary file through ``matcher``; return the dimension."""
-    with _open_binary(path) as fileobj:
+    with open_binary(path) as fileobj:
         first = _read_first_line(fileobj, path)
         header = _parse_header(first)
         if header is None:
