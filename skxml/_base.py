@@ -91,6 +91,7 @@ from skxml.utils._validation import (
     check_texts,
     check_token_pattern,
     is_table,
+    refuse_booleans_as_numbers,
 )
 
 # Texts scored per forward pass at prediction time, at most: fewer when the (batch, labels)
@@ -196,7 +197,33 @@ _PREDICTION_CACHE: weakref.WeakKeyDictionary[nn.Module, dict[str, Any]] = (
 )
 
 
+def _number_kind(value: Any) -> str | None:
+    """``"bool"``, ``"int"`` or ``"real"`` for a number (NumPy's too), else ``None``."""
+    if isinstance(value, (bool, np.bool_)):
+        return "bool"
+    if isinstance(value, Integral):
+        return "int"
+    if isinstance(value, Real):
+        return "real"
+    return None
+
+
+def _values(value: Any) -> np.ndarray:
+    """An array-like parameter's values as a NumPy array (a GPU tensor's too)."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().numpy()
+    return np.asarray(value)
+
+
 def _same_parameter(first: Any, second: Any) -> bool:
+    """Whether two values of a parameter configure the same model.
+
+    Stricter than ``==`` where ``==`` hides a difference: ``1`` and ``1.0`` differ (a count
+    against a fraction, as for ``min_df``); arrays, tensors and tables compare by their
+    values (``==`` is elementwise for them); estimators by their parameters. Looser where
+    ``==`` sees a difference that is none: two random generators of one type are the same
+    (``==`` is identity for them, and a copy, or the generator's own use, moves it on).
+    """
     if isinstance(first, BaseEstimator) or isinstance(second, BaseEstimator):
         if type(first) is not type(second):
             return False
@@ -204,9 +231,21 @@ def _same_parameter(first: Any, second: Any) -> bool:
         return ours.keys() == theirs.keys() and all(
             _same_parameter(ours[name], theirs[name]) for name in ours
         )
-    if isinstance(first, np.ndarray) or isinstance(second, np.ndarray):
-        return bool(np.array_equal(np.asarray(first), np.asarray(second)))
-    return bool(first == second)
+    generators = (np.random.RandomState, np.random.Generator)
+    if isinstance(first, generators) or isinstance(second, generators):
+        return type(first) is type(second)
+    kinds = _number_kind(first), _number_kind(second)
+    if None not in kinds:
+        return kinds[0] == kinds[1] and bool(first == second)
+    if hasattr(first, "__array__") or hasattr(second, "__array__"):  # arrays, tensors, tables
+        try:
+            return bool(np.array_equal(_values(first), _values(second)))
+        except (TypeError, ValueError):  # not both convertible: not the same
+            return False
+    try:
+        return bool(first == second)
+    except (TypeError, ValueError):  # an == that gives no single truth value
+        return False
 
 
 def _prediction_batch_size(
@@ -325,6 +364,12 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         "warm_start": ["boolean"],
         "checkpoint_path": [str, os.PathLike, None],
     }
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        refuse_booleans_as_numbers(
+            self._parameter_constraints, self.get_params(deep=False), type(self).__name__
+        )
 
     # ------------------------------------------------------------------ inputs
     def _check_fit_inputs(
@@ -1254,7 +1299,8 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         return labels
 
     # Parameters read at prediction time, so changed by set_params after fit without a refit.
-    _prediction_parameters: tuple[str, ...] = ("top_k", "threshold")
+    # device and precision too: prediction resolves them again (devices.rst).
+    _prediction_parameters: tuple[str, ...] = ("top_k", "threshold", "device", "precision")
 
     def _check_prediction_parameters(self) -> None:
         """Validate the prediction-time parameters as ``fit`` validates all of them: a
@@ -1268,11 +1314,9 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         cache = _PREDICTION_CACHE.setdefault(self.network_, {})
         if key is not None and cache.get("valid_prediction_parameters") == key:
             return
-        validate_parameter_constraints(
-            {name: self._parameter_constraints[name] for name in self._prediction_parameters},
-            values,
-            caller_name=type(self).__name__,
-        )
+        constraints = {name: self._parameter_constraints[name] for name in values}
+        validate_parameter_constraints(constraints, values, caller_name=type(self).__name__)
+        refuse_booleans_as_numbers(constraints, values, type(self).__name__)
         cache["valid_prediction_parameters"] = key
 
     def _resolve_k(self, k: int | None) -> int:

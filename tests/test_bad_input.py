@@ -678,6 +678,95 @@ def test_warm_start_refuses_a_changed_nested_clusterer():
         clf.fit(TEXTS, LABELS)
 
 
+def test_warm_start_takes_an_unchanged_clusterer_seeded_by_a_random_state_instance():
+    # Comparing the clusterer's clones compared two RandomState copies with ==, which is
+    # identity for them: every warm start was refused as a change.
+    clusterer = LabelTreeClusterer(n_clusters=2, random_state=np.random.RandomState(0))
+    clf = InceptionXMLPlusClassifier(**SMALL, clusterer=clusterer, warm_start=True)
+    clf.fit(TEXTS, LABELS).fit(TEXTS, LABELS)
+    assert clf.n_epochs_trained_ == 4
+
+
+@pytest.mark.parametrize("parameter", ["min_df", "tfidf_min_df"])
+def test_warm_start_refuses_a_count_turned_into_a_fraction(parameter):
+    # 1 (one text) == 1.0 (all texts) in Python, yet they build other vocabularies.
+    clf = InceptionXMLClassifier(**SMALL, warm_start=True).fit(TEXTS, LABELS)
+    clf.set_params(**{parameter: 1.0})
+    with pytest.raises(ValueError, match=f"changed since: {parameter}=1 → 1.0. Set them"):
+        clf.fit(TEXTS, LABELS)
+    clf.set_params(**{parameter: np.int64(1)}).fit(TEXTS, LABELS)  # the same count
+    assert clf.n_epochs_trained_ == 4
+
+
+@pytest.mark.parametrize("kind", ["tensor", "DataFrame", "list"])
+def test_warm_start_with_word_vectors_given_as_any_array_like(kind):
+    from skxml.text import SequenceEncoder
+
+    n_tokens = SequenceEncoder(max_seq_len=8).fit(TEXTS).vocabulary_size_
+    vectors = np.random.default_rng(0).normal(size=(n_tokens, 16)).astype(np.float32)
+    pd = pytest.importorskip("pandas") if kind == "DataFrame" else None
+    given = {
+        "tensor": lambda: torch.from_numpy(vectors.copy()),
+        "DataFrame": lambda: pd.DataFrame(vectors),
+        "list": lambda: vectors.tolist(),
+    }[kind]
+    params = {**SMALL, "embedding_dim": None}
+    clf = InceptionXMLClassifier(**params, word_vectors=given(), warm_start=True)
+    clf.fit(TEXTS, LABELS)
+    clf.set_params(word_vectors=given()).fit(TEXTS, LABELS)  # an equal copy: no change
+    assert clf.n_epochs_trained_ == 4
+    changed = vectors.copy()
+    changed[2, 0] += 1.0
+    clf.set_params(word_vectors=torch.from_numpy(changed))
+    with pytest.raises(ValueError, match="changed since: word_vectors="):
+        clf.fit(TEXTS, LABELS)
+
+
+@pytest.mark.parametrize(
+    ("estimator", "parameter"),
+    [
+        (InceptionXMLClassifier, "top_k"),
+        (InceptionXMLClassifier, "threshold"),
+        (InceptionXMLClassifier, "n_epochs"),
+        (InceptionXMLPlusClassifier, "meta_score_weight"),
+        (LabelTreeClusterer, "n_clusters"),
+    ],
+)
+def test_a_boolean_is_no_number(estimator, parameter):
+    # scikit-learn's intervals take True as 1: top_k=True failed inside torch.topk, and
+    # threshold=True emptied every prediction (a threshold of 1.0).
+    message = f"The '{parameter}' parameter of {estimator.__name__} must be a number, not a b"
+    bad = estimator(**{parameter: True})
+    if estimator is LabelTreeClusterer:
+        with pytest.raises(ValueError, match=message):
+            bad.fit(TEXTS, LABELS)
+        return
+    with pytest.raises(ValueError, match=message):
+        bad.set_params(**SMALL).set_params(**{parameter: True}).fit(TEXTS, LABELS)
+    if parameter == "n_epochs":
+        return
+    clf = estimator(**SMALL).fit(TEXTS, LABELS)
+    clf.set_params(**{parameter: True})
+    with pytest.raises(ValueError, match=message):
+        clf.predict(TEXTS[:1])
+    # A switch keeps its booleans, and verbose its (sklearn) True.
+    assert estimator(**SMALL, verbose=True, warm_start=True).fit(TEXTS, LABELS).network_
+
+
+@pytest.mark.parametrize(
+    ("parameter", "value", "match"),
+    [
+        ("device", 5, "The 'device' parameter of InceptionXMLClassifier must be an instance"),
+        ("precision", "fp8", "The 'precision' parameter of InceptionXMLClassifier must be a"),
+    ],
+)
+def test_device_and_precision_set_after_fit_are_validated_at_prediction(parameter, value, match):
+    clf = InceptionXMLClassifier(**SMALL).fit(TEXTS, LABELS)
+    clf.set_params(**{parameter: value})
+    with pytest.raises(ValueError, match=match):
+        clf.predict(TEXTS[:1])
+
+
 def test_warm_start_keeps_label_names_given_a_matrix_and_refuses_lists_after_a_matrix():
     named = [["fruit"], ["fruit"], ["sky"], ["sky"]] * 3
     clf = InceptionXMLClassifier(**SMALL, warm_start=True).fit(TEXTS, named)

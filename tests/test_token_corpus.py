@@ -84,6 +84,8 @@ def test_corpus_rejections(tmp_path, tags_subset):
         InceptionXMLClassifier(max_seq_len=12).fit(corpus)
     with pytest.raises(ValueError, match="tfidf_min_df=3 \\(corpus: 1\\)"):
         InceptionXMLPlusClassifier(tfidf_min_df=3).fit(corpus)
+    with pytest.raises(ValueError, match=r"min_df=1.0 \(corpus: 1\)"):  # all texts, not one
+        InceptionXMLClassifier(min_df=1.0).fit(corpus)
     with pytest.raises(FileNotFoundError, match="is not a token corpus"):
         load_token_corpus(tmp_path)
     with pytest.raises(TypeError, match="estimator must be an InceptionXMLClassifier"):

@@ -193,6 +193,16 @@ def test_resume_rejects_other_parameters_or_data(tmp_path, change, match):
     assert not hasattr(clf, "network_")
 
 
+def test_resume_takes_a_random_state_instance(tmp_path):
+    # Two RandomState objects are == only when they are one object: a resume with the
+    # random_state it was started with was refused as "other parameters (random_state)".
+    path = tmp_path / "checkpoint.joblib"
+    params = {**SMALL, "random_state": np.random.RandomState(0)}
+    InceptionXMLClassifier(**params, checkpoint_path=path).fit(TEXTS, LABELS)
+    clf = InceptionXMLClassifier(**{**params, "random_state": np.random.RandomState(0)})
+    assert clf.fit(TEXTS, LABELS, resume_from=path).n_epochs_trained_ == 3
+
+
 def test_resume_allows_other_verbosity_and_checkpoint_path(tmp_path):
     path = tmp_path / "checkpoint.joblib"
     InceptionXMLClassifier(**SMALL, checkpoint_path=path).fit(TEXTS, LABELS)

@@ -29,6 +29,7 @@ from skxml.utils._validation import (
     check_ngram_range,
     check_texts,
     is_table,
+    refuse_booleans_as_numbers,
 )
 
 # Subtrees are fitted in parallel (n_jobs) only when each job gets at least this many labels:
@@ -874,6 +875,12 @@ class LabelTreeClusterer(TransformerMixin, BaseEstimator):
         self.assignment_matrix_ = sp.csr_matrix(
             (np.ones(n_labels, dtype=np.float32), clusters, np.arange(n_labels + 1)),
             shape=(n_labels, n_clusters),
+        )
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        refuse_booleans_as_numbers(
+            self._parameter_constraints, self.get_params(deep=False), type(self).__name__
         )
 
     @_fit_context(prefer_skip_nested_validation=True)

@@ -1,4 +1,4 @@
-"""Input validation shared across skxml: label matrices and text sequences."""
+"""Input validation shared across skxml: label matrices, text sequences, parameters."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils._param_validation import Interval, InvalidParameterError
 
 from skxml._label_input import _is_label_lists
 
@@ -271,3 +272,31 @@ def check_token_pattern(pattern: str, *, name: str) -> str:
             "allowed (it selects the token), use (?:...) for the others."
         )
     return pattern
+
+
+def refuse_booleans_as_numbers(
+    constraints: Mapping[str, Any], params: Mapping[str, Any], caller_name: str
+) -> None:
+    """Refuse ``True`` / ``False`` for a numeric parameter that is no switch.
+
+    scikit-learn's ``Interval(Integral, ...)`` and ``Interval(Real, ...)`` accept them (a
+    bool is an int), so ``top_k=True`` would pass as 1 and ``threshold=True`` as 1.0.
+    Parameters whose constraints also take ``"boolean"`` or ``"verbose"`` keep them.
+
+    Raises
+    ------
+    sklearn.utils._param_validation.InvalidParameterError
+        Naming the parameter and the estimator, as scikit-learn's own validation does.
+    """
+    for name, value in params.items():
+        if not isinstance(value, (bool, np.bool_)):
+            continue
+        options = constraints.get(name, ())
+        numeric = any(isinstance(option, Interval) for option in options)
+        if numeric and not any(
+            isinstance(option, str) and option in ("boolean", "verbose") for option in options
+        ):
+            raise InvalidParameterError(
+                f"The {name!r} parameter of {caller_name} must be a number, not a boolean. "
+                f"Got {value!r} instead."
+            )
