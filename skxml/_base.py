@@ -271,7 +271,7 @@ def _is_auto(word_vectors: Any) -> bool:
 # 500 / 1,000 debian-tags training texts (benchmarks/small_data_epochs.py, 2026-12-07): 10
 # epochs (2 / 4 / 8 steps each) gave InceptionXML P@1 51.9 / 67.3 / 73.1, at least 200 steps
 # 65.1 / 69.5 / 73.0 (PSP@5 +11.4 / +4.4 / +2.4); 100 and 400 steps in between or level. A
-# training set of 2,432 texts or more (at batch_size=128) keeps 10 epochs.
+# training set of 2,434 texts or more (at batch_size=128) keeps 10 epochs.
 _AUTO_EPOCHS = 10
 _AUTO_MIN_STEPS = 200
 

@@ -3,7 +3,10 @@
 - ``skxml demo``: the main job. Loads the embedded debian-tags dataset, prints its
   statistics, trains :class:`~skxml.InceptionXMLClassifier` on the training split and
   prints P@k, nDCG@k and PSP@k on the test split.
-- ``skxml train``: fit a model on files in a supported format and save it with joblib.
+- ``skxml prepare``: tokenise training files once into a token corpus on disk, which
+  ``skxml train --corpus`` reads in bounded memory.
+- ``skxml train``: fit a model (InceptionXML, or InceptionXML+ with ``--estimator plus``) on
+  files in a supported format, or on a token corpus, and save it with joblib.
 - ``skxml predict``: write each text's top-k labels and scores.
 - ``skxml evaluate``: print P@k / nDCG@k / PSP@k (optionally as JSON) of a saved model.
 """
@@ -630,7 +633,10 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser(
         "train",
         help="train a model on data files and save it",
-        description="Train InceptionXMLClassifier on data files and save it with joblib.",
+        description=(
+            "Train InceptionXMLClassifier (or, with --estimator plus, "
+            "InceptionXMLPlusClassifier) on data files and save it with joblib."
+        ),
     )
     _add_data_arguments(train, labels_required=True)
     train.add_argument(

@@ -357,10 +357,12 @@ def make_xmc_scorer(
     last step, or search's best estimator) with an int
     ``top_k`` and ``classes_``, as the skxml classifiers have, returns ``top_k`` labels per
     text; when that is fewer than the scorer's ``k`` (and than the number of labels), the
-    scorer asks for ``k`` for its call, then sets ``top_k`` back, so that ``recall@10`` of a
-    model with ``top_k=5`` ranks ten labels rather than five. Label lists as ``y_true`` are
-    mapped through ``classes_``; a UserWarning says so when none of their labels is among
-    them (``1`` against ``"1"``), and a model fitted on a label matrix refuses them.
+    scorer asks a shallow copy of the estimator with ``top_k=k`` (the estimator itself is
+    never changed, so a thread predicting with it meanwhile is unaffected), so that
+    ``recall@10`` of a model with ``top_k=5`` ranks ten labels rather than five. Label
+    lists as ``y_true`` are mapped through ``classes_``; a UserWarning says so when none of
+    their labels is among them (``1`` against ``"1"``), and a model fitted on a label matrix
+    refuses them.
 
     Examples
     --------

@@ -85,9 +85,10 @@ class InceptionXMLClassifier(BaseInceptionXML):
         a vector file or array given as ``word_vectors`` sets the width itself.
     model_dim : int, default=None
         Width the embeddings are projected to before the convolutions (a learned linear
-        map); needed when the word vectors are narrower than 64 (the convolution layout's
+        map); needed when the embeddings are narrower than 64 (the convolution layout's
         minimum), e.g. 50-d GloVe. ``None`` uses the embeddings as they are, or 128 for
-        vectors narrower than 64.
+        embeddings narrower than 64 (pretrained, or learned from scratch with a small
+        ``embedding_dim``).
     word_vectors : "auto", str, path-like, array of shape (vocabulary_size, dim) or None, \
 default="auto"
         Pretrained word vectors to start the embeddings from.
@@ -165,7 +166,7 @@ default="auto"
     n_epochs : int or "auto", default="auto"
         Passes over the training data. ``"auto"``: 10, or more for a small training set, so
         that the fit makes at least 200 optimiser steps (10 epochs of 2 batches left 200
-        debian-tags texts undertrained: P@1 51.9 against 65.1); 2,432 texts or more at
+        debian-tags texts undertrained: P@1 51.9 against 65.1); 2,434 texts or more at
         ``batch_size=128`` get 10. The number run is ``n_epochs_``.
     batch_size : int, default=128
         Samples per optimisation step.
@@ -279,6 +280,9 @@ default="auto"
     word_vectors_token_coverage_ : float
         Share of the training texts' word occurrences that the bundled vectors cover
         (only when ``word_vectors="auto"`` and ``embedding_dim`` is None decided it).
+    skxml_version_ : str
+        The skxml version that fitted the model; loading it under another version warns
+        (:ref:`persistence`).
 
     See Also
     --------

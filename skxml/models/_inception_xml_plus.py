@@ -186,7 +186,7 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
     n_hard_negatives_ : int
         Full-weight negatives per text in the extreme head's loss (``hard_negatives``
         resolved; at least the shortlist's width means plain BCE over it).
-    classes_, sequence_encoder_, tfidf_vectorizer_, network_, label_counts_, n_train_samples_, history_, n_epochs_, n_epochs_trained_, device_, word_vectors_, word_vectors_coverage_, word_vectors_token_coverage_
+    classes_, sequence_encoder_, tfidf_vectorizer_, network_, label_counts_, n_train_samples_, history_, n_epochs_, n_epochs_trained_, device_, word_vectors_, word_vectors_coverage_, word_vectors_token_coverage_, skxml_version_
         As in :class:`InceptionXMLClassifier`; ``history_`` also records the validation
         shortlist recall when validation data is given.
 

@@ -26,8 +26,8 @@ class SparseLinearHead(nn.Module):
     support : scipy.sparse matrix of shape (n_ngrams, n_labels)
         Its non-zero pattern is the set of learned weights; the values are ignored.
     sparse_gradients : bool, default=False
-        Give ``weight`` sparse gradients (only the entries the batch touches), to be stepped
-        by :class:`torch.optim.SparseAdam`.
+        Give ``weight`` sparse gradients (only the entries the batch touches), for an
+        optimiser that takes them (the classifiers step the map with plain SGD then).
 
     Attributes
     ----------
