@@ -82,7 +82,7 @@ from skxml.metrics._scorer import _label_lists_as_matrix, warn_if_no_label_is_kn
 from skxml.nn import BagOfWordsEncoder, InceptionXMLEncoder, SparseLinearHead
 from skxml.nn._network import BagOfWordsBatch
 from skxml.text import SequenceEncoder, load_word_vectors
-from skxml.text._tokenizer import lowercase_and_space_cjk
+from skxml.text._tokenizer import tfidf_preprocessor
 from skxml.text._word_vectors import _package_file, bundled_token_coverage
 from skxml.utils._threads import one_thread_for_few_texts
 from skxml.utils._validation import (
@@ -159,6 +159,8 @@ _PARAMETERS_FREE_ON_WARM_START = frozenset(
 # existed did, with the value that does (read by __setstate__ for such models).
 _VALUES_BEFORE_ADDED: dict[str, Any] = {
     "split_cjk": False,  # 2026-12-06: older models were fitted on white-space tokens
+    # 2026-12-07: older models read the characters as they were (no NFKC normalisation).
+    "normalize_unicode": False,
     # 2026-12-06: InceptionXML+ models trained their extreme head with plain BCE over the
     # shortlist (InceptionXML models have had the parameter since their first version).
     "hard_negatives": None,
@@ -331,6 +333,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         ],
         "max_features": [Interval(Integral, 1, None, closed="left"), None],
         "split_cjk": ["boolean"],
+        "normalize_unicode": ["boolean"],
         "word_attention": ["boolean"],
         "embedding_attention": ["boolean"],
         "tfidf_embedding": ["boolean"],
@@ -453,6 +456,7 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
                 min_df=self.min_df,
                 max_features=self.max_features,
                 split_cjk=self.split_cjk,
+                normalize_unicode=self.normalize_unicode,
             ).fit(texts)
         except ValueError as exc:
             raise ValueError(f"X has no usable word: {exc}") from exc
@@ -464,11 +468,14 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         # Either scikit-learn's word analyser (stop words kept: "module for" and "for
         # python" are telling bigrams) or the encoder's paper tokenizer.
         # With split_cjk, sklearn's word n-grams of Chinese and Japanese text are character
-        # n-grams (the preprocessor replaces sklearn's lower-casing, so it lower-cases too).
+        # n-grams (the preprocessor replaces sklearn's lower-casing, so it lower-cases too);
+        # with normalize_unicode they read the NFKC text, as the tokenizer does.
         analyser: dict[str, Any] = (
             {
                 "token_pattern": self.tfidf_token_pattern,
-                "preprocessor": lowercase_and_space_cjk if self.split_cjk else None,
+                "preprocessor": tfidf_preprocessor(
+                    normalize_unicode=self.normalize_unicode, split_cjk=self.split_cjk
+                ),
             }
             if self.tfidf_token_pattern is not None
             else {

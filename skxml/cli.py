@@ -43,6 +43,7 @@ _PARAM_TYPES: dict[str, Any] = {
     "min_df": "count_or_fraction",
     "max_features": int,
     "split_cjk": bool,
+    "normalize_unicode": bool,
     "n_epochs": "int_or_auto",
     "batch_size": int,
     "learning_rate": float,

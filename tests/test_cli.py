@@ -101,6 +101,7 @@ def test_param_covers_every_plain_estimator_parameter():
     names |= {f"clusterer__{name}" for name in LabelTreeClusterer().get_params()}
     assert names - set(_PARAMS_NOT_ON_THE_COMMAND_LINE) == set(_PARAM_TYPES)
     assert _parse_param("split_cjk=false") == ("split_cjk", False)
+    assert _parse_param("normalize_unicode=false") == ("normalize_unicode", False)
 
 
 @pytest.mark.parametrize(

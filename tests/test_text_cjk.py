@@ -56,9 +56,13 @@ def test_tokenizer_splits_han_and_kana_and_drops_cjk_punctuation():
 
 
 def test_tokenizer_without_split_cjk_keeps_phrases():
+    # NFKC makes the full-width parentheses ASCII ones; without it they stay as written.
     assert Tokenizer(split_cjk=False)("日本語形態素解析システム（共有ライブラリ）") == [
-        "日本語形態素解析システム（共有ライブラリ"
+        "日本語形態素解析システム(共有ライブラリ"
     ]
+    raw = Tokenizer(split_cjk=False, normalize_unicode=False)
+    phrase = "日本語形態素解析システム（共有ライブラリ"
+    assert raw(phrase + "）") == [phrase]
     assert tokenize("无线蓝牙耳机 降噪", split_cjk=False) == ["无线蓝牙耳机", "降噪"]
     # Mixed with stop words and case: the other rules still apply.
     assert tokenize("The 耳机 OF Sony") == ["耳", "机", "sony"]
@@ -105,7 +109,7 @@ def test_sequence_encoder_vocabulary_of_characters():
 
 
 def test_sequence_encoder_warns_that_split_cjk_is_unused_with_a_tokenizer():
-    with pytest.warns(UserWarning, match="split_cjk are not used when a tokenizer is given"):
+    with pytest.warns(UserWarning, match="split_cjk and normalize_unicode are not used when"):
         SequenceEncoder(split_cjk=False, tokenizer=str.split).fit(["a b"])
 
 

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.utils._param_validation import InvalidParameterError
 
-from skxml.text import Tokenizer, _stop_words, get_stop_words, tokenize
+from skxml.text import Tokenizer, _stop_words, get_stop_words, normalize_text, tokenize
 
 BUNDLED = get_stop_words("english", source="bundled")
 
@@ -56,7 +56,11 @@ def _fake_nltk(monkeypatch, words=None, error=None):
         ("", []),
         ("  \t\n  ", []),
         ("tab\tseparated\nlines\u00a0nbsp\u2003em", ["tab", "separated", "lines", "nbsp", "em"]),
-        ("zero\u200bwidth \u200bword\u200b", ["zero\u200bwidth", "word"]),
+        # NFKC, then invisible characters removed, also inside words (normalize_unicode).
+        ("zero\u200bwidth \u200bword\u200b", ["zerowidth", "word"]),
+        ("cafe\u0301 caf\u00e9", ["caf\u00e9", "caf\u00e9"]),
+        ("Ｗｉｒｅｌｅｓｓ ｈｅａｄｐｈｏｎｅｓ　２０２２", ["wireless", "headphones", "2022"]),
+        ("wire\u00adless \ufb01le right\u200fto\u200eleft", ["wireless", "file", "righttoleft"]),
         ("\ufeffBOM text\x00", ["bom", "text"]),
         ("$100 50% #1 <tag> [x] {z} a_b_", ["100", "50", "1", "tag", "x", "z", "a_b"]),
         ("€5 30°", ["€5", "30°"]),
@@ -162,7 +166,9 @@ def test_tokenizer_pickle_round_trip_keeps_behaviour_and_stop_words():
     assert hash(loaded) == hash(tokenizer)
     assert loaded.stop_words_set == frozenset({"gnu"})
     assert loaded("The GNU C Library") == tokenizer("The GNU C Library") == ["The", "C", "Library"]
-    assert repr(loaded) == "Tokenizer(lowercase=False, stop_words=['gnu'], split_cjk=True)"
+    assert repr(loaded) == (
+        "Tokenizer(lowercase=False, stop_words=['gnu'], split_cjk=True, normalize_unicode=True)"
+    )
 
 
 def test_tokenizer_equality_compares_options():
@@ -219,8 +225,9 @@ def test_tokenize_invariants(text):
         assert not _is_strippable(token[0]) and not _is_strippable(token[-1])
         assert token not in stop
     assert Tokenizer()(text) == tokens
-    # Tokenizing the tokens again changes nothing.
+    # Tokenizing the tokens again changes nothing; nor does normalising twice.
     assert tokenize(" ".join(tokens)) == tokens
+    assert normalize_text(normalize_text(text)) == normalize_text(text)
 
 
 # --------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from skxml._label_input import _as_label_input, _fit_label_binarizer, _is_label_lists
-from skxml.text._tokenizer import CJK_CHARACTER_CLASS, lowercase_and_space_cjk
+from skxml.text._tokenizer import CJK_CHARACTER_CLASS, normalize_lowercase_and_space_cjk
 from skxml.utils._validation import (
     check_label_matrix,
     check_ngram_range,
@@ -598,7 +598,8 @@ class LabelTreeClusterer(TransformerMixin, BaseEstimator):
     **Label features.** With :math:`X` the L2-normalised TF-IDF matrix of the training
     texts (sublinear term frequency, float32; from
     :class:`~sklearn.feature_extraction.text.TfidfVectorizer` with the
-    ``tfidf_*`` parameters, Han ideographs and Japanese kana made tokens of their own by
+    ``tfidf_*`` parameters, on texts in Unicode NFKC form (:func:`~skxml.text.normalize_text`)
+    with Han ideographs and Japanese kana made tokens of their own by
     :func:`~skxml.text.space_cjk`, or the rows of a given feature matrix L2-normalised) and
     :math:`Y` the 0/1 label matrix, the PIFA vector of label :math:`l` is
 
@@ -754,9 +755,10 @@ class LabelTreeClusterer(TransformerMixin, BaseEstimator):
     def _text_features(self, texts: list[str]) -> sp.csr_matrix:
         ngram_range = check_ngram_range(self.tfidf_ngram_range, name="tfidf_ngram_range")
         vectorizer = TfidfVectorizer(
-            # Han ideographs and kana as tokens of their own, as in the classifiers' inputs;
-            # other tokens of two characters or more (scikit-learn's default pattern).
-            preprocessor=lowercase_and_space_cjk,
+            # Han ideographs and kana as tokens of their own, in NFKC text, as in the
+            # classifiers' inputs; other tokens of two characters or more (scikit-learn's
+            # default pattern).
+            preprocessor=normalize_lowercase_and_space_cjk,
             token_pattern=r"(?u)\b\w\w+\b|" + CJK_CHARACTER_CLASS,
             ngram_range=ngram_range,
             min_df=self.tfidf_min_df,

@@ -29,6 +29,7 @@ TEXT_PARAMETERS = (
     "tfidf_min_df",
     "tfidf_token_pattern",
     "split_cjk",
+    "normalize_unicode",
 )
 
 
@@ -125,11 +126,13 @@ class TokenCorpus:
         self.classes = preprocessing["classes"]
         self.label_binarizer = preprocessing["label_binarizer"]
         self.text_parameters: dict[str, Any] = preprocessing["text_parameters"]
-        # Corpora written before split_cjk was compared: the setting their tokens were made
-        # with is their encoder's.
-        self.text_parameters.setdefault(
-            "split_cjk", bool(getattr(self.sequence_encoder, "split_cjk", False))
-        )
+        # Corpora written before split_cjk / normalize_unicode were compared: the setting
+        # their tokens were made with is their encoder's (unpickled with False if it
+        # predates the parameter).
+        for name in ("split_cjk", "normalize_unicode"):
+            self.text_parameters.setdefault(
+                name, bool(getattr(self.sequence_encoder, name, False))
+            )
         self._current_file = self.path / "tokens.npy"
         self.tokens = np.load(self._current_file, mmap_mode="r")
         max_seq_len = self.sequence_encoder.max_seq_len

@@ -107,8 +107,9 @@ default="auto"
           :func:`~skxml.text.load_word_vectors`).
         - An array aligned with the fitted ``sequence_encoder_`` ids — build it from a
           :class:`~skxml.text.SequenceEncoder` with the same ``max_seq_len``, ``min_df``,
-          ``max_features`` and ``split_cjk`` fitted on the same texts (recipe in the user
-          guide, "Pretrained word vectors"); not with ``validation_fraction``.
+          ``max_features``, ``split_cjk`` and ``normalize_unicode`` fitted on the same
+          texts (recipe in the user guide, "Pretrained word vectors"); not with
+          ``validation_fraction``.
         - ``None`` learns embeddings from scratch.
     freeze_embeddings : bool, default=False
         Keep the embedding table fixed during training.
@@ -124,6 +125,13 @@ default="auto"
         Measured on debian-tags-ja (Debian's Japanese package descriptions → debtags,
         4,126 training texts, ``random_state=0``): P@1 79.89 → 87.82, PSP@5 44.55 → 50.78.
         ``False`` keeps the white-space split (for text already segmented into words).
+    normalize_unicode : bool, default=True
+        Bring texts to Unicode NFKC form and remove invisible control and format
+        characters before tokenising, for the word sequence and the TF-IDF inputs alike
+        (:func:`~skxml.text.normalize_text`): a word typed with a combining accent, in the
+        full-width letters of Chinese and Japanese input methods, or with a soft hyphen or
+        zero-width space inside is then the same token as its plain spelling. ``False``
+        reads the characters as they are (the paper's tokenizer).
     word_attention, embedding_attention : bool, default=True
         The self-attention layers over the word axis and the embedding axis; both False is
         the paper's "without self-attention" ablation.
@@ -330,6 +338,7 @@ default="auto"
         min_df: int | float = 1,
         max_features: int | None = None,
         split_cjk: bool = True,
+        normalize_unicode: bool = True,
         word_attention: bool = True,
         embedding_attention: bool = True,
         tfidf_embedding: bool = True,
@@ -368,6 +377,7 @@ default="auto"
         self.min_df = min_df
         self.max_features = max_features
         self.split_cjk = split_cjk
+        self.normalize_unicode = normalize_unicode
         self.word_attention = word_attention
         self.embedding_attention = embedding_attention
         self.tfidf_embedding = tfidf_embedding

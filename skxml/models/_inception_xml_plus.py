@@ -167,7 +167,7 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         :class:`InceptionXMLClassifier` (``p_l^-α``, scaled so that the training positives'
         mean weight is 1; ``0`` weighs them alike, as in the paper). The meta head's
         clusters are not weighted. In ``[0, 2]``.
-    max_seq_len, embedding_dim, model_dim, word_vectors, freeze_embeddings, min_df, max_features, split_cjk, word_attention, embedding_attention, tfidf_embedding, tfidf_linear, tfidf_linear_min_confidence, tfidf_linear_neighbours, tfidf_ngram_range, tfidf_min_df, tfidf_token_pattern, dropout, output_dropout, n_epochs, batch_size, learning_rate, linear_learning_rate, weight_decay, top_k, threshold, validation_fraction, n_iter_no_change, device, precision, random_state, verbose, warm_start, checkpoint_path
+    max_seq_len, embedding_dim, model_dim, word_vectors, freeze_embeddings, min_df, max_features, split_cjk, normalize_unicode, word_attention, embedding_attention, tfidf_embedding, tfidf_linear, tfidf_linear_min_confidence, tfidf_linear_neighbours, tfidf_ngram_range, tfidf_min_df, tfidf_token_pattern, dropout, output_dropout, n_epochs, batch_size, learning_rate, linear_learning_rate, weight_decay, top_k, threshold, validation_fraction, n_iter_no_change, device, precision, random_state, verbose, warm_start, checkpoint_path
         As in :class:`InceptionXMLClassifier`. The sparse TF-IDF linear map
         (``tfidf_linear``) adds its weights to the shortlisted labels' logits only;
         ``tfidf_linear_neighbours`` adds confusable labels to that map, not to the meta
@@ -252,6 +252,7 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         min_df: int | float = 1,
         max_features: int | None = None,
         split_cjk: bool = True,
+        normalize_unicode: bool = True,
         word_attention: bool = True,
         embedding_attention: bool = True,
         tfidf_embedding: bool = True,
@@ -296,6 +297,7 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         self.min_df = min_df
         self.max_features = max_features
         self.split_cjk = split_cjk
+        self.normalize_unicode = normalize_unicode
         self.word_attention = word_attention
         self.embedding_attention = embedding_attention
         self.tfidf_embedding = tfidf_embedding

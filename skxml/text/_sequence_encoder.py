@@ -73,11 +73,16 @@ class SequenceEncoder(TransformerMixin, BaseEstimator):
     split_cjk : bool, default=True
         Make every Han ideograph and Japanese kana a token of its own (default tokenizer
         only; see :func:`space_cjk`).
+    normalize_unicode : bool, default=True
+        Bring texts to Unicode NFKC form and remove invisible control and format characters
+        before splitting (default tokenizer only; see :func:`normalize_text`), so that
+        ``"café"`` typed with a combining accent, ``"ｃａｆé"`` in full-width letters and
+        ``"ca\u00adfé"`` with a soft hyphen are the word ``"café"``.
     tokenizer : callable, default=None
         A function from one text to its list of tokens, used instead of the default
-        :class:`Tokenizer`. When given, ``lowercase``, ``stop_words`` and ``split_cjk`` are
-        not used (a warning says so if they were changed from their defaults). It must be
-        picklable for the fitted encoder to pickle.
+        :class:`Tokenizer`. When given, ``lowercase``, ``stop_words``, ``split_cjk`` and
+        ``normalize_unicode`` are not used (a warning says so if they were changed from
+        their defaults). It must be picklable for the fitted encoder to pickle.
 
     Attributes
     ----------
@@ -136,6 +141,7 @@ class SequenceEncoder(TransformerMixin, BaseEstimator):
         "lowercase": ["boolean"],
         "stop_words": [StrOptions({"english"}), "array-like", set, frozenset, None],
         "split_cjk": ["boolean"],
+        "normalize_unicode": ["boolean"],
         "tokenizer": [callable, None],
     }
 
@@ -148,6 +154,7 @@ class SequenceEncoder(TransformerMixin, BaseEstimator):
         lowercase: bool = True,
         stop_words: Any = "english",
         split_cjk: bool = True,
+        normalize_unicode: bool = True,
         tokenizer: Callable[[str], list[str]] | None = None,
     ) -> None:
         self.max_seq_len = max_seq_len
@@ -156,27 +163,35 @@ class SequenceEncoder(TransformerMixin, BaseEstimator):
         self.lowercase = lowercase
         self.stop_words = stop_words
         self.split_cjk = split_cjk
+        self.normalize_unicode = normalize_unicode
         self.tokenizer = tokenizer
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        # Encoders pickled before split_cjk existed were fitted on white-space tokens.
+        # Encoders pickled before split_cjk / normalize_unicode existed were fitted on
+        # white-space tokens of the characters as they were.
         state.setdefault("split_cjk", False)
+        state.setdefault("normalize_unicode", False)
         super().__setstate__(state)
 
     def _make_tokenizer(self) -> Callable[[str], list[str]]:
         if self.tokenizer is None:
             return Tokenizer(
-                lowercase=self.lowercase, stop_words=self.stop_words, split_cjk=self.split_cjk
+                lowercase=self.lowercase,
+                stop_words=self.stop_words,
+                split_cjk=self.split_cjk,
+                normalize_unicode=self.normalize_unicode,
             )
         if (
             self.lowercase is not True
             or self.split_cjk is not True
+            or self.normalize_unicode is not True
             or not (isinstance(self.stop_words, str) and self.stop_words == "english")
         ):
             warnings.warn(
-                "lowercase, stop_words and split_cjk are not used when a tokenizer is given; "
-                "pass them to the tokenizer (e.g. skxml.text.Tokenizer(lowercase=..., "
-                "stop_words=..., split_cjk=...)) instead.",
+                "lowercase, stop_words, split_cjk and normalize_unicode are not used when a "
+                "tokenizer is given; pass them to the tokenizer (e.g. skxml.text.Tokenizer("
+                "lowercase=..., stop_words=..., split_cjk=..., normalize_unicode=...)) "
+                "instead.",
                 UserWarning,
                 stacklevel=3,
             )

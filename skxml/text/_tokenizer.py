@@ -99,6 +99,80 @@ def lowercase_and_space_cjk(text: str) -> str:
     return _space_cjk(text.lower())
 
 
+def normalize_lowercase_and_space_cjk(text: str) -> str:
+    """``space_cjk(normalize_text(text).lower())``: the vectorizers' ``preprocessor`` with
+    both ``normalize_unicode`` and ``split_cjk``."""
+    return _space_cjk(normalize_text(text).lower())
+
+
+def normalize_and_lowercase(text: str) -> str:
+    """``normalize_text(text).lower()``: the vectorizers' ``preprocessor`` with
+    ``normalize_unicode`` and without ``split_cjk``."""
+    return normalize_text(text).lower()
+
+
+def tfidf_preprocessor(*, normalize_unicode: bool, split_cjk: bool) -> Any:
+    """The ``preprocessor`` of a scikit-learn vectorizer that reads texts as the tokenizer
+    does (``None``: scikit-learn's own lower-casing). Module-level functions, so the
+    vectorizer pickles."""
+    if normalize_unicode:
+        return normalize_lowercase_and_space_cjk if split_cjk else normalize_and_lowercase
+    return lowercase_and_space_cjk if split_cjk else None
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _is_invisible(char: str) -> bool:
+    """Whether a character is a control or format code that is not white space (cached)."""
+    return unicodedata.category(char) in ("Cc", "Cf") and not char.isspace()
+
+
+def normalize_text(text: str) -> str:
+    """``text`` in Unicode NFKC form, without invisible control and format characters.
+
+    The same word reaches a model in several encodings: ``"café"`` with a precomposed
+    ``é`` or with ``e`` and a combining accent (as macOS file names and some keyboards
+    write it), ``"ｈｅａｄｐｈｏｎｅｓ"`` in the full-width letters of Chinese and
+    Japanese input methods, ``"wire\u00adless"`` with a soft hyphen from a web page, or
+    with a zero-width space or a direction mark inside. NFKC (compatibility composition,
+    the normalisation of SentencePiece and of search engines' ICU analysers) gives each of
+    them one form, once control and format characters (Unicode categories ``Cc`` and
+    ``Cf``, white space aside) are removed. Compatibility characters take their plain form:
+    ``"ﬁ"`` → ``"fi"``, ``"²"`` → ``"2"``, ``"™"`` → ``"TM"``, half-width katakana become
+    full-width. Printable ASCII text is returned unchanged, at once.
+
+    Parameters
+    ----------
+    text : str
+        The raw text.
+
+    Returns
+    -------
+    text : str
+        The normalised text.
+
+    See Also
+    --------
+    Tokenizer : Applies this first (``normalize_unicode=True``).
+
+    Examples
+    --------
+    >>> from skxml.text import normalize_text
+    >>> normalize_text("cafe\u0301") == "caf\u00e9"
+    True
+    >>> normalize_text("ｈｅａｄｐｈｏｎｅｓ ２０２２")
+    'headphones 2022'
+    >>> normalize_text("wire\u00adless zero\u200bwidth")
+    'wireless zerowidth'
+    """
+    if text.isascii() and text.isprintable():
+        return text
+    if not text.isprintable():  # a control or format character, or white space but " "
+        # Removed first: "e", a zero-width space and a combining accent compose once the
+        # space is gone, so NFKC must come after (normalising twice changes nothing).
+        text = "".join(char for char in text if not _is_invisible(char))
+    return unicodedata.normalize("NFKC", text)
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def _is_strippable(char: str) -> bool:
     """Whether a boundary character is punctuation or an invisible control/format code
@@ -124,7 +198,7 @@ def _strip_token(token: str) -> str:
     return token
 
 
-def _resolve_stop_words(stop_words: Any) -> frozenset[str]:
+def _resolve_stop_words(stop_words: Any, normalize_unicode: bool = False) -> frozenset[str]:
     """Turn the ``stop_words`` option into the lower-case set that tokens are checked against."""
     if stop_words is None:
         return frozenset()
@@ -148,6 +222,8 @@ def _resolve_stop_words(stop_words: Any) -> frozenset[str]:
                 f"({word!r:.40})."
             )
     # As texts are: "don’t" in the list must meet "don’t" in a text, which becomes "don't".
+    if normalize_unicode:
+        words = [normalize_text(word) for word in words]
     return frozenset(_ascii_apostrophes(word).lower() for word in words)
 
 
@@ -181,6 +257,11 @@ class Tokenizer:
         (:func:`space_cjk`), since Chinese and Japanese put no spaces between words. No
         effect on text without such characters; ``False`` keeps the paper's white-space
         split only (for text already segmented into words, for instance).
+    normalize_unicode : bool, default=True
+        Bring the text to Unicode NFKC form and remove invisible control and format
+        characters first (:func:`normalize_text`), so that a word typed with a combining
+        accent, in full-width letters or with a soft hyphen inside is the same token as its
+        plain spelling. ``False`` keeps the characters as they are (the paper's rules).
 
     Attributes
     ----------
@@ -196,6 +277,8 @@ class Tokenizer:
     -----
     Rules, in order:
 
+    0. With ``normalize_unicode``, the text is NFKC-normalised and loses its invisible
+       control and format characters (:func:`normalize_text`).
     1. ``’``, ``‘`` and ``ʼ`` become ``'``; then the text is lower-cased if ``lowercase``.
     2. With ``split_cjk``, a space is put on both sides of every Han ideograph and Japanese
        kana (:func:`space_cjk`). The text is split on white space (``str.split()``:
@@ -227,23 +310,36 @@ class Tokenizer:
     ['Hello', 'World']
     >>> tokenizer("日本語形態素解析システム (共有ライブラリ)")[:5]
     ['日', '本', '語', '形', '態']
+    >>> tokenizer("Ｗｉｒｅｌｅｓｓ head\u00adphones")  # full-width, soft hyphen
+    ['wireless', 'headphones']
     """
 
     def __init__(
-        self, *, lowercase: bool = True, stop_words: Any = "english", split_cjk: bool = True
+        self,
+        *,
+        lowercase: bool = True,
+        stop_words: Any = "english",
+        split_cjk: bool = True,
+        normalize_unicode: bool = True,
     ) -> None:
-        if not isinstance(lowercase, bool):
-            raise TypeError(f"lowercase must be a bool, got {type(lowercase).__name__}.")
-        if not isinstance(split_cjk, bool):
-            raise TypeError(f"split_cjk must be a bool, got {type(split_cjk).__name__}.")
+        for name, value in (
+            ("lowercase", lowercase),
+            ("split_cjk", split_cjk),
+            ("normalize_unicode", normalize_unicode),
+        ):
+            if not isinstance(value, bool):
+                raise TypeError(f"{name} must be a bool, got {type(value).__name__}.")
         self.lowercase = lowercase
         self.stop_words = stop_words
         self.split_cjk = split_cjk
-        self.stop_words_set = _resolve_stop_words(stop_words)
+        self.normalize_unicode = normalize_unicode
+        self.stop_words_set = _resolve_stop_words(stop_words, normalize_unicode)
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        # Tokenizers pickled before split_cjk existed split on white space only.
+        # Tokenizers pickled before split_cjk / normalize_unicode existed split on white
+        # space only, and read the characters as they were.
         state.setdefault("split_cjk", False)
+        state.setdefault("normalize_unicode", False)
         self.__dict__.update(state)
 
     def __call__(self, text: str) -> list[str]:
@@ -261,6 +357,8 @@ class Tokenizer:
         """
         if not isinstance(text, str):
             raise TypeError(f"text must be a str, got {type(text).__name__} ({text!r:.40}).")
+        if self.normalize_unicode:
+            text = normalize_text(text)
         text = _ascii_apostrophes(text)
         if self.split_cjk:
             text = _space_cjk(text)
@@ -277,11 +375,11 @@ class Tokenizer:
     def __repr__(self) -> str:
         return (
             f"Tokenizer(lowercase={self.lowercase!r}, stop_words={self.stop_words!r}, "
-            f"split_cjk={self.split_cjk!r})"
+            f"split_cjk={self.split_cjk!r}, normalize_unicode={self.normalize_unicode!r})"
         )
 
-    def _key(self) -> tuple[bool, frozenset[str], bool]:
-        return self.lowercase, self.stop_words_set, self.split_cjk
+    def _key(self) -> tuple[bool, frozenset[str], bool, bool]:
+        return self.lowercase, self.stop_words_set, self.split_cjk, self.normalize_unicode
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Tokenizer):
@@ -298,11 +396,17 @@ class Tokenizer:
         "lowercase": ["boolean"],
         "stop_words": [StrOptions({"english"}), "array-like", set, frozenset, None],
         "split_cjk": ["boolean"],
+        "normalize_unicode": ["boolean"],
     },
     prefer_skip_nested_validation=True,
 )
 def tokenize(
-    text: str, *, lowercase: bool = True, stop_words: Any = "english", split_cjk: bool = True
+    text: str,
+    *,
+    lowercase: bool = True,
+    stop_words: Any = "english",
+    split_cjk: bool = True,
+    normalize_unicode: bool = True,
 ) -> list[str]:
     """Split a text into tokens the way the InceptionXML paper does (§6).
 
@@ -321,6 +425,9 @@ def tokenize(
         case-insensitively).
     split_cjk : bool, default=True
         Make every Han ideograph and Japanese kana a token of its own (:func:`space_cjk`).
+    normalize_unicode : bool, default=True
+        NFKC-normalise the text and remove invisible control and format characters first
+        (:func:`normalize_text`).
 
     Returns
     -------
@@ -341,4 +448,9 @@ def tokenize(
     >>> tokenize("Library for the X.Org server", stop_words=["library", "SERVER"])
     ['for', 'the', 'x.org']
     """
-    return Tokenizer(lowercase=lowercase, stop_words=stop_words, split_cjk=split_cjk)(text)
+    return Tokenizer(
+        lowercase=lowercase,
+        stop_words=stop_words,
+        split_cjk=split_cjk,
+        normalize_unicode=normalize_unicode,
+    )(text)
