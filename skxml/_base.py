@@ -86,6 +86,7 @@ from skxml.text._tokenizer import tfidf_preprocessor
 from skxml.text._word_vectors import _package_file, bundled_token_coverage
 from skxml.utils._threads import one_thread_for_few_texts
 from skxml.utils._validation import (
+    RefusesBooleansAsNumbers,
     check_label_matrix,
     check_ngram_range,
     check_texts,
@@ -217,28 +218,50 @@ def _values(value: Any) -> np.ndarray:
     return np.asarray(value)
 
 
-def _same_parameter(first: Any, second: Any) -> bool:
+def _counts_or_fractions(constraints: Any) -> bool:
+    """Whether a parameter's constraints take both an int (a count) and a non-integral
+    float (a fraction), as ``min_df``'s do: then ``1`` and ``1.0`` mean other things."""
+    intervals = [c for c in constraints or () if isinstance(c, Interval)]
+    return any(c.type is Integral for c in intervals) and any(
+        c.type is RealNotInt for c in intervals
+    )
+
+
+def _same_parameter(first: Any, second: Any, *, counts_or_fractions: bool = False) -> bool:
     """Whether two values of a parameter configure the same model.
 
-    Stricter than ``==`` where ``==`` hides a difference: ``1`` and ``1.0`` differ (a count
-    against a fraction, as for ``min_df``); arrays, tensors and tables compare by their
-    values (``==`` is elementwise for them); estimators by their parameters. Looser where
-    ``==`` sees a difference that is none: two random generators of one type are the same
-    (``==`` is identity for them, and a copy, or the generator's own use, moves it on).
+    Stricter than ``==`` where ``==`` hides a difference: with ``counts_or_fractions``
+    (the parameter's constraints, :func:`_counts_or_fractions`), ``1`` and ``1.0`` differ,
+    a count against a fraction, as for ``min_df``; a bool is no number; arrays, tensors and
+    tables compare by their values (``==`` is elementwise for them); estimators by their
+    parameters. Looser where ``==`` sees a difference that is none: two random generators
+    of one type are the same (``==`` is identity for them, and a copy, or the generator's
+    own use, moves it on), and so are a path given as a str and as a ``Path``.
     """
     if isinstance(first, BaseEstimator) or isinstance(second, BaseEstimator):
         if type(first) is not type(second):
             return False
         ours, theirs = first.get_params(deep=False), second.get_params(deep=False)
+        constraints = getattr(first, "_parameter_constraints", {})
         return ours.keys() == theirs.keys() and all(
-            _same_parameter(ours[name], theirs[name]) for name in ours
+            _same_parameter(
+                ours[name],
+                theirs[name],
+                counts_or_fractions=_counts_or_fractions(constraints.get(name)),
+            )
+            for name in ours
         )
     generators = (np.random.RandomState, np.random.Generator)
     if isinstance(first, generators) or isinstance(second, generators):
         return type(first) is type(second)
     kinds = _number_kind(first), _number_kind(second)
     if None not in kinds:
-        return kinds[0] == kinds[1] and bool(first == second)
+        if "bool" in kinds or counts_or_fractions:
+            return kinds[0] == kinds[1] and bool(first == second)
+        return bool(first == second)
+    paths = (str, os.PathLike)
+    if isinstance(first, paths) and isinstance(second, paths):
+        return os.fspath(first) == os.fspath(second)
     if hasattr(first, "__array__") or hasattr(second, "__array__"):  # arrays, tensors, tables
         try:
             return bool(np.array_equal(_values(first), _values(second)))
@@ -307,7 +330,7 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-class BaseInceptionXML(ClassifierMixin, BaseEstimator):
+class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator):
     """Shared machinery of the InceptionXML classifiers (not public API).
 
     Subclasses define ``_build_network(n_tokens, embedding_weights, bag, labels)`` and may
@@ -367,12 +390,6 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         "warm_start": ["boolean"],
         "checkpoint_path": [str, os.PathLike, None],
     }
-
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        refuse_booleans_as_numbers(
-            self._parameter_constraints, self.get_params(deep=False), type(self).__name__
-        )
 
     # ------------------------------------------------------------------ inputs
     def _check_fit_inputs(
@@ -533,7 +550,11 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         differing = [
             f"{name}={getattr(self, name)!r} (corpus: {value!r})"
             for name, value in corpus.text_parameters.items()
-            if not _same_parameter(getattr(self, name), value)
+            if not _same_parameter(
+                getattr(self, name),
+                value,
+                counts_or_fractions=_counts_or_fractions(self._parameter_constraints.get(name)),
+            )
         ]
         if differing:
             raise ValueError(
@@ -826,7 +847,12 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         changed = sorted(
             name
             for name in current
-            if name in fitted and not _same_parameter(current[name], fitted[name])
+            if name in fitted
+            and not _same_parameter(
+                current[name],
+                fitted[name],
+                counts_or_fractions=_counts_or_fractions(self._parameter_constraints.get(name)),
+            )
         )
         if changed:
             details = ", ".join(f"{name}={fitted[name]!r} → {current[name]!r}" for name in changed)
@@ -850,7 +876,11 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
             name
             for name in ours
             if name not in _PARAMETERS_FREE_ON_RESUME
-            and not _same_parameter(ours[name], theirs.get(name))
+            and not _same_parameter(
+                ours[name],
+                theirs.get(name),
+                counts_or_fractions=_counts_or_fractions(self._parameter_constraints.get(name)),
+            )
         )
         if different:
             raise ValueError(
@@ -1730,8 +1760,13 @@ class BaseInceptionXML(ClassifierMixin, BaseEstimator):
         # Parameters added after the model was saved take the value that reproduces what
         # that version did (their default, unless _VALUES_BEFORE_ADDED says otherwise), so
         # get_params, clone and repr keep working.
+        structure = state.get("_structure_parameters_")
         for name, default in _keyword_defaults(type(self)).items():
-            state.setdefault(name, _VALUES_BEFORE_ADDED.get(name, default))
+            before = _VALUES_BEFORE_ADDED.get(name, default)
+            state.setdefault(name, before)
+            if structure is not None and name not in _PARAMETERS_FREE_ON_WARM_START:
+                # So that a warm start refuses a change of it, as for a model fitted now.
+                structure.setdefault(name, before)
         super().__setstate__(state)
 
     def __sklearn_tags__(self):

@@ -698,6 +698,45 @@ def test_warm_start_refuses_a_count_turned_into_a_fraction(parameter):
     assert clf.n_epochs_trained_ == 4
 
 
+def test_warm_start_takes_an_int_for_an_equal_float_where_both_mean_the_same():
+    # Only a parameter that is a count or a fraction (min_df) tells 1 from 1.0.
+    clf = InceptionXMLClassifier(**SMALL, dropout=0, warm_start=True).fit(TEXTS, LABELS)
+    clf.set_params(dropout=0.0, tfidf_linear_min_confidence=0.005).fit(TEXTS, LABELS)
+    plus = InceptionXMLPlusClassifier(
+        **SMALL, clusterer=LabelTreeClusterer(n_clusters=2, tol=0), warm_start=True
+    ).fit(TEXTS, LABELS)
+    plus.set_params(clusterer__tol=0.0).fit(TEXTS, LABELS)
+    plus.set_params(clusterer__tfidf_min_df=1.0)
+    with pytest.raises(ValueError, match="changed since: clusterer="):
+        plus.fit(TEXTS, LABELS)
+    assert (clf.n_epochs_trained_, plus.n_epochs_trained_) == (4, 4)
+
+
+def test_warm_start_takes_a_word_vectors_path_as_str_or_path(tmp_path):
+    path = tmp_path / "vectors.txt"
+    words = {w for text in TEXTS for w in text.split()}
+    path.write_text("".join(f"{w} {' '.join(['0.1'] * 8)}\n" for w in sorted(words)))
+    params = {**SMALL, "embedding_dim": None}
+    clf = InceptionXMLClassifier(**params, word_vectors=str(path), warm_start=True)
+    clf.fit(TEXTS, LABELS).set_params(word_vectors=path).fit(TEXTS, LABELS)
+    assert clf.n_epochs_trained_ == 4
+
+
+def test_a_model_saved_before_a_structure_parameter_refuses_a_warm_start_changing_it():
+    # Its record of the fitted structure lacks normalize_unicode: the loaded model reads
+    # False, and a warm start with True would keep the old vocabulary under new parameters.
+    clf = InceptionXMLClassifier(**SMALL, normalize_unicode=False, warm_start=True)
+    state = clf.fit(TEXTS, LABELS).__getstate__()
+    del state["normalize_unicode"], state["_structure_parameters_"]["normalize_unicode"]
+    old = InceptionXMLClassifier.__new__(InceptionXMLClassifier)
+    old.__setstate__(state)
+    old.set_params(normalize_unicode=True)
+    with pytest.raises(ValueError, match="changed since: normalize_unicode=False → True"):
+        old.fit(TEXTS, LABELS)
+    old.set_params(normalize_unicode=False).fit(TEXTS, LABELS)
+    assert old.n_epochs_trained_ == 4
+
+
 @pytest.mark.parametrize("kind", ["tensor", "DataFrame", "list"])
 def test_warm_start_with_word_vectors_given_as_any_array_like(kind):
     from skxml.text import SequenceEncoder
@@ -730,6 +769,8 @@ def test_warm_start_with_word_vectors_given_as_any_array_like(kind):
         (InceptionXMLClassifier, "n_epochs"),
         (InceptionXMLPlusClassifier, "meta_score_weight"),
         (LabelTreeClusterer, "n_clusters"),
+        (LabelTreeClusterer, "random_state"),
+        (InceptionXMLClassifier, "random_state"),
     ],
 )
 def test_a_boolean_is_no_number(estimator, parameter):
@@ -743,7 +784,7 @@ def test_a_boolean_is_no_number(estimator, parameter):
         return
     with pytest.raises(ValueError, match=message):
         bad.set_params(**SMALL).set_params(**{parameter: True}).fit(TEXTS, LABELS)
-    if parameter == "n_epochs":
+    if parameter in ("n_epochs", "random_state"):
         return
     clf = estimator(**SMALL).fit(TEXTS, LABELS)
     clf.set_params(**{parameter: True})

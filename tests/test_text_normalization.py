@@ -31,6 +31,20 @@ def test_normalize_text_gives_every_spelling_one_form():
     assert normalize_text("tab\tand\nline") == "tab\tand\nline"  # white space stays
     # An invisible character between a letter and its accent: removed before NFKC.
     assert normalize_text("e\u200b\u0301") == "\u00e9"
+    assert normalize_text("a\tb\x00c\x7f\n") == "a\tbc\n"  # ASCII: its controls only
+    with pytest.raises(TypeError, match="text must be a str, got NoneType"):
+        normalize_text(None)
+
+
+def test_spacing_accents_do_not_split_words():
+    # NFKC makes "´" a space and a combining accent: "Men´s" would be "men" and "\u0301s".
+    assert tokenize("Men´s shoes") == ["men's", "shoes"]
+    assert tokenize("don´t stop") == ["stop"]  # the stop word "don't"
+    assert tokenize("na¨ive ka\u309bra", stop_words=None, split_cjk=False) == [
+        "na¨ive",
+        "ka\u309bra",
+    ]
+    assert normalize_text("ｶ\u309b ﬁ¨") == "カ\u309b fi¨"
 
 
 def test_normalize_text_returns_printable_ascii_as_it_is():
@@ -88,12 +102,16 @@ def test_tokenizers_and_encoders_pickled_before_the_parameter_read_characters_as
 @pytest.mark.parametrize("split_cjk", [True, False])
 def test_tfidf_preprocessor_reads_texts_as_the_tokenizer(split_cjk):
     preprocessor = tfidf_preprocessor(normalize_unicode=True, split_cjk=split_cjk)
-    text = full_width("GTK") + " 向け"
-    expected = "gtk 向 け" if split_cjk else "gtk 向け"
-    assert " ".join(preprocessor(text).split()) == expected
+    text = full_width("GTK") + " 向け Men´s wire\u00adless"
+    tokenizer = Tokenizer(stop_words=None, split_cjk=split_cjk)
+    assert preprocessor(text).split() == tokenizer(text)
     assert pickle.loads(pickle.dumps(preprocessor)) is preprocessor  # a module function
     raw = tfidf_preprocessor(normalize_unicode=False, split_cjk=split_cjk)
-    assert raw is None or raw(text) != preprocessor(text)
+    raw_tokens = (raw or str.lower)(text).split()
+    assert raw_tokens == Tokenizer(stop_words=None, split_cjk=split_cjk, normalize_unicode=False)(
+        text
+    )
+    assert raw_tokens != tokenizer(text)
 
 
 TEXTS = [

@@ -25,11 +25,11 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from skxml._label_input import _as_label_input, _fit_label_binarizer, _is_label_lists
 from skxml.text._tokenizer import CJK_CHARACTER_CLASS, normalize_lowercase_and_space_cjk
 from skxml.utils._validation import (
+    RefusesBooleansAsNumbers,
     check_label_matrix,
     check_ngram_range,
     check_texts,
     is_table,
-    refuse_booleans_as_numbers,
 )
 
 # Subtrees are fitted in parallel (n_jobs) only when each job gets at least this many labels:
@@ -494,7 +494,7 @@ class NoNgramError(ValueError):
     caller vectorising otherwise can recover from)."""
 
 
-class LabelTreeClusterer(TransformerMixin, BaseEstimator):
+class LabelTreeClusterer(RefusesBooleansAsNumbers, TransformerMixin, BaseEstimator):
     """Group labels into balanced clusters by recursive 2-means on PIFA label features.
 
     The label clustering of InceptionXML+ [1]_: every label is represented by its PIFA
@@ -877,12 +877,6 @@ class LabelTreeClusterer(TransformerMixin, BaseEstimator):
         self.assignment_matrix_ = sp.csr_matrix(
             (np.ones(n_labels, dtype=np.float32), clusters, np.arange(n_labels + 1)),
             shape=(n_labels, n_clusters),
-        )
-
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        refuse_booleans_as_numbers(
-            self._parameter_constraints, self.get_params(deep=False), type(self).__name__
         )
 
     @_fit_context(prefer_skip_nested_validation=True)

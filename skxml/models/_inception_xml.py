@@ -131,7 +131,8 @@ default="auto"
         (:func:`~skxml.text.normalize_text`): a word typed with a combining accent, in the
         full-width letters of Chinese and Japanese input methods, or with a soft hyphen or
         zero-width space inside is then the same token as its plain spelling. ``False``
-        reads the characters as they are (the paper's tokenizer).
+        reads the characters as they are (the paper's tokenizer; InceptionXML+'s clusterer,
+        when it reads raw texts, normalises them all the same).
     word_attention, embedding_attention : bool, default=True
         The self-attention layers over the word axis and the embedding axis; both False is
         the paper's "without self-attention" ablation.

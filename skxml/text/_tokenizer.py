@@ -120,10 +120,32 @@ def tfidf_preprocessor(*, normalize_unicode: bool, split_cjk: bool) -> Any:
     return lowercase_and_space_cjk if split_cjk else None
 
 
-@functools.lru_cache(maxsize=1 << 16)
-def _is_invisible(char: str) -> bool:
-    """Whether a character is a control or format code that is not white space (cached)."""
-    return unicodedata.category(char) in ("Cc", "Cf") and not char.isspace()
+# The ASCII control characters that are not white space (str.isspace counts \x1c-\x1f).
+_ASCII_INVISIBLE = re.compile("[\x00-\x08\x0e-\x1b\x7f]")
+
+
+@functools.cache
+def _unicode_tables() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Two patterns, built from this Python's Unicode database on first use (~0.2 s):
+
+    - every control or format character (categories ``Cc``, ``Cf``) that is not white
+      space;
+    - every *spacing accent*, a character that NFKC turns into a space and a combining mark
+      (``´`` → ``" \u0301"``, ``¨``, ``˜``, ``゛`` …: 50 of them), in a capturing group.
+      NFKC would split the word they sit in (``"Men´s"`` → ``"Men"``, ``"\u0301s"``), so
+      they are left out of it.
+    """
+    invisible, spacing = [], []
+    for code in range(0x110000):
+        char = chr(code)
+        if unicodedata.category(char) in ("Cc", "Cf") and not char.isspace():
+            invisible.append(char)
+        elif unicodedata.decomposition(char).startswith("<compat> 0020 "):
+            spacing.append(char)
+    return (
+        re.compile("[" + "".join(map(re.escape, invisible)) + "]"),
+        re.compile("([" + "".join(map(re.escape, spacing)) + "])"),
+    )
 
 
 def normalize_text(text: str) -> str:
@@ -138,7 +160,10 @@ def normalize_text(text: str) -> str:
     them one form, once control and format characters (Unicode categories ``Cc`` and
     ``Cf``, white space aside) are removed. Compatibility characters take their plain form:
     ``"ﬁ"`` → ``"fi"``, ``"²"`` → ``"2"``, ``"™"`` → ``"TM"``, half-width katakana become
-    full-width. Printable ASCII text is returned unchanged, at once.
+    full-width. The spacing accents that NFKC would turn into a space and a combining mark,
+    splitting the word they are in, are kept as they are (``¨``, ``˜``, ``゛`` …), except
+    ``´``, typed for an apostrophe (``"Men´s"`` → ``"Men's"``). ASCII text only loses its
+    control characters (other than white space), at once.
 
     Parameters
     ----------
@@ -149,6 +174,11 @@ def normalize_text(text: str) -> str:
     -------
     text : str
         The normalised text.
+
+    Raises
+    ------
+    TypeError
+        If ``text`` is not a str.
 
     See Also
     --------
@@ -164,13 +194,23 @@ def normalize_text(text: str) -> str:
     >>> normalize_text("wire\u00adless zero\u200bwidth")
     'wireless zerowidth'
     """
-    if text.isascii() and text.isprintable():
-        return text
-    if not text.isprintable():  # a control or format character, or white space but " "
-        # Removed first: "e", a zero-width space and a combining accent compose once the
-        # space is gone, so NFKC must come after (normalising twice changes nothing).
-        text = "".join(char for char in text if not _is_invisible(char))
-    return unicodedata.normalize("NFKC", text)
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, got {type(text).__name__} ({text!r:.40}).")
+    if text.isascii():  # NFKC leaves ASCII as it is
+        return text if text.isprintable() else _ASCII_INVISIBLE.sub("", text)
+    invisible, spacing_accents = _unicode_tables()
+    # Removed first: "e", a zero-width space and a combining accent compose once the space
+    # is gone, so NFKC must come after (normalising twice then changes nothing).
+    text = invisible.sub("", text)
+    if spacing_accents.search(text) is None:
+        return unicodedata.normalize("NFKC", text)
+    pieces = spacing_accents.split(text)  # text, accent, text, accent, ..., text
+    return "".join(
+        unicodedata.normalize("NFKC", piece)
+        if i % 2 == 0
+        else ("'" if piece == "\u00b4" else piece)
+        for i, piece in enumerate(pieces)
+    )
 
 
 @functools.lru_cache(maxsize=1 << 16)

@@ -281,7 +281,8 @@ def refuse_booleans_as_numbers(
 
     scikit-learn's ``Interval(Integral, ...)`` and ``Interval(Real, ...)`` accept them (a
     bool is an int), so ``top_k=True`` would pass as 1 and ``threshold=True`` as 1.0.
-    Parameters whose constraints also take ``"boolean"`` or ``"verbose"`` keep them.
+    Parameters whose constraints also take ``"boolean"`` or ``"verbose"`` keep them;
+    ``random_state=True`` (seed 1 to scikit-learn) is refused too.
 
     Raises
     ------
@@ -292,7 +293,10 @@ def refuse_booleans_as_numbers(
         if not isinstance(value, (bool, np.bool_)):
             continue
         options = constraints.get(name, ())
-        numeric = any(isinstance(option, Interval) for option in options)
+        # "random_state" takes ints as seeds: True would be seed 1.
+        numeric = any(
+            isinstance(option, Interval) or option == "random_state" for option in options
+        )
         if numeric and not any(
             isinstance(option, str) and option in ("boolean", "verbose") for option in options
         ):
@@ -300,3 +304,16 @@ def refuse_booleans_as_numbers(
                 f"The {name!r} parameter of {caller_name} must be a number, not a boolean. "
                 f"Got {value!r} instead."
             )
+
+
+class RefusesBooleansAsNumbers:
+    """Mixin for estimators: ``_validate_params`` (run by ``fit``) also refuses a boolean
+    for a numeric parameter (:func:`refuse_booleans_as_numbers`)."""
+
+    def _validate_params(self) -> None:
+        super()._validate_params()  # type: ignore[misc]
+        refuse_booleans_as_numbers(
+            self._parameter_constraints,  # type: ignore[attr-defined]
+            self.get_params(deep=False),  # type: ignore[attr-defined]
+            type(self).__name__,
+        )
