@@ -227,12 +227,13 @@ def _counts_or_fractions(constraints: Any) -> bool:
     )
 
 
-def _same_parameter(first: Any, second: Any, *, counts_or_fractions: bool = False) -> bool:
+def _same_parameter(first: Any, second: Any, constraints: Any = None) -> bool:
     """Whether two values of a parameter configure the same model.
 
-    Stricter than ``==`` where ``==`` hides a difference: with ``counts_or_fractions``
-    (the parameter's constraints, :func:`_counts_or_fractions`), ``1`` and ``1.0`` differ,
-    a count against a fraction, as for ``min_df``; a bool is no number; arrays, tensors and
+    ``constraints`` is the parameter's entry in ``_parameter_constraints``. Stricter than
+    ``==`` where ``==`` hides a difference: where they take both counts and fractions
+    (:func:`_counts_or_fractions`), ``1`` and ``1.0`` differ, as for ``min_df``; a bool is
+    no number; arrays, tensors and
     tables compare by their values (``==`` is elementwise for them); estimators by their
     parameters. Looser where ``==`` sees a difference that is none: two random generators
     of one type are the same (``==`` is identity for them, and a copy, or the generator's
@@ -242,21 +243,16 @@ def _same_parameter(first: Any, second: Any, *, counts_or_fractions: bool = Fals
         if type(first) is not type(second):
             return False
         ours, theirs = first.get_params(deep=False), second.get_params(deep=False)
-        constraints = getattr(first, "_parameter_constraints", {})
+        nested = getattr(first, "_parameter_constraints", {})
         return ours.keys() == theirs.keys() and all(
-            _same_parameter(
-                ours[name],
-                theirs[name],
-                counts_or_fractions=_counts_or_fractions(constraints.get(name)),
-            )
-            for name in ours
+            _same_parameter(ours[name], theirs[name], nested.get(name)) for name in ours
         )
     generators = (np.random.RandomState, np.random.Generator)
     if isinstance(first, generators) or isinstance(second, generators):
         return type(first) is type(second)
     kinds = _number_kind(first), _number_kind(second)
     if None not in kinds:
-        if "bool" in kinds or counts_or_fractions:
+        if "bool" in kinds or _counts_or_fractions(constraints):
             return kinds[0] == kinds[1] and bool(first == second)
         return bool(first == second)
     paths = (str, os.PathLike)
@@ -551,9 +547,7 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
             f"{name}={getattr(self, name)!r} (corpus: {value!r})"
             for name, value in corpus.text_parameters.items()
             if not _same_parameter(
-                getattr(self, name),
-                value,
-                counts_or_fractions=_counts_or_fractions(self._parameter_constraints.get(name)),
+                getattr(self, name), value, self._parameter_constraints.get(name)
             )
         ]
         if differing:
@@ -849,9 +843,7 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
             for name in current
             if name in fitted
             and not _same_parameter(
-                current[name],
-                fitted[name],
-                counts_or_fractions=_counts_or_fractions(self._parameter_constraints.get(name)),
+                current[name], fitted[name], self._parameter_constraints.get(name)
             )
         )
         if changed:
@@ -877,9 +869,7 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
             for name in ours
             if name not in _PARAMETERS_FREE_ON_RESUME
             and not _same_parameter(
-                ours[name],
-                theirs.get(name),
-                counts_or_fractions=_counts_or_fractions(self._parameter_constraints.get(name)),
+                ours[name], theirs.get(name), self._parameter_constraints.get(name)
             )
         )
         if different:
