@@ -89,6 +89,7 @@ from skxml.utils._validation import (
     RefusesBooleansAsNumbers,
     check_label_matrix,
     check_ngram_range,
+    check_sample_weight,
     check_texts,
     check_token_pattern,
     is_table,
@@ -326,6 +327,29 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
+def _weights_and_kept_rows(
+    sample_weight: Any, n_samples: int
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The checked weights of the texts fitted on, and which rows those are (None: all)."""
+    weights = check_sample_weight(sample_weight, n_samples)
+    if weights is None or weights.all():
+        return weights, None
+    kept = np.flatnonzero(weights)
+    return weights[kept], kept
+
+
+def _scaled_sample_weights(weights: np.ndarray | None) -> np.ndarray | None:
+    """Weights scaled to a mean of 1 over the texts trained on (those of weight > 0), so the
+    loss keeps its scale and the learning rates their meaning; None when all are equal,
+    which trains exactly as without weights."""
+    if weights is None:
+        return None
+    positive = weights[weights > 0]
+    if positive.size == weights.size and np.ptp(weights) == 0:
+        return None
+    return weights / positive.mean()
+
+
 class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator):
     """Shared machinery of the InceptionXML classifiers (not public API).
 
@@ -389,8 +413,10 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
 
     # ------------------------------------------------------------------ inputs
     def _check_fit_inputs(
-        self, X: Any, Y: Any, *, reuse_fitted: bool
-    ) -> tuple[list[str], sp.csr_matrix]:
+        self, X: Any, Y: Any, sample_weight: Any, *, reuse_fitted: bool
+    ) -> tuple[list[str], sp.csr_matrix, np.ndarray | None]:
+        """The texts, their 0/1 labels and their weights, without the texts of weight 0
+        (fitting on the rest is fitting as if those texts were not there)."""
         texts = check_texts(X)
         if Y is None:
             raise TypeError(
@@ -404,6 +430,14 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
                     f"X and Y have different numbers of samples: {len(texts)} texts, "
                     f"{len(Y)} label lists."
                 )
+            weights, kept = _weights_and_kept_rows(sample_weight, len(texts))
+            if kept is not None:
+                texts, Y = [texts[row] for row in kept], [Y[row] for row in kept]
+                if not any(len(row) for row in Y):
+                    raise ValueError(
+                        f"Y has no positive entry: none of its {len(Y)} rows of positive "
+                        "sample_weight has a label, so there is nothing to learn."
+                    )
             if reuse_fitted and self._label_binarizer_ is None:
                 raise ValueError(
                     "warm_start=True (or resume_from) continues training the fitted model, "
@@ -439,6 +473,9 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
                     f"X and Y have different numbers of samples: {len(texts)} texts, "
                     f"{labels.shape[0]} rows in Y."
                 )
+            weights, kept = _weights_and_kept_rows(sample_weight, len(texts))
+            if kept is not None:
+                texts, labels = [texts[row] for row in kept], labels[kept]
             if reuse_fitted:
                 # A matrix continues in the fitted model's columns: classes_ (and the names
                 # of a model fitted on label lists) stay as they are.
@@ -452,12 +489,13 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
                 f"has {len(self.classes_)} labels, but Y has {labels.shape[1]} columns."
             )
         if labels.nnz == 0:
+            weighted = " of positive sample_weight" if weights is not None else ""
             raise ValueError(
-                f"Y has no positive entry: none of its {labels.shape[0]} rows has a label, so "
-                "there is nothing to learn."
+                f"Y has no positive entry: none of its {labels.shape[0]} rows{weighted} has a "
+                "label, so there is nothing to learn."
             )
         self.classes_ = classes
-        return texts, labels
+        return texts, labels, weights
 
     def _fit_text_features(
         self, texts: Sequence[str]
@@ -662,6 +700,7 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
         Y: Any,
         validation_data: tuple[Any, Any] | None,
         resume_from: str | os.PathLike | None = None,
+        sample_weight: Any = None,
     ) -> BaseInceptionXML:
         # A failed fit, or Ctrl-C before the first complete epoch, puts this state back.
         state_before_fit = dict(self.__dict__)
@@ -672,7 +711,7 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
         self._forget_prediction_cache()
         self._fitting = True
         try:
-            return self._fit_interruptible(X, Y, validation_data, resume_from)
+            return self._fit_interruptible(X, Y, validation_data, resume_from, sample_weight)
         except KeyboardInterrupt:
             self._recover_from_failed_fit(state_before_fit, "was interrupted")
             raise
@@ -712,6 +751,7 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
         Y: Any,
         validation_data: tuple[Any, Any] | None,
         resume_from: str | os.PathLike | None,
+        sample_weight: Any,
     ) -> BaseInceptionXML:
         self._check_validation_arguments(validation_data)
         checkpoint = None if resume_from is None else self._restore_checkpoint(resume_from)
@@ -748,8 +788,13 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
         if isinstance(X, TokenCorpus):
             texts = None
             token_ids, bag, labels = self._corpus_inputs(X, Y, reuse_fitted=reuse_fitted)
+            # A corpus is not copied to leave its texts of weight 0 out: they are never
+            # drawn into a batch, though they are in its vocabularies.
+            weights = check_sample_weight(sample_weight, labels.shape[0])
         else:
-            texts, labels = self._check_fit_inputs(X, Y, reuse_fitted=reuse_fitted)
+            texts, labels, weights = self._check_fit_inputs(
+                X, Y, sample_weight, reuse_fitted=reuse_fitted
+            )
         train_rows, validation_rows = self._validation_split(labels.shape[0], rng)
         if texts is not None:
             if not reuse_fitted:
@@ -781,11 +826,15 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
             token_ids, labels = token_ids[train_rows], labels[train_rows]
             bag = None if bag is None else bag[train_rows]
             texts = None if texts is None else [texts[row] for row in train_rows]
-        if labels.shape[0] < 2:
+            weights = None if weights is None else weights[train_rows]
+        n_trained = labels.shape[0] if weights is None else np.count_nonzero(weights)
+        if n_trained < 2:
             raise ValueError("At least 2 training samples are needed (BatchNorm layers).")
         needs_fingerprint = checkpoint is not None or self.checkpoint_path is not None
         fingerprint = (
-            training_data_fingerprint(token_ids, labels, validation=given_validation)
+            training_data_fingerprint(
+                token_ids, labels, validation=given_validation, sample_weight=weights
+            )
             if needs_fingerprint
             else ""
         )
@@ -820,7 +869,10 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
                 use_dense_gradients(self.network_)
             if context.enabled:  # same weights everywhere, other dropout masks per rank
                 torch.manual_seed(self._torch_seed + context.rank)
-            self._train(token_ids, bag, labels, validation, checkpoint, fingerprint)
+            self._train(
+                token_ids, bag, labels, _scaled_sample_weights(weights), validation,
+                checkpoint, fingerprint,
+            )  # fmt: skip
         return self
 
     def _structure_parameters_now(self) -> dict[str, Any]:
@@ -1001,22 +1053,40 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
         """Called before each training epoch (0-based, counting from this fit's start)."""
 
     def _batch_loss(
-        self, token_ids: torch.Tensor, bag: BagOfWordsBatch | None, targets: Any
+        self,
+        token_ids: torch.Tensor,
+        bag: BagOfWordsBatch | None,
+        targets: Any,
+        sample_weight: torch.Tensor | None = None,
     ) -> torch.Tensor:
+        """The loss of a batch; ``sample_weight`` (batch,) multiplies each text's terms."""
         logits = self.network_(token_ids, bag)
-        return nn.functional.binary_cross_entropy_with_logits(logits.float(), targets)
+        weight = None if sample_weight is None else sample_weight[:, None]
+        return nn.functional.binary_cross_entropy_with_logits(
+            logits.float(), targets, weight=weight
+        )
 
     def _train(
         self,
         token_ids: np.ndarray,
         bag: sp.csr_matrix | None,
         labels: sp.csr_matrix,
+        sample_weight: np.ndarray | None,
         validation: tuple[np.ndarray, sp.csr_matrix | None, sp.csr_matrix] | None,
         checkpoint: dict[str, Any] | None,
         data_fingerprint: str,
     ) -> None:
         device, context = self.device_, self._distributed_context
-        n_samples = token_ids.shape[0]
+        # Rows of weight 0 (a corpus's; in-memory ones are gone already) are never drawn.
+        drawn_rows = (
+            None if sample_weight is None or sample_weight.all() else np.flatnonzero(sample_weight)
+        )
+        n_samples = token_ids.shape[0] if drawn_rows is None else drawn_rows.size
+        row_weights = (
+            None
+            if sample_weight is None
+            else torch.as_tensor(sample_weight, dtype=torch.float32, device=device)
+        )
         batch_size = min(self.batch_size, n_samples)
         # Drop a last batch with fewer than 2 samples per process: BatchNorm cannot train
         # on one. Data-parallel: batch_size is the global batch, split among the ranks.
@@ -1096,6 +1166,8 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
             # Summed on the device: reading the loss every step would wait for the GPU.
             total_loss = torch.zeros((), dtype=torch.float64, device=device)
             order = torch.randperm(n_samples, generator=generator).numpy()
+            if drawn_rows is not None:
+                order = drawn_rows[order]
             for step in range(steps_per_epoch):
                 rows = context.shard(order[step * batch_size : (step + 1) * batch_size])
                 if tokens is None:
@@ -1104,8 +1176,11 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
                     batch_tokens = tokens[to_device(rows, tokens.device)]
                 batch_bag = None if bag is None else _csr_rows_to_bag(bag, rows, device)
                 targets = self._batch_targets(labels, rows, device)
+                batch_weights = (
+                    None if row_weights is None else row_weights[to_device(rows, device)]
+                )
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
-                    loss = step_module(batch_tokens, batch_bag, targets)
+                    loss = step_module(batch_tokens, batch_bag, targets, batch_weights)
                 for optimizer in optimizers:
                     optimizer.zero_grad(set_to_none=True)
                 loss.backward()
@@ -1706,8 +1781,8 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
             Raw texts.
         y : label matrix of shape (n_samples, n_labels) or list of label lists
             True labels, in the columns of ``classes_``.
-        sample_weight : None
-            Not supported; must be None.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each text in the average (non-negative, not all zero).
 
         Returns
         -------
@@ -1717,13 +1792,12 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
             two models: give the search ``scoring=`` (e.g.
             ``skxml.metrics.get_xmc_scorer("p@1")``) then.
         """
-        if sample_weight is not None:
-            raise TypeError("sample_weight is not supported by score().")
         check_is_fitted(self, "network_")
         texts = check_texts(X)
         labels = self._check_eval_labels(y, len(texts), name="y")
+        weights = check_sample_weight(sample_weight, len(texts))
         k = self._resolve_k(None)
-        return precision_at_k(labels, self._top_k_logits(texts, k), k=k)
+        return precision_at_k(labels, self._top_k_logits(texts, k), k=k, sample_weight=weights)
 
     # ------------------------------------------------------------------ persistence
     def __getstate__(self) -> dict[str, Any]:

@@ -28,11 +28,14 @@ def training_data_fingerprint(
     labels: sp.csr_matrix,
     *,
     validation: tuple[np.ndarray, sp.csr_matrix] | None = None,
+    sample_weight: np.ndarray | None = None,
 ) -> str:
     """A digest of the training tensors (and of the ``validation_data`` given to fit, as
-    token ids and labels), so a resume on other data is caught."""
+    token ids and labels, and of the sample weights), so a resume on other data is caught."""
     digest = hashlib.blake2b(digest_size=16)
     arrays = [token_ids, labels.indptr, labels.indices]
+    if sample_weight is not None:
+        arrays.append(sample_weight)
     if validation is not None:
         arrays += [validation[0], validation[1].indptr, validation[1].indices]
     for array in arrays:

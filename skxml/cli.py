@@ -227,6 +227,32 @@ def _require_texts(texts: Sequence[str], source: str) -> None:
         raise ValueError(f"{source} holds no texts; at least one line is required.")
 
 
+def _read_sample_weights(path: str | None, n_texts: int) -> np.ndarray | None:
+    """One non-negative number per line of ``path`` (plain or gzip), one line per text."""
+    from skxml.datasets._io import read_text_lines
+
+    if path is None:
+        return None
+    lines = read_text_lines(path)
+    if lines and lines[-1] == "":
+        lines = lines[:-1]
+    weights = np.empty(len(lines))
+    for number, line in enumerate(lines, start=1):
+        try:
+            weights[number - 1] = float(line)
+        except ValueError:
+            raise ValueError(
+                f"--sample-weight {path}, line {number}: {line!r:.40} is not a number; the "
+                "file holds one weight per line, one line per training text."
+            ) from None
+    if len(weights) != n_texts:
+        raise ValueError(
+            f"--sample-weight {path} holds {len(weights)} weights for {n_texts} training "
+            "texts; give one weight per line, one line per text, in the texts' order."
+        )
+    return weights
+
+
 def _check_data_options(args: argparse.Namespace) -> None:
     """Refuse data options that contradict each other rather than ignore some of them."""
     corpus = getattr(args, "corpus", None)
@@ -362,6 +388,7 @@ def _check_outputs_are_not_inputs(
             ("--texts", "texts"),
             ("--labels", "labels"),
             ("--lf-json", "lf_json"),
+            ("--sample-weight", "sample_weight"),
         )
     ]
     for output_option, output in outputs:
@@ -458,11 +485,13 @@ def _run_train(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     if args.corpus is not None:
         corpus = load_token_corpus(args.corpus)
-        model.fit(corpus, resume_from=args.resume_from)
+        weights = _read_sample_weights(args.sample_weight, len(corpus))
+        model.fit(corpus, sample_weight=weights, resume_from=args.resume_from)
         n_texts = len(corpus)
     else:
         texts, target = _training_target(args)
-        model.fit(texts, target, resume_from=args.resume_from)
+        weights = _read_sample_weights(args.sample_weight, len(texts))
+        model.fit(texts, target, sample_weight=weights, resume_from=args.resume_from)
         n_texts = len(texts)
     if is_main_process():  # data-parallel training: rank 0 reports and saves
         print(
@@ -646,6 +675,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="train from a token corpus written by 'skxml prepare' (instead of --texts ...)",
     )
     train.add_argument("--model", required=True, help="where to save the model (.joblib)")
+    train.add_argument(
+        "--sample-weight",
+        metavar="FILE",
+        help="weight of each training text in the loss: one non-negative number per line, in "
+        "the order of the texts (or of the corpus); 0 leaves a text out",
+    )
     _add_estimator_arguments(train)
     train.add_argument(
         "--checkpoint",

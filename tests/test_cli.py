@@ -608,3 +608,38 @@ def test_a_plus_parameter_without_estimator_plus_names_the_option(data_files):
     with pytest.raises(SystemExit, match=r"--param n_shortlist is a parameter of InceptionXML\+"):
         main(["train", "--texts", str(texts), "--labels", str(labels), "--model", "m.joblib",
               "--param", "n_shortlist=2"])  # fmt: skip
+
+
+def test_train_reads_sample_weights_one_per_line(tmp_path, data_files, capsys):
+    from skxml import InceptionXMLClassifier
+
+    texts, labels = data_files
+    weights = np.arange(len(TEXTS)) % 3  # some texts of weight 0
+    weight_file = tmp_path / "weights.txt"
+    weight_file.write_text("\n".join(map(str, weights)) + "\n", encoding="utf-8")
+    files = ["--texts", str(texts), "--labels", str(labels)]
+    model = tmp_path / "m.joblib"
+    fast = [*FAST, "--param", "n_epochs=2"]
+    main(["train", *files, "--model", str(model), "--sample-weight", str(weight_file), *fast])
+    trained = joblib.load(model)
+    expected = InceptionXMLClassifier(
+        embedding_dim=64, max_seq_len=8, n_epochs=2, batch_size=8, random_state=0
+    ).fit(TEXTS, [line.split() for line in LABELS], sample_weight=weights)
+    np.testing.assert_array_equal(
+        trained.decision_function(TEXTS[:4]).toarray(),
+        expected.decision_function(TEXTS[:4]).toarray(),
+    )
+    assert trained.n_train_samples_ == np.count_nonzero(weights)
+
+    capsys.readouterr()
+    weight_file.write_text("1\n" * (len(TEXTS) - 1), encoding="utf-8")
+    assert main(["train", *files, "--model", str(model), "--sample-weight", str(weight_file)]) == 1
+    assert f"holds {len(TEXTS) - 1} weights for {len(TEXTS)} training texts" in (
+        capsys.readouterr().err
+    )
+    weight_file.write_text("1\nheavy\n" + "1\n" * (len(TEXTS) - 2), encoding="utf-8")
+    assert main(["train", *files, "--model", str(model), "--sample-weight", str(weight_file)]) == 1
+    assert "line 2: 'heavy' is not a number" in capsys.readouterr().err
+    weight_file.write_text("-1\n" * len(TEXTS), encoding="utf-8")
+    assert main(["train", *files, "--model", str(model), "--sample-weight", str(weight_file)]) == 1
+    assert "sample_weight must be non-negative" in capsys.readouterr().err

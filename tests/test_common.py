@@ -71,8 +71,6 @@ _SPARSE_OUTPUT = (
     "tests/test_inception_xml.py"
 )
 
-_NO_SAMPLE_WEIGHT = "fit takes no sample_weight"
-
 # The checks scikit-learn has for a multilabel classifier that are not run on skxml, why,
 # and where their intent is tested with texts.
 NOT_APPLICABLE = {
@@ -130,14 +128,19 @@ NOT_APPLICABLE = {
     "check_transformers_unfitted": _NUMERIC_X + "; the unfitted error is tested",
     "check_array_api_mixed_inputs": _NUMERIC_X + " (and no Array API namespace)",
     "check_array_api_same_namespace": _NUMERIC_X + " (and no Array API namespace)",
-    # Yielded only for estimators whose fit takes sample_weight; skxml's do not.
-    "check_all_zero_sample_weights_error": _NO_SAMPLE_WEIGHT,
-    "check_sample_weight_equivalence_on_dense_data": _NO_SAMPLE_WEIGHT,
-    "check_sample_weights_list": _NO_SAMPLE_WEIGHT,
-    "check_sample_weights_not_an_array": _NO_SAMPLE_WEIGHT,
-    "check_sample_weights_not_overwritten": _NO_SAMPLE_WEIGHT,
-    "check_sample_weights_pandas_series": _NO_SAMPLE_WEIGHT,
-    "check_sample_weights_shape": _NO_SAMPLE_WEIGHT,
+    # The classifiers' fit takes sample_weight (tests/test_sample_weight.py has more).
+    "check_all_zero_sample_weights_error": _TEXT_VERSION
+    + "test_text_all_zero_sample_weights_error",
+    "check_sample_weight_equivalence_on_dense_data": _TEXT_VERSION
+    + "test_text_sample_weight_equivalence (weight 0 is removal and equal weights are none, "
+    "exactly; an integer weight k is not k copies: they would fall in k batches of a "
+    "stochastic minibatch fit)",
+    "check_sample_weights_list": _TEXT_VERSION + "test_text_sample_weights_containers",
+    "check_sample_weights_not_an_array": _TEXT_VERSION + "test_text_sample_weights_containers",
+    "check_sample_weights_not_overwritten": _TEXT_VERSION
+    + "test_text_sample_weights_not_overwritten",
+    "check_sample_weights_pandas_series": _TEXT_VERSION + "test_text_sample_weights_containers",
+    "check_sample_weights_shape": _TEXT_VERSION + "test_text_sample_weights_shape",
 }
 
 
@@ -366,3 +369,59 @@ def test_text_score_takes_y(fitted):
 def test_text_one_sample_is_a_clear_error(estimator):
     with pytest.raises(ValueError, match="At least 2 training samples"):
         clone(estimator).fit(TEXTS[:1], Y[:1])
+
+
+WEIGHTS = np.arange(len(TEXTS)) % 3 + 1.0
+
+
+@classifiers
+def test_text_sample_weights_containers(estimator):
+    pd = pytest.importorskip("pandas")
+    expected = _fit_weighted(estimator, WEIGHTS).decision_function(QUERIES).toarray()
+    for container in (list(WEIGHTS), tuple(WEIGHTS), pd.Series(WEIGHTS), WEIGHTS.astype(int)):
+        scores = _fit_weighted(estimator, container).decision_function(QUERIES).toarray()
+        np.testing.assert_array_equal(scores, expected)
+
+
+@classifiers
+def test_text_sample_weights_not_overwritten(estimator):
+    weights = WEIGHTS.copy()
+    _fit_weighted(estimator, weights)
+    np.testing.assert_array_equal(weights, WEIGHTS)
+
+
+@classifiers
+def test_text_sample_weights_shape(estimator):
+    for bad in (WEIGHTS[:-1], np.c_[WEIGHTS, WEIGHTS]):
+        with pytest.raises(ValueError, match=r"sample_weight must have shape \(24,\)"):
+            _fit_weighted(estimator, bad)
+
+
+@classifiers
+def test_text_all_zero_sample_weights_error(estimator):
+    with pytest.raises(ValueError, match="sample_weight is zero for every sample"):
+        _fit_weighted(estimator, np.zeros(len(TEXTS)))
+
+
+@classifiers
+def test_text_sample_weight_equivalence(estimator):
+    expected = _fit(estimator).decision_function(QUERIES).toarray()
+    for equal in (np.ones(len(TEXTS)), np.full(len(TEXTS), 0.1)):
+        scores = _fit_weighted(estimator, equal).decision_function(QUERIES).toarray()
+        np.testing.assert_array_equal(scores, expected)
+    weights = WEIGHTS.copy()
+    weights[[1, 5, 6]] = 0
+    kept = np.flatnonzero(weights)
+    removed = (
+        clone(estimator)
+        .set_params(random_state=0)
+        .fit([TEXTS[i] for i in kept], Y[kept], sample_weight=weights[kept])
+    )
+    np.testing.assert_array_equal(
+        _fit_weighted(estimator, weights).decision_function(QUERIES).toarray(),
+        removed.decision_function(QUERIES).toarray(),
+    )
+
+
+def _fit_weighted(estimator, sample_weight):
+    return clone(estimator).set_params(random_state=0).fit(TEXTS, Y, sample_weight=sample_weight)

@@ -383,11 +383,27 @@ def test_xmc_scorer_reads_pipeline_last_step(corpus):
     assert make_xmc_scorer("psp")(pipeline, X, Y) == pytest.approx(expected, rel=1e-12)
 
 
-def test_xmc_scorer_rejects_sample_weight(corpus):
+@pytest.mark.parametrize("metric", ["precision", "recall", "ndcg", "psp", "psndcg"])
+def test_xmc_scorer_weighs_queries_by_sample_weight(corpus, metric):
+    _, Y = corpus
+    scores = np.random.default_rng(0).random(Y.shape)  # a ranking right on some queries only
+    ranker = FixedScores(scores, label_counts=[5, 1, 2, 9, 3, 4], n_train_samples=20).fit(None)
+    scorer = make_xmc_scorer(metric, k=2)
+    weights = np.arange(Y.shape[0]) % 3  # 0, 1, 2: a query of weight 2 counts twice
+    repeated = np.repeat(np.arange(Y.shape[0]), weights)
+    weighted = scorer(ranker, None, Y, sample_weight=weights)
+    ranker.scores = scores[repeated]
+    copies = scorer(ranker, None, Y[repeated])
+    assert weighted == pytest.approx(copies, rel=1e-12)
+    ranker.scores = scores
+    assert weighted != pytest.approx(scorer(ranker, None, Y), rel=1e-6)
+
+
+def test_xmc_scorer_rejects_other_metadata(corpus):
     X, Y = corpus
     pipeline = make_pipeline().fit(X, Y)
-    with pytest.raises(TypeError, match="accepts no sample_weight"):
-        make_xmc_scorer("precision")(pipeline, X, Y, sample_weight=np.ones(len(X)))
+    with pytest.raises(TypeError, match="no metadata besides sample_weight; got \\['groups'\\]"):
+        make_xmc_scorer("precision")._score(None, pipeline, X, Y, groups=np.ones(len(X)))
 
 
 @pytest.mark.parametrize(
@@ -451,13 +467,16 @@ def test_get_xmc_scorer_non_string():
     ("name", "metric", "k"),
     [("p@1", "precision", 1), ("P@5", "precision", 5), ("PSP@3", "psp", 3),
      ("n@3", "ndcg", 3), ("psn@5", "psndcg", 5), ("r@10", "recall", 10),
-     ("Precision@1", "precision", 1)],
+     ("Precision@1", "precision", 1), ("precision_at_5", "precision", 5),
+     ("psp_at_3", "psp", 3), ("NDCG_at_1", "ndcg", 1)],
 )  # fmt: skip
 def test_get_xmc_scorer_accepts_the_papers_short_names(name, metric, k):
     assert repr(get_xmc_scorer(name)).startswith(f"make_xmc_scorer({metric!r}, k={k}")
 
 
-@pytest.mark.parametrize("name", ["q@1", "p@0", "p1", "psp@", "precision@-1"])
+@pytest.mark.parametrize(
+    "name", ["q@1", "p@0", "p1", "psp@", "precision@-1", "precision_at_", "precision_5", "p_at_0"]
+)
 def test_get_xmc_scorer_rejects_unknown_names(name):
     with pytest.raises(ValueError, match="Unknown scorer name"):
         get_xmc_scorer(name)

@@ -303,7 +303,7 @@ def write_token_corpus(
         raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}.")
     estimator = clone(estimator)
     estimator._validate_params()
-    texts, labels = estimator._check_fit_inputs(X, Y, reuse_fitted=False)
+    texts, labels, _ = estimator._check_fit_inputs(X, Y, None, reuse_fitted=False)
     sequence_encoder, vectorizer = estimator._fit_text_features(texts)
 
     directory = Path(path)

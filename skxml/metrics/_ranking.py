@@ -16,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils._param_validation import Interval, validate_params
 
-from skxml.utils._validation import check_label_matrix
+from skxml.utils._validation import check_label_matrix, check_sample_weight
 
 __all__ = [
     "inverse_propensity",
@@ -58,6 +58,9 @@ _SHARED_DOCS = {
         label index ranks first.""",
     "k": """k : int, default=5
         Number of top-ranked labels that are evaluated.""",
+    "sample_weight": """sample_weight : array-like of shape (n_samples,), default=None
+        Weight of each query (non-negative, not all zero); ``None`` weighs every query
+        alike.""",
     "inv_propensity": """inv_propensity : array-like of shape (n_labels,)
         Inverse propensity :math:`1/p_l` of every label, as returned by
         :func:`inverse_propensity` on the **training** labels. Must be finite and
@@ -66,9 +69,10 @@ _SHARED_DOCS = {
     ------
     ValueError
         If ``k`` is not a positive int; if the shapes of ``y_true``, ``y_score`` (and
-        ``inv_propensity``) disagree; if ``y_true`` is not 0/1, ``y_score`` holds NaN,
-        ranked label indices are out of range or repeated within a row, or
-        ``inv_propensity`` is not finite and positive.
+        ``inv_propensity``, ``sample_weight``) disagree; if ``y_true`` is not 0/1,
+        ``y_score`` holds NaN, ranked label indices are out of range or repeated within a
+        row, ``inv_propensity`` is not finite and positive, or ``sample_weight`` is
+        negative, not finite or all zero.
     TypeError
         If ``y_score`` is not numeric or ``k`` is a bool.""",
 }
@@ -299,15 +303,33 @@ def _ideal_gains(labels: sp.csr_matrix, weights: np.ndarray, k: int) -> np.ndarr
     return gains
 
 
-def _mean_of_ratios(numerators: np.ndarray, denominators: np.ndarray) -> float:
-    """Mean of per-query ratios where queries with a zero denominator count as 0."""
+def _query_weights(sample_weight: Any, n_samples: int) -> np.ndarray | None:
+    return check_sample_weight(sample_weight, n_samples)
+
+
+def _mean(values: np.ndarray, weights: np.ndarray | None) -> float:
+    """The mean of per-query values, weighted by ``weights`` when given."""
+    return float(values.mean() if weights is None else values @ weights / weights.sum())
+
+
+def _mean_of_ratios(
+    numerators: np.ndarray, denominators: np.ndarray, weights: np.ndarray | None = None
+) -> float:
+    """(Weighted) mean of per-query ratios where queries with a zero denominator count as 0."""
     ratios = np.divide(
         numerators, denominators, out=np.zeros_like(numerators), where=denominators > 0
     )
-    return float(ratios.mean())
+    return _mean(ratios, weights)
 
 
-def _ratio_of_sums(numerator: float, denominator: float) -> float:
+def _ratio_of_sums(
+    numerators: np.ndarray, denominators: np.ndarray, weights: np.ndarray | None = None
+) -> float:
+    """Per-query numerators and denominators, each (weighted and) summed, then divided."""
+    if weights is None:
+        numerator, denominator = numerators.sum(), denominators.sum()
+    else:
+        numerator, denominator = numerators @ weights, denominators @ weights
     return float(numerator / denominator) if denominator > 0 else 0.0
 
 
@@ -319,12 +341,13 @@ _METRIC_CONSTRAINTS: dict[str, list[Any]] = {
     "y_true": ["array-like", "sparse matrix"],
     "y_score": ["array-like", "sparse matrix"],
     "k": [Interval(Integral, 1, None, closed="left")],
+    "sample_weight": ["array-like", None],
 }
 
 
 @validate_params(_METRIC_CONSTRAINTS, prefer_skip_nested_validation=True)
 @_fill_doc
-def precision_at_k(y_true: Any, y_score: Any, *, k: int = 5) -> float:
+def precision_at_k(y_true: Any, y_score: Any, *, k: int = 5, sample_weight: Any = None) -> float:
     """Precision at k: the fraction of the k best-ranked labels that are true.
 
     :math:`\\mathrm{P@}k = \\frac{1}{n}\\sum_i \\frac{1}{k}\\sum_{l \\in \\mathrm{top}_k(i)}
@@ -335,6 +358,7 @@ def precision_at_k(y_true: Any, y_score: Any, *, k: int = 5) -> float:
     %(y_true)s
     %(y_score)s
     %(k)s
+    %(sample_weight)s
 
     Returns
     -------
@@ -352,7 +376,8 @@ def precision_at_k(y_true: Any, y_score: Any, *, k: int = 5) -> float:
     -----
     The sum is divided by ``k`` even when fewer than ``k`` labels are predicted, so missing
     predictions count as wrong. A query with no true label scores 0 and still counts in the
-    average over the ``n`` queries.
+    average over the ``n`` queries. With ``sample_weight`` the average is weighted: a query
+    of weight 2 counts as two copies of it.
 
     Examples
     --------
@@ -368,12 +393,13 @@ def precision_at_k(y_true: Any, y_score: Any, *, k: int = 5) -> float:
     0.75
     """
     _, _, hits = _top_k_hits(y_true, y_score, k)
-    return float(hits.sum() / (hits.shape[0] * k))
+    weights = _query_weights(sample_weight, hits.shape[0])
+    return _mean(hits.sum(axis=1), weights) / k
 
 
 @validate_params(_METRIC_CONSTRAINTS, prefer_skip_nested_validation=True)
 @_fill_doc
-def recall_at_k(y_true: Any, y_score: Any, *, k: int = 5) -> float:
+def recall_at_k(y_true: Any, y_score: Any, *, k: int = 5, sample_weight: Any = None) -> float:
     """Recall at k: the fraction of each query's true labels found among its top k.
 
     :math:`\\mathrm{R@}k = \\frac{1}{n}\\sum_i |\\mathrm{top}_k(i) \\cap y_i| / |y_i|`.
@@ -383,6 +409,7 @@ def recall_at_k(y_true: Any, y_score: Any, *, k: int = 5) -> float:
     %(y_true)s
     %(y_score)s
     %(k)s
+    %(sample_weight)s
 
     Returns
     -------
@@ -410,12 +437,13 @@ def recall_at_k(y_true: Any, y_score: Any, *, k: int = 5) -> float:
     0.75
     """
     labels, _, hits = _top_k_hits(y_true, y_score, k)
-    return _mean_of_ratios(hits.sum(axis=1), np.diff(labels.indptr).astype(np.float64))
+    weights = _query_weights(sample_weight, hits.shape[0])
+    return _mean_of_ratios(hits.sum(axis=1), np.diff(labels.indptr).astype(np.float64), weights)
 
 
 @validate_params(_METRIC_CONSTRAINTS, prefer_skip_nested_validation=True)
 @_fill_doc
-def ndcg_at_k(y_true: Any, y_score: Any, *, k: int = 5) -> float:
+def ndcg_at_k(y_true: Any, y_score: Any, *, k: int = 5, sample_weight: Any = None) -> float:
     """Normalised discounted cumulative gain at k.
 
     For each query, :math:`\\mathrm{DCG@}k = \\sum_{j=1}^{k} y_{i,r_i(j)} / \\log_2(j+1)`
@@ -427,6 +455,7 @@ def ndcg_at_k(y_true: Any, y_score: Any, *, k: int = 5) -> float:
     %(y_true)s
     %(y_score)s
     %(k)s
+    %(sample_weight)s
 
     Returns
     -------
@@ -458,7 +487,8 @@ def ndcg_at_k(y_true: Any, y_score: Any, *, k: int = 5) -> float:
     discounts = _discounts(hits.shape[1])
     ideal_cumulative = np.concatenate(([0.0], np.cumsum(discounts)))
     n_ideal = np.minimum(np.diff(labels.indptr), hits.shape[1])
-    return _mean_of_ratios(hits @ discounts, ideal_cumulative[n_ideal])
+    weights = _query_weights(sample_weight, hits.shape[0])
+    return _mean_of_ratios(hits @ discounts, ideal_cumulative[n_ideal], weights)
 
 
 _PROPENSITY_METRIC_CONSTRAINTS: dict[str, list[Any]] = {
@@ -469,7 +499,14 @@ _PROPENSITY_METRIC_CONSTRAINTS: dict[str, list[Any]] = {
 
 @validate_params(_PROPENSITY_METRIC_CONSTRAINTS, prefer_skip_nested_validation=True)
 @_fill_doc
-def psp_at_k(y_true: Any, y_score: Any, *, k: int = 5, inv_propensity: Any) -> float:
+def psp_at_k(
+    y_true: Any,
+    y_score: Any,
+    *,
+    k: int = 5,
+    inv_propensity: Any,
+    sample_weight: Any = None,
+) -> float:
     """Propensity-scored precision at k (Jain et al., 2016 [1]_).
 
     Each correct label in the top k counts :math:`1/p_l` instead of 1; the total over all
@@ -482,6 +519,7 @@ def psp_at_k(y_true: Any, y_score: Any, *, k: int = 5, inv_propensity: Any) -> f
     %(y_score)s
     %(k)s
     %(inv_propensity)s
+    %(sample_weight)s
 
     Returns
     -------
@@ -498,7 +536,8 @@ def psp_at_k(y_true: Any, y_score: Any, *, k: int = 5, inv_propensity: Any) -> f
     Notes
     -----
     Numerator and denominator are summed over all queries before dividing, the
-    normalisation of the Extreme Classification Repository. A query with no true label
+    normalisation of the Extreme Classification Repository; with ``sample_weight`` each
+    query's terms are multiplied by its weight in both sums. A query with no true label
     adds 0 to both sums. With equal propensities, PSP@k is the number of hits divided by
     :math:`\\sum_i \\min(k, |y_i|)`.
 
@@ -521,13 +560,22 @@ def psp_at_k(y_true: Any, y_score: Any, *, k: int = 5, inv_propensity: Any) -> f
     """
     labels, ranked, hits = _top_k_hits(y_true, y_score, k)
     weights = _check_inv_propensity(inv_propensity, labels.shape[1])
+    query_weights = _query_weights(sample_weight, hits.shape[0])
     gains = hits * weights[np.maximum(ranked, 0)]
-    return _ratio_of_sums(gains.sum(), _ideal_gains(labels, weights, hits.shape[1]).sum())
+    ideal = _ideal_gains(labels, weights, hits.shape[1])
+    return _ratio_of_sums(gains.sum(axis=1), ideal.sum(axis=1), query_weights)
 
 
 @validate_params(_PROPENSITY_METRIC_CONSTRAINTS, prefer_skip_nested_validation=True)
 @_fill_doc
-def psndcg_at_k(y_true: Any, y_score: Any, *, k: int = 5, inv_propensity: Any) -> float:
+def psndcg_at_k(
+    y_true: Any,
+    y_score: Any,
+    *,
+    k: int = 5,
+    inv_propensity: Any,
+    sample_weight: Any = None,
+) -> float:
     """Propensity-scored nDCG at k.
 
     The DCG of each query with gains :math:`y_{il}/p_l`, summed over queries and divided by
@@ -540,6 +588,7 @@ def psndcg_at_k(y_true: Any, y_score: Any, *, k: int = 5, inv_propensity: Any) -
     %(y_score)s
     %(k)s
     %(inv_propensity)s
+    %(sample_weight)s
 
     Returns
     -------
@@ -574,7 +623,8 @@ def psndcg_at_k(y_true: Any, y_score: Any, *, k: int = 5, inv_propensity: Any) -
     discounts = _discounts(hits.shape[1])
     gains = hits * weights[np.maximum(ranked, 0)]
     ideal = _ideal_gains(labels, weights, hits.shape[1])
-    return _ratio_of_sums((gains @ discounts).sum(), (ideal @ discounts).sum())
+    query_weights = _query_weights(sample_weight, hits.shape[0])
+    return _ratio_of_sums(gains @ discounts, ideal @ discounts, query_weights)
 
 
 # --------------------------------------------------------------------------------------

@@ -60,7 +60,8 @@ _PROPENSITY_METRICS = frozenset({"psp", "psndcg"})
 _READY_MADE_K = (1, 3, 5)
 # The short names of the papers' tables: P@k, R@k, N@k (nDCG), PSN@k (PSnDCG).
 _METRIC_ALIASES = {"p": "precision", "r": "recall", "n": "ndcg", "psn": "psndcg"}
-_SCORER_NAME = re.compile(r"(?P<metric>[a-z]+)@(?P<k>[0-9]+)")
+# "precision@5", or "precision_at_5" as the metric functions are named.
+_SCORER_NAME = re.compile(r"(?P<metric>[a-z]+)(?:@|_at_)(?P<k>[0-9]+)")
 _RESPONSE_METHODS = {"decision_function", "predict_proba", "predict"}
 
 
@@ -252,12 +253,14 @@ class _XMCScorer(_BaseScorer):
     def _score(
         self, method_caller: Callable[..., Any], estimator: Any, X: Any, y_true: Any, **kwargs: Any
     ) -> float:
+        sample_weight = kwargs.pop("sample_weight", None)
         if kwargs:
             raise TypeError(
-                f"{self!r} accepts no sample_weight or other metadata (the ranking metrics "
-                f"weight queries equally); got {sorted(kwargs)}."
+                f"{self!r} accepts no metadata besides sample_weight; got {sorted(kwargs)}."
             )
         scoring_kwargs = dict(self._kwargs)
+        if sample_weight is not None:
+            scoring_kwargs["sample_weight"] = sample_weight
         if self._metric in _PROPENSITY_METRICS:
             # Read before predicting so that a missing attribute fails fast.
             label_counts, n_train_samples = _fitted_label_statistics(estimator, self._metric)
@@ -353,7 +356,9 @@ def make_xmc_scorer(
     step's attributes are used, on a fitted search (``GridSearchCV``, as in nested
     cross-validation) its ``best_estimator_``'s. The scored output
     (``decision_function`` by default) may be a sparse top-k matrix or dense scores, see
-    :func:`precision_at_k`. ``sample_weight`` is not supported. An estimator (or Pipeline
+    :func:`precision_at_k`. A ``sample_weight`` given to the scorer weighs the queries in
+    the metric's average (with metadata routing on, request it with
+    ``scorer.set_score_request(sample_weight=True)``). An estimator (or Pipeline
     last step, or search's best estimator) with an int
     ``top_k`` and ``classes_``, as the skxml classifiers have, returns ``top_k`` labels per
     text; when that is fewer than the scorer's ``k`` (and than the number of labels), the
@@ -392,8 +397,9 @@ def get_xmc_scorer(name: str) -> _XMCScorer:
     name : str
         ``"<metric>@<k>"`` with ``metric`` one of "precision", "recall", "ndcg", "psp",
         "psndcg" (or the papers' short names "p", "r", "n", "psn"; case does not matter)
-        and ``k`` a positive int. :func:`get_xmc_scorer_names` lists the usual ones
-        (k = 1, 3, 5); any positive ``k`` is accepted.
+        and ``k`` a positive int; ``"<metric>_at_<k>"``, after the metric functions'
+        names (``"psp_at_5"``), is the same scorer. :func:`get_xmc_scorer_names` lists
+        the usual ones (k = 1, 3, 5); any positive ``k`` is accepted.
 
     Returns
     -------
@@ -404,7 +410,7 @@ def get_xmc_scorer(name: str) -> _XMCScorer:
     Raises
     ------
     ValueError
-        If ``name`` does not have the form ``"<metric>@<k>"``.
+        If ``name`` does not have the form ``"<metric>@<k>"`` or ``"<metric>_at_<k>"``.
 
     See Also
     --------
@@ -417,6 +423,8 @@ def get_xmc_scorer(name: str) -> _XMCScorer:
     make_xmc_scorer('psndcg', k=3, A=0.55, B=1.5)
     >>> get_xmc_scorer("P@1")
     make_xmc_scorer('precision', k=1)
+    >>> get_xmc_scorer("psp_at_5")
+    make_xmc_scorer('psp', k=5, A=0.55, B=1.5)
     """
     match = _SCORER_NAME.fullmatch(name.lower())
     metric = None if match is None else _METRIC_ALIASES.get(match["metric"], match["metric"])
@@ -424,7 +432,7 @@ def get_xmc_scorer(name: str) -> _XMCScorer:
         raise ValueError(
             f"Unknown scorer name {name!r}: expected '<metric>@<k>' with metric one of "
             f"{', '.join(map(repr, _METRICS))} and k a positive int, e.g. 'precision@5' "
-            f"or 'psp@3' (short names: 'p@5', 'psp@3')."
+            f"or 'psp@3' (short names: 'p@5', 'psp@3'; also 'precision_at_5')."
         )
     return make_xmc_scorer(metric, k=int(match["k"]))
 

@@ -414,6 +414,7 @@ default="auto"
         self,
         X: Any,
         y: Any = None,
+        sample_weight: Any = None,
         *,
         validation_data: tuple[Any, Any] | None = None,
         resume_from: Any = None,
@@ -434,14 +435,25 @@ default="auto"
             list of equal-length lists of numbers is read as a 0/1 matrix; pass integer
             label ids as sets (``[{0, 3}, {1}]``) to have them read as label collections.
             None when ``X`` is a TokenCorpus.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each text in the loss (non-negative, not all zero): a text of weight 2
+            pulls the network as hard as two copies of it would, in expectation (they would
+            fall in two batches; one weighted text is in one). The weights are scaled to a
+            mean of 1 over the texts of positive weight, so that the learning rates keep
+            their meaning; texts of weight 0 are left out of the fit altogether, as if they
+            were not in ``X`` (with a TokenCorpus: never drawn into a batch). The
+            vocabularies, TF-IDF statistics, label clusters and ``label_counts_`` count
+            every text once, whatever its weight. Heavy-tailed weights such as raw click
+            counts make single steps very large; their logarithm or square root usually
+            trains better.
         validation_data : tuple (X_val, Y_val), default=None
             Held-out texts and labels (same label columns) scored after every epoch; with
             ``n_iter_no_change`` training stops early.
         resume_from : str or path-like, default=None
             A checkpoint written by a fit with ``checkpoint_path`` set: training continues
             after its last complete epoch, with the same parameters (``verbose``, ``device``
-            and ``checkpoint_path`` may differ) and the same ``X``, ``y`` and
-            ``validation_data``. On CPU the result is bit-identical to an uninterrupted fit.
+            and ``checkpoint_path`` may differ) and the same ``X``, ``y``, ``sample_weight``
+            and ``validation_data``. On CPU the result is bit-identical to an uninterrupted fit.
 
         Returns
         -------
@@ -455,7 +467,7 @@ default="auto"
         (``n_epochs_trained_`` says how many), or, when no epoch completed, exactly as it
         was before ``fit`` (unfitted, or the previous model). A warning says which.
         """
-        return self._fit(X, y, validation_data, resume_from)
+        return self._fit(X, y, validation_data, resume_from, sample_weight)
 
     def _on_epoch_start(self, epoch: int) -> None:
         self.n_hard_negatives_ = resolve_hard_negatives(self.hard_negatives, len(self.classes_))
@@ -476,20 +488,25 @@ default="auto"
         return _csr_rows_to_positions(labels, rows, device)
 
     def _batch_loss(
-        self, token_ids: torch.Tensor, bag: BagOfWordsBatch | None, targets: Any
+        self,
+        token_ids: torch.Tensor,
+        bag: BagOfWordsBatch | None,
+        targets: Any,
+        sample_weight: torch.Tensor | None = None,
     ) -> torch.Tensor:
         logits = self.network_(token_ids, bag)
         label_weights = self._positive_weights
         if isinstance(targets, tuple):
             rows, columns = targets
             pair_weights = None if label_weights is None else label_weights[columns]
-            return sparse_target_bce(logits, rows, columns, pair_weights)
+            return sparse_target_bce(logits, rows, columns, pair_weights, sample_weight)
         return hard_negative_bce(
             logits,
             targets,
             self.n_hard_negatives_,
             easy_weight=self.easy_negative_weight,
             positive_weight=label_weights,
+            sample_weight=sample_weight,
         )
 
     def _freeze_network(

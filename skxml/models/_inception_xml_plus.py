@@ -357,6 +357,7 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         self,
         X: Any,
         y: Any = None,
+        sample_weight: Any = None,
         *,
         validation_data: tuple[Any, Any] | None = None,
         resume_from: Any = None,
@@ -372,6 +373,11 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         y : {array-like, sparse matrix} of shape (n_samples, n_labels) or list of lists
             0/1 label matrix or one collection of label names per text, as in
             :meth:`InceptionXMLClassifier.fit`; None when ``X`` is a TokenCorpus.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each text in both heads' losses, as in
+            :meth:`InceptionXMLClassifier.fit` (scaled to a mean of 1; texts of weight 0
+            left out of the fit). The label clusters are built from every text fitted on,
+            unweighted.
         validation_data : tuple (X_val, Y_val), default=None
             Held-out texts and labels scored after every epoch (P@1 and shortlist recall in
             ``history_``); with ``n_iter_no_change`` training stops early.
@@ -385,7 +391,7 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
             The fitted estimator.
         """
         self._check_meta_score_options()
-        return self._fit(X, y, validation_data, resume_from)
+        return self._fit(X, y, validation_data, resume_from, sample_weight)
 
     # ------------------------------------------------------------------ building
     _tfidf_switches = ("tfidf_embedding", "tfidf_linear", "tfidf_meta_linear")
@@ -530,13 +536,16 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         token_ids: torch.Tensor,
         bag: BagOfWordsBatch | None,
         targets: tuple[torch.Tensor, torch.Tensor, int],
+        sample_weight: torch.Tensor | None = None,
     ) -> torch.Tensor:
         cluster_targets, label_keys, shortlist_width = targets
         network = self.network_
         h = network.features(token_ids, bag)
         meta_logits = network.meta_logits(h, bag)
         meta_loss = nn.functional.binary_cross_entropy_with_logits(
-            meta_logits.float(), cluster_targets
+            meta_logits.float(),
+            cluster_targets,
+            weight=None if sample_weight is None else sample_weight[:, None],
         )
         # Every positive cluster is in the shortlist, even for a text with more of them
         # than n_shortlist_ (the width then grows for this batch).
@@ -557,6 +566,7 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
             positive_weight=None
             if label_weights is None
             else label_weights[label_ids.clamp(min=0)],
+            sample_weight=sample_weight,
         )
         return meta_loss + extreme_loss
 

@@ -17,6 +17,7 @@ def hard_negative_bce(
     easy_weight: float = 0.02,
     mask: torch.Tensor | None = None,
     positive_weight: torch.Tensor | None = None,
+    sample_weight: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """BCE over all labels, with full weight only on positives and the hardest negatives.
 
@@ -51,11 +52,15 @@ def hard_negative_bce(
         The weight of each positive entry instead of 1: one per label (column), or one per
         entry (as for InceptionXML+'s shortlists, whose columns are other labels in each
         row). Only the positives' entries are read. ``None``: every positive weighs 1.
+    sample_weight : torch.Tensor of shape (batch,), default=None
+        A factor on each sample's terms in the sum but not in the normaliser, so that a
+        sample of weight 2 pulls as hard as two copies of it (the estimators scale their
+        ``sample_weight`` to a mean of 1, which keeps the loss's scale). ``None``: all 1.
 
     Returns
     -------
     loss : torch.Tensor, scalar
-        ``Σ w·bce / Σ w``.
+        ``Σ s·w·bce / Σ w``, with ``s`` the sample weights.
 
     Examples
     --------
@@ -91,6 +96,11 @@ def hard_negative_bce(
         raise ValueError(
             f"mask must have the shape of logits, {tuple(logits.shape)}, got {tuple(mask.shape)}."
         )
+    if sample_weight is not None and sample_weight.shape != logits.shape[:1]:
+        raise ValueError(
+            f"sample_weight must have shape (batch,) = {tuple(logits.shape[:1])}, got "
+            f"{tuple(sample_weight.shape)}."
+        )
     if positive_weight is not None and positive_weight.shape not in (
         logits.shape,
         logits.shape[1:],
@@ -112,7 +122,8 @@ def hard_negative_bce(
     if logits.numel() == 0:  # an empty batch (or no label): no loss, whatever the path
         return logits.sum()
     if n_hard >= logits.shape[1] and mask is None and positive_weight is None:
-        return nn.functional.binary_cross_entropy_with_logits(logits, targets)
+        row_weight = None if sample_weight is None else sample_weight.float()[:, None]
+        return nn.functional.binary_cross_entropy_with_logits(logits, targets, weight=row_weight)
     with torch.no_grad():
         positive = targets > 0
         if n_hard >= logits.shape[1]:
@@ -136,15 +147,19 @@ def hard_negative_bce(
             weights = torch.where(positive, positive_weight.to(weights.dtype), weights)
         if mask is not None:
             weights.mul_(mask)
+        total = weights.sum().clamp(min=1e-12)
+        if sample_weight is not None:
+            weights.mul_(sample_weight.to(weights.dtype)[:, None])
     losses = nn.functional.binary_cross_entropy_with_logits(
         logits, targets, weight=weights, reduction="sum"
     )
-    return losses / weights.sum().clamp(min=1e-12)
+    return losses / total
 
 
 class _SparseTargetBCE(torch.autograd.Function):
     """Weighted mean BCE of (batch, L) logits whose positives are given as (row, column)
-    pairs, each with a weight (negatives weigh 1)."""
+    pairs, each with a weight (negatives weigh 1), and each row's terms multiplied by its
+    sample weight outside the normaliser."""
 
     @staticmethod
     def forward(
@@ -153,36 +168,45 @@ class _SparseTargetBCE(torch.autograd.Function):
         rows: torch.Tensor,
         columns: torch.Tensor,
         weights: torch.Tensor | None,
+        row_weights: torch.Tensor | None,
     ) -> torch.Tensor:
         x = logits.float()
         positives = x[rows, columns]
         # bce(x, y) = softplus(x) - y·x; a positive of weight w adds (w - 1)·softplus(x) - w·x
+        total: int | torch.Tensor = logits.numel()
         if weights is None:
-            total: int | torch.Tensor = logits.numel()
-            loss = nn.functional.softplus(x).sum() - positives.sum()
+            extra = -positives
         else:
             weights = weights.float()
             total = (weights - 1.0).sum() + logits.numel()  # no sync with a GPU
-            loss = (
-                nn.functional.softplus(x).sum()
-                + ((weights - 1.0) * nn.functional.softplus(positives)).sum()
-                - (weights * positives).sum()
+            extra = (weights - 1.0) * nn.functional.softplus(positives) - weights * positives
+        if row_weights is None:
+            loss = nn.functional.softplus(x).sum() + extra.sum()
+        else:
+            row_weights = row_weights.float()
+            loss = nn.functional.softplus(x).sum(dim=1) @ row_weights + (
+                extra @ row_weights[rows] if extra.numel() else extra.sum()
             )
         ctx.total = total
-        ctx.save_for_backward(logits, rows, columns, weights)
+        ctx.save_for_backward(logits, rows, columns, weights, row_weights)
         return loss / total
 
     @staticmethod
-    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None, None, None]:
-        logits, rows, columns, weights = ctx.saved_tensors
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None, None, None, None]:
+        logits, rows, columns, weights, row_weights = ctx.saved_tensors
         scale = grad / ctx.total
-        grad_logits = torch.sigmoid(logits) * scale.to(logits.dtype)
+        if row_weights is None:
+            grad_logits = torch.sigmoid(logits) * scale.to(logits.dtype)
+        else:
+            grad_logits = torch.sigmoid(logits) * (row_weights * scale).to(logits.dtype)[:, None]
         # Positives in float32: sigmoid(x) - 1 loses its digits in bf16 when x is large.
         positive = (torch.sigmoid(logits[rows, columns].float()) - 1.0) * scale
         if weights is not None:
             positive = positive * weights
+        if row_weights is not None:
+            positive = positive * row_weights[rows]
         grad_logits[rows, columns] = positive.to(grad_logits.dtype)
-        return grad_logits, None, None, None
+        return grad_logits, None, None, None, None
 
 
 def sparse_target_bce(
@@ -190,6 +214,7 @@ def sparse_target_bce(
     rows: torch.Tensor,
     columns: torch.Tensor,
     positive_weight: torch.Tensor | None = None,
+    sample_weight: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Plain mean BCE over all labels, with the positives given as indices, not a dense target.
 
@@ -207,6 +232,9 @@ def sparse_target_bce(
     positive_weight : torch.Tensor of shape (n_positives,), default=None
         Each positive's weight in the mean instead of 1 (negatives weigh 1): the loss is
         then ``Σ w·bce / Σ w``, as :func:`hard_negative_bce` weighs its entries.
+    sample_weight : torch.Tensor of shape (batch,), default=None
+        A factor on each row's terms in the sum but not in the normaliser, as in
+        :func:`hard_negative_bce`. ``None``: all 1.
 
     Returns
     -------
@@ -242,4 +270,12 @@ def sparse_target_bce(
             f"positive_weight must have one weight per positive, shape {tuple(rows.shape)}, "
             f"got {tuple(positive_weight.shape)}."
         )
-    return cast(torch.Tensor, _SparseTargetBCE.apply(logits, rows, columns, positive_weight))
+    if sample_weight is not None and sample_weight.shape != logits.shape[:1]:
+        raise ValueError(
+            f"sample_weight must have shape (batch,) = {tuple(logits.shape[:1])}, got "
+            f"{tuple(sample_weight.shape)}."
+        )
+    return cast(
+        torch.Tensor,
+        _SparseTargetBCE.apply(logits, rows, columns, positive_weight, sample_weight),
+    )

@@ -231,6 +231,70 @@ def check_texts(X: Any, *, name: str = "X", allow_empty: bool = False) -> list[s
     return texts
 
 
+def check_sample_weight(
+    sample_weight: Any, n_samples: int, *, name: str = "sample_weight"
+) -> np.ndarray | None:
+    """Validate per-sample weights: ``None``, one non-negative number, or one per sample.
+
+    Parameters
+    ----------
+    sample_weight : None, float or array-like of shape (n_samples,)
+        Weights; a single number weighs every sample alike. A pandas Series or a list is
+        read as an array; booleans are read as 0/1.
+    n_samples : int
+        The number of samples the weights must match.
+    name : str, default="sample_weight"
+        Name of the argument, used in error messages.
+
+    Returns
+    -------
+    sample_weight : ndarray of shape (n_samples,), float64, or None
+        A new array (the caller's is never changed); None when ``sample_weight`` is None.
+
+    Raises
+    ------
+    TypeError
+        If the weights are not numbers.
+    ValueError
+        If their shape is not ``(n_samples,)``, or a weight is negative, NaN or infinite,
+        or they sum to zero.
+    """
+    if sample_weight is None:
+        return None
+    try:
+        weights = np.asarray(sample_weight)
+    except (TypeError, ValueError) as exc:  # ragged nested sequences
+        raise ValueError(
+            f"{name} must be a number or a 1-D array of {n_samples} numbers, one per sample."
+        ) from exc
+    if weights.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{name} must hold numbers, got an array of dtype {weights.dtype} "
+            f"({type(sample_weight).__name__})."
+        )
+    if weights.ndim == 0:
+        weights = np.full(n_samples, weights, dtype=np.float64)
+    weights = np.array(weights, dtype=np.float64)  # always a copy
+    if weights.shape != (n_samples,):
+        raise ValueError(
+            f"{name} must have shape ({n_samples},), one weight per sample, got shape "
+            f"{weights.shape}."
+        )
+    if not np.isfinite(weights).all():
+        raise ValueError(
+            f"{name} must be finite, got NaN or infinity at index "
+            f"{int(np.flatnonzero(~np.isfinite(weights))[0])}."
+        )
+    if (weights < 0).any():
+        position = int(np.flatnonzero(weights < 0)[0])
+        raise ValueError(
+            f"{name} must be non-negative, got {weights[position]} at index {position}."
+        )
+    if n_samples and not weights.any():
+        raise ValueError(f"{name} is zero for every sample: nothing would count.")
+    return weights
+
+
 def check_ngram_range(ngram_range: Any, *, name: str) -> tuple[int, int]:
     """``ngram_range`` as a ``(min_n, max_n)`` pair of ints with ``1 <= min_n <= max_n``.
 
