@@ -338,6 +338,15 @@ def _weights_and_kept_rows(
     return weights[kept], kept
 
 
+def _labels_of_weighted_rows(labels: sp.csr_matrix, weights: np.ndarray | None) -> sp.csr_matrix:
+    """``labels`` with the rows of weight 0 emptied (a new matrix only when there are any)."""
+    if weights is None or weights.all():
+        return labels
+    kept = sp.diags((weights > 0).astype(labels.dtype)) @ labels
+    kept.eliminate_zeros()
+    return sp.csr_matrix(kept)
+
+
 def _scaled_sample_weights(weights: np.ndarray | None) -> np.ndarray | None:
     """Weights scaled to a mean of 1 over the texts trained on (those of weight > 0), so the
     loss keeps its scale and the learning rates their meaning; None when all are equal,
@@ -788,8 +797,6 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
         if isinstance(X, TokenCorpus):
             texts = None
             token_ids, bag, labels = self._corpus_inputs(X, Y, reuse_fitted=reuse_fitted)
-            # A corpus is not copied to leave its texts of weight 0 out: they are never
-            # drawn into a batch, though they are in its vocabularies.
             weights = check_sample_weight(sample_weight, labels.shape[0])
         else:
             texts, labels, weights = self._check_fit_inputs(
@@ -827,9 +834,29 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
             bag = None if bag is None else bag[train_rows]
             texts = None if texts is None else [texts[row] for row in train_rows]
             weights = None if weights is None else weights[train_rows]
+        # A corpus is not copied to leave out its texts of weight 0 (in-memory ones are gone
+        # already): they are never drawn into a batch, and what is built from the labels
+        # (counts, propensities, label clusters, the linear map's pairs) does not see theirs.
+        fitted_labels = _labels_of_weighted_rows(labels, weights)
         n_trained = labels.shape[0] if weights is None else np.count_nonzero(weights)
         if n_trained < 2:
-            raise ValueError("At least 2 training samples are needed (BatchNorm layers).")
+            weighted = " of positive sample_weight" if weights is not None else ""
+            raise ValueError(
+                f"At least 2 training samples{weighted} are needed (BatchNorm layers); got "
+                f"{n_trained}."
+            )
+        if fitted_labels.nnz == 0:
+            which = (
+                "texts of positive sample_weight"
+                if weights is not None
+                else "texts left for training by validation_fraction"
+            )
+            raise ValueError(
+                f"Y has no positive entry: none of the {n_trained} {which} has a label, so "
+                "there is nothing to learn."
+            )
+        # Scaled: weights that train alike (w and 2·w; all equal and none) resume alike.
+        weights = _scaled_sample_weights(weights)
         needs_fingerprint = checkpoint is not None or self.checkpoint_path is not None
         fingerprint = (
             training_data_fingerprint(
@@ -841,12 +868,13 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
         if checkpoint is not None and checkpoint["data_fingerprint"] != fingerprint:
             raise ValueError(
                 f"resume_from={resume_from!s} was written while training on other "
-                "data (or another validation split, or with other validation_data); resume "
-                "with the same X, Y, validation_data and random_state."
+                "data (or another validation split, or with other validation_data or "
+                "sample_weight); resume with the same X, Y, sample_weight, validation_data "
+                "and random_state."
             )
 
-        self.label_counts_ = np.asarray(labels.sum(axis=0)).ravel().astype(np.int64)
-        self.n_train_samples_ = int(labels.shape[0])
+        self.label_counts_ = np.asarray(fitted_labels.sum(axis=0)).ravel().astype(np.int64)
+        self.n_train_samples_ = int(n_trained)
         self.skxml_version_ = skxml.__version__
 
         devices = [self.device_] if self.device_.type == "cuda" else []
@@ -854,12 +882,12 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
             torch.manual_seed(self._torch_seed)
             if not reuse_fitted:
                 self._structure_parameters_ = self._structure_parameters_now()
-                self._fit_label_structure(texts, bag, labels)
+                self._fit_label_structure(texts, bag, fitted_labels)
                 self.network_ = self._build_network(
                     self.sequence_encoder_.vocabulary_size_,
                     self._embedding_weights(token_ids),
                     bag,
-                    labels,
+                    fitted_labels,
                 )
                 self.history_: list[dict[str, float]] = []
             self.network_.to(self.device_)
@@ -869,10 +897,7 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
                 use_dense_gradients(self.network_)
             if context.enabled:  # same weights everywhere, other dropout masks per rank
                 torch.manual_seed(self._torch_seed + context.rank)
-            self._train(
-                token_ids, bag, labels, _scaled_sample_weights(weights), validation,
-                checkpoint, fingerprint,
-            )  # fmt: skip
+            self._train(token_ids, bag, labels, weights, validation, checkpoint, fingerprint)
         return self
 
     def _structure_parameters_now(self) -> dict[str, Any]:

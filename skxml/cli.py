@@ -245,6 +245,12 @@ def _read_sample_weights(path: str | None, n_texts: int) -> np.ndarray | None:
                 f"--sample-weight {path}, line {number}: {line!r:.40} is not a number; the "
                 "file holds one weight per line, one line per training text."
             ) from None
+    for number, weight in enumerate(weights, start=1):
+        if not (math.isfinite(weight) and weight >= 0):
+            raise ValueError(
+                f"--sample-weight {path}, line {number}: {lines[number - 1]!r:.40} is not a "
+                "finite non-negative number."
+            )
     if len(weights) != n_texts:
         raise ValueError(
             f"--sample-weight {path} holds {len(weights)} weights for {n_texts} training "
@@ -487,12 +493,12 @@ def _run_train(args: argparse.Namespace) -> int:
         corpus = load_token_corpus(args.corpus)
         weights = _read_sample_weights(args.sample_weight, len(corpus))
         model.fit(corpus, sample_weight=weights, resume_from=args.resume_from)
-        n_texts = len(corpus)
+        n_texts = model.n_train_samples_
     else:
         texts, target = _training_target(args)
         weights = _read_sample_weights(args.sample_weight, len(texts))
         model.fit(texts, target, sample_weight=weights, resume_from=args.resume_from)
-        n_texts = len(texts)
+        n_texts = model.n_train_samples_
     if is_main_process():  # data-parallel training: rank 0 reports and saves
         print(
             f"trained on {n_texts} texts, {len(model.classes_)} labels in "

@@ -640,6 +640,10 @@ def test_train_reads_sample_weights_one_per_line(tmp_path, data_files, capsys):
     weight_file.write_text("1\nheavy\n" + "1\n" * (len(TEXTS) - 2), encoding="utf-8")
     assert main(["train", *files, "--model", str(model), "--sample-weight", str(weight_file)]) == 1
     assert "line 2: 'heavy' is not a number" in capsys.readouterr().err
-    weight_file.write_text("-1\n" * len(TEXTS), encoding="utf-8")
-    assert main(["train", *files, "--model", str(model), "--sample-weight", str(weight_file)]) == 1
-    assert "sample_weight must be non-negative" in capsys.readouterr().err
+    for bad in ("-2", "nan", "inf", "1e400"):
+        weight_file.write_text("1\n1\n1\n" + bad + "\n" + "1\n" * (len(TEXTS) - 4))
+        assert (
+            main(["train", *files, "--model", str(model), "--sample-weight", str(weight_file)])
+            == 1
+        )
+        assert f"line 4: '{bad}' is not a finite non-negative number" in capsys.readouterr().err

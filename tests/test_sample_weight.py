@@ -251,7 +251,7 @@ def test_resume_refuses_other_weights(tmp_path):
         (-np.ones(32), ValueError, "sample_weight must be non-negative, got -1.0 at index 0"),
         ([np.inf] * 32, ValueError, "sample_weight must be finite"),
         ([0.0] * 32, ValueError, "sample_weight is zero for every sample"),
-        ([0.0] * 31 + [1.0], ValueError, "At least 2 training samples"),
+        ([0.0] * 31 + [1.0], ValueError, "At least 2 training samples of positive sample_weight"),
         (["1"] * 32, TypeError, "sample_weight must hold numbers"),
     ],
 )
@@ -333,3 +333,48 @@ def test_metadata_routing_weighs_the_fits_and_the_scores():
         expected = precision_at_k(truth, scores, k=3, sample_weight=weights[test])
         assert score == pytest.approx(expected)
         assert score != pytest.approx(precision_at_k(truth, scores, k=3))
+
+
+def test_a_corpus_leaves_the_labels_of_weight_zero_out_of_what_is_built_from_labels(tmp_path):
+    from sklearn.preprocessing import MultiLabelBinarizer
+
+    matrix = MultiLabelBinarizer(sparse_output=True).fit_transform(LABELS)  # same columns
+    weights = np.array([0.0 if "rain" in names else 1.0 for names in LABELS])
+    params = {**FAST, "propensity_weighting": 1.0}
+    write_token_corpus(tmp_path / "c", TEXTS, matrix, estimator=InceptionXMLClassifier(**params))
+    corpus = load_token_corpus(tmp_path / "c")
+    from_disk = InceptionXMLClassifier(**params).fit(corpus, sample_weight=weights)
+    in_memory = InceptionXMLClassifier(**params).fit(TEXTS, matrix, sample_weight=weights)
+    assert from_disk.n_train_samples_ == in_memory.n_train_samples_ == 20
+    np.testing.assert_array_equal(from_disk.label_counts_, [12, 12, 0, 4])
+    np.testing.assert_array_equal(in_memory.label_counts_, [12, 12, 0, 4])
+
+    # Every labelled text at weight 0: nothing to learn, as in memory.
+    labels = [names if row % 2 else [] for row, names in enumerate(LABELS)]
+    write_token_corpus(tmp_path / "d", TEXTS, labels, estimator=InceptionXMLClassifier(**FAST))
+    only_unlabelled = np.array([0.0 if row % 2 else 1.0 for row in range(len(LABELS))])
+    with pytest.raises(ValueError, match="none of the 16 texts of positive sample_weight"):
+        InceptionXMLClassifier(**FAST).fit(
+            load_token_corpus(tmp_path / "d"), sample_weight=only_unlabelled
+        )
+
+
+def test_resume_takes_weights_that_train_alike(tmp_path):
+    weights = np.arange(len(TEXTS)) % 3 + 1.0
+    path = tmp_path / "weighted.joblib"
+    first = InceptionXMLClassifier(**FAST, checkpoint_path=path).fit(
+        TEXTS, LABELS, sample_weight=weights
+    )
+    again = InceptionXMLClassifier(**FAST).fit(
+        TEXTS, LABELS, sample_weight=2 * weights, resume_from=path
+    )
+    np.testing.assert_array_equal(
+        again.decision_function(TEXTS).toarray(), first.decision_function(TEXTS).toarray()
+    )
+    plain = tmp_path / "plain.joblib"
+    InceptionXMLClassifier(**FAST, checkpoint_path=plain).fit(TEXTS, LABELS)
+    InceptionXMLClassifier(**FAST).fit(
+        TEXTS, LABELS, sample_weight=np.ones(len(TEXTS)), resume_from=plain
+    )
+    with pytest.raises(ValueError, match="resume with the same X, Y, sample_weight"):
+        InceptionXMLClassifier(**FAST).fit(TEXTS, LABELS, resume_from=path)

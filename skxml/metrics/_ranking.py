@@ -325,11 +325,13 @@ def _mean_of_ratios(
 def _ratio_of_sums(
     numerators: np.ndarray, denominators: np.ndarray, weights: np.ndarray | None = None
 ) -> float:
-    """Per-query numerators and denominators, each (weighted and) summed, then divided."""
-    if weights is None:
+    """Per-query numerators and denominators (one row, or one value, per query), each
+    (weighted and) summed, then divided."""
+    if weights is None:  # summed whole, as before weights existed: the same rounding
         numerator, denominator = numerators.sum(), denominators.sum()
     else:
-        numerator, denominator = numerators @ weights, denominators @ weights
+        numerator = numerators.reshape(len(weights), -1).sum(axis=1) @ weights
+        denominator = denominators.reshape(len(weights), -1).sum(axis=1) @ weights
     return float(numerator / denominator) if denominator > 0 else 0.0
 
 
@@ -394,6 +396,8 @@ def precision_at_k(y_true: Any, y_score: Any, *, k: int = 5, sample_weight: Any 
     """
     _, _, hits = _top_k_hits(y_true, y_score, k)
     weights = _query_weights(sample_weight, hits.shape[0])
+    if weights is None:
+        return float(hits.sum() / (hits.shape[0] * k))
     return _mean(hits.sum(axis=1), weights) / k
 
 
@@ -563,7 +567,7 @@ def psp_at_k(
     query_weights = _query_weights(sample_weight, hits.shape[0])
     gains = hits * weights[np.maximum(ranked, 0)]
     ideal = _ideal_gains(labels, weights, hits.shape[1])
-    return _ratio_of_sums(gains.sum(axis=1), ideal.sum(axis=1), query_weights)
+    return _ratio_of_sums(gains, ideal, query_weights)
 
 
 @validate_params(_PROPENSITY_METRIC_CONSTRAINTS, prefer_skip_nested_validation=True)

@@ -441,9 +441,10 @@ default="auto"
             fall in two batches; one weighted text is in one). The weights are scaled to a
             mean of 1 over the texts of positive weight, so that the learning rates keep
             their meaning; texts of weight 0 are left out of the fit altogether, as if they
-            were not in ``X`` (with a TokenCorpus: never drawn into a batch). The
-            vocabularies, TF-IDF statistics, label clusters and ``label_counts_`` count
-            every text once, whatever its weight. Heavy-tailed weights such as raw click
+            were not in ``X`` (a TokenCorpus keeps them in its vocabularies, but never draws
+            them into a batch nor counts their labels). The vocabularies, TF-IDF statistics,
+            label clusters and ``label_counts_`` count every other text once, whatever its
+            weight. Heavy-tailed weights such as raw click
             counts make single steps very large; their logarithm or square root usually
             trains better.
         validation_data : tuple (X_val, Y_val), default=None
