@@ -64,7 +64,9 @@ from skxml._label_input import (
     _NESTED_LIST_HINT,
     _as_label_input,
     _fit_label_binarizer,
+    _in_classes_order,
     _is_label_lists,
+    _label_column_names,
 )
 from skxml._label_weights import propensity_positive_weights
 from skxml._linear_map_support import cooccurrence_support, neighbour_confusions
@@ -485,13 +487,23 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
             weights, kept = _weights_and_kept_rows(sample_weight, len(texts))
             if kept is not None:
                 texts, labels = [texts[row] for row in kept], labels[kept]
+            # A DataFrame's column names are the labels' names, as label lists' are.
+            column_names = _label_column_names(Y)
             if reuse_fitted:
                 # A matrix continues in the fitted model's columns: classes_ (and the names
-                # of a model fitted on label lists) stay as they are.
+                # of a model fitted on label lists) stay as they are; named columns are
+                # matched to them by name.
+                if column_names is not None and self._label_binarizer_ is not None:
+                    labels = _in_classes_order(labels, column_names, self.classes_, name="Y")
                 classes = self.classes_
-            else:
+            elif column_names is None:
                 self._label_binarizer_ = None
                 classes = np.arange(labels.shape[1])
+            else:
+                self._label_binarizer_ = MultiLabelBinarizer(
+                    classes=list(column_names), sparse_output=True
+                ).fit([])
+                classes = column_names
         if reuse_fitted and labels.shape[1] != len(self.classes_):
             raise ValueError(
                 f"warm_start=True (or resume_from) continues training the fitted model, which "
@@ -1418,6 +1430,9 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
                     labels = self._label_binarizer_.transform(Y)
         else:
             labels = check_label_matrix(Y, name=name)
+            column_names = _label_column_names(Y, name=name)
+            if column_names is not None and self._label_binarizer_ is not None:
+                labels = _in_classes_order(labels, column_names, self.classes_, name=name)
         if labels.shape != (n_samples, n_columns):
             raise ValueError(
                 f"{name} must have shape (n_samples, n_labels) = ({n_samples}, "

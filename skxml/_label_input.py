@@ -72,6 +72,49 @@ def _is_label_lists(Y: Any) -> bool:
     return not (array.ndim == 2 and array.dtype.kind in "biuf")
 
 
+def _label_column_names(Y: Any, *, name: str = "Y") -> np.ndarray | None:
+    """The column names of a pandas DataFrame label matrix, as label names (an object
+    array); None for any other ``Y`` and for a DataFrame whose columns are the default
+    positions 0, 1, ..., L - 1."""
+    columns = getattr(Y, "columns", None)
+    if columns is None or sp.issparse(Y) or getattr(Y, "ndim", None) != 2:
+        return None
+    names = list(columns)
+    if names == list(range(len(names))):
+        return None
+    if len(set(names)) != len(names):
+        repeated = sorted({str(label) for label in names if names.count(label) > 1})
+        raise ValueError(
+            f"{name}'s columns must name each label once (they become classes_); repeated: "
+            f"{repeated}."
+        )
+    array = np.empty(len(names), dtype=object)
+    array[:] = names
+    return array
+
+
+def _in_classes_order(
+    labels: Any, column_names: np.ndarray, classes: np.ndarray, *, name: str
+) -> Any:
+    """``labels`` (n, L) with its columns, named ``column_names``, put in the order of
+    ``classes``; a ValueError when the names are not those of ``classes``."""
+    # As Python objects: numpy scalars would print as np.str_('a') in the message.
+    column_names, classes = (np.asarray(a).astype(object) for a in (column_names, classes))
+    if list(column_names) == list(classes):
+        return labels
+    position = {label: column for column, label in enumerate(column_names)}
+    known = set(classes)
+    missing = [label for label in classes if label not in position]
+    unknown = [label for label in column_names if label not in known]
+    if missing or unknown:
+        raise ValueError(
+            f"{name}'s columns must name the model's labels (classes_), in any order; "
+            f"missing: {missing[:5]}{' ...' if len(missing) > 5 else ''}, unknown: "
+            f"{unknown[:5]}{' ...' if len(unknown) > 5 else ''}."
+        )
+    return labels[:, np.array([position[label] for label in classes], dtype=np.int64)]
+
+
 # How a list of equal-length lists of numbers is read, for its error on values beyond 0/1.
 _NESTED_LIST_HINT = (
     " A list of equal-length lists of numbers is read as a 0/1 label matrix, one row per "
