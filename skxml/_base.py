@@ -1430,8 +1430,12 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
                     labels = self._label_binarizer_.transform(Y)
         else:
             labels = check_label_matrix(Y, name=name)
-            column_names = _label_column_names(Y, name=name)
-            if column_names is not None and self._label_binarizer_ is not None:
+            # Named columns are matched by name to a model's named labels (by position to
+            # a model fitted on an unnamed matrix, as its classes_ are positions).
+            column_names = (
+                None if self._label_binarizer_ is None else _label_column_names(Y, name=name)
+            )
+            if column_names is not None:
                 labels = _in_classes_order(labels, column_names, self.classes_, name=name)
         if labels.shape != (n_samples, n_columns):
             raise ValueError(

@@ -101,6 +101,10 @@ def test_unnamed_matrices_keep_positional_columns():
     np.testing.assert_array_equal(clf.classes_, np.arange(4))
     # A model fitted on an unnamed matrix reads later frames by position, as before.
     assert clf.score(TEXTS, FRAME) == clf.score(TEXTS, FRAME.to_numpy())
+    repeated = FRAME.set_axis(["a", "a", "b", "c"], axis=1)  # names it does not read
+    assert clf.score(TEXTS, repeated) == clf.score(TEXTS, FRAME.to_numpy())
+    scorer = get_xmc_scorer("p@3")
+    assert scorer(clf, TEXTS, repeated) == scorer(clf, TEXTS, FRAME.to_numpy())
 
 
 def test_a_token_corpus_keeps_the_names(tmp_path):

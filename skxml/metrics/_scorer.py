@@ -176,9 +176,11 @@ def _label_lists_as_matrix(estimator: Any, y_true: Any) -> tuple[Any, int]:
     """
     y_true = _as_label_input(y_true)
     if not _is_label_lists(y_true):
-        column_names = _label_column_names(y_true, name="y_true")
         fitted = _step_with(estimator, "_label_binarizer_")
-        if column_names is not None and getattr(fitted, "_label_binarizer_", None) is not None:
+        if getattr(fitted, "_label_binarizer_", None) is None:
+            return y_true, 0
+        column_names = _label_column_names(y_true, name="y_true")
+        if column_names is not None:
             # A DataFrame's named columns are matched to the labels a skxml model was
             # fitted on by name, whatever their order.
             labels = check_label_matrix(y_true, name="y_true")
