@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -73,21 +74,31 @@ def _is_label_lists(Y: Any) -> bool:
 
 
 def _label_column_names(Y: Any, *, name: str = "Y") -> np.ndarray | None:
-    """The column names of a pandas DataFrame label matrix, as label names (an object
-    array); None for any other ``Y`` and for a DataFrame whose columns are the default
-    positions 0, 1, ..., L - 1."""
+    """The column names of a pandas DataFrame label matrix, as label names (an object array
+    of str), when every column is named by a string, each once; None for any other ``Y``.
+
+    Columns named otherwise (the default positions 0, 1, ..., numbers, tuples of a
+    MultiIndex, NaN) are read by position, as a matrix's are: such names are not labels a
+    text could carry, and do not survive the round trips names must (files, pickles). A
+    name repeated among the columns cannot name one label: a warning says the columns are
+    read by position.
+    """
     columns = getattr(Y, "columns", None)
     if columns is None or sp.issparse(Y) or getattr(Y, "ndim", None) != 2:
         return None
-    names = list(columns)
-    if names == list(range(len(names))):
+    names = [str(label) if isinstance(label, str) else label for label in columns]
+    if not names or not all(type(label) is str for label in names):
         return None
-    if len(set(names)) != len(names):
-        repeated = sorted({str(label) for label in names if names.count(label) > 1})
-        raise ValueError(
-            f"{name}'s columns must name each label once (they become classes_); repeated: "
-            f"{repeated}."
+    repeated = sorted(label for label, count in Counter(names).items() if count > 1)
+    if repeated:
+        warnings.warn(
+            f"{name}'s columns repeat the names {repeated[:5]}"
+            f"{' ...' if len(repeated) > 5 else ''}, so they cannot name one label each: "
+            "the columns are read by position.",
+            UserWarning,
+            stacklevel=4,
         )
+        return None
     array = np.empty(len(names), dtype=object)
     array[:] = names
     return array
@@ -112,7 +123,11 @@ def _in_classes_order(
             f"missing: {missing[:5]}{' ...' if len(missing) > 5 else ''}, unknown: "
             f"{unknown[:5]}{' ...' if len(unknown) > 5 else ''}."
         )
-    return labels[:, np.array([position[label] for label in classes], dtype=np.int64)]
+    ordered = labels[:, np.array([position[label] for label in classes], dtype=np.int64)]
+    if sp.issparse(ordered):  # canonical again: sorted column indices in every row
+        ordered = sp.csr_matrix(ordered)
+        ordered.sort_indices()
+    return ordered
 
 
 # How a list of equal-length lists of numbers is read, for its error on values beyond 0/1.

@@ -29,15 +29,19 @@ FRAME = pd.DataFrame(BINARIZER.transform(LABELS), columns=BINARIZER.classes_)
 SHUFFLED = ["weather", "food", "rain", "fruit"]
 
 
-def test_column_names_are_read_only_from_named_dataframe_columns():
+def test_column_names_are_read_only_from_columns_all_named_by_strings():
     np.testing.assert_array_equal(_label_column_names(FRAME), ["food", "fruit", "rain", "weather"])
     assert _label_column_names(FRAME).dtype == object
-    assert _label_column_names(pd.DataFrame(np.eye(3))) is None  # default positions
-    assert _label_column_names(pd.DataFrame(np.eye(3), columns=[2, 0, 1])) is not None
-    assert _label_column_names(np.eye(3)) is None
-    assert _label_column_names(sp.csr_matrix(np.eye(3))) is None
-    with pytest.raises(ValueError, match=r"Y's columns must name each label once.*\['a'\]"):
-        _label_column_names(pd.DataFrame(np.eye(3), columns=["a", "b", "a"]))
+    eye = np.eye(3)
+    for columns in (None, [2, 0, 1], [10, 20, 30], ["a", "b", 3], ["a", "b", np.nan]):
+        assert _label_column_names(pd.DataFrame(eye, columns=columns)) is None, columns
+    tuples = pd.MultiIndex.from_tuples([("t", "a"), ("t", "b"), ("u", "a")])
+    assert _label_column_names(pd.DataFrame(eye, columns=tuples)) is None
+    assert _label_column_names(pd.get_dummies(pd.Series([True, False, True]))) is None
+    assert _label_column_names(eye) is None
+    assert _label_column_names(sp.csr_matrix(eye)) is None
+    with pytest.warns(UserWarning, match=r"Y's columns repeat the names \['a'\].*by position"):
+        assert _label_column_names(pd.DataFrame(eye, columns=["a", "b", "a"])) is None
 
 
 def test_in_classes_order_permutes_columns_by_name_or_says_what_differs():
@@ -46,6 +50,11 @@ def test_in_classes_order_permutes_columns_by_name_or_says_what_differs():
         labels, np.array(["c", "a", "b"]), np.array(["a", "b", "c"]), name="Y"
     )
     np.testing.assert_array_equal(ordered, [[0, 0, 1], [1, 1, 0]])
+    sparse = _in_classes_order(
+        sp.csr_matrix(labels), np.array(["c", "a", "b"]), np.array(["a", "b", "c"]), name="Y"
+    )
+    assert sparse.has_sorted_indices
+    np.testing.assert_array_equal(sparse.toarray(), [[0, 0, 1], [1, 1, 0]])
     with pytest.raises(ValueError, match=r"missing: \['c'\], unknown: \['d'\]"):
         _in_classes_order(labels, np.array(["a", "b", "d"]), np.array(["a", "b", "c"]), name="Y")
 
@@ -67,8 +76,15 @@ def test_a_dataframe_fit_names_its_labels_as_label_lists_do(estimator):
 
 
 def test_columns_in_another_order_are_matched_by_name():
+    from skxml.metrics._scorer import _label_lists_as_matrix
+
     clf = InceptionXMLClassifier(**FAST).fit(TEXTS, FRAME[SHUFFLED])
     assert list(clf.classes_) == SHUFFLED  # the frame's own order
+    expected = FRAME[SHUFFLED].to_numpy()
+    for frame in (FRAME, FRAME[SHUFFLED], FRAME[["rain", "fruit", "weather", "food"]]):
+        read = clf._check_eval_labels(frame, len(TEXTS), name="y")
+        np.testing.assert_array_equal(read.toarray(), expected)
+        np.testing.assert_array_equal(_label_lists_as_matrix(clf, frame)[0].toarray(), expected)
     assert clf.score(TEXTS, FRAME) == clf.score(TEXTS, FRAME[SHUFFLED])
     scorer = get_xmc_scorer("psp@3")
     assert scorer(clf, TEXTS, FRAME) == scorer(clf, TEXTS, FRAME[SHUFFLED])
@@ -94,6 +110,28 @@ def test_a_warm_start_and_validation_data_match_columns_by_name():
     ]  # fmt: skip
     with pytest.raises(ValueError, match=r"missing: \['rain'\], unknown: \['storm'\]"):
         ordered.fit(TEXTS, FRAME.rename(columns={"rain": "storm"}))
+
+
+def test_resume_takes_the_same_frame_in_another_column_order(tmp_path):
+    path = tmp_path / "checkpoint.joblib"
+    first = InceptionXMLClassifier(**FAST, checkpoint_path=path).fit(TEXTS, FRAME)
+    again = InceptionXMLClassifier(**FAST).fit(TEXTS, FRAME[SHUFFLED], resume_from=path)
+    np.testing.assert_array_equal(
+        again.decision_function(TEXTS).toarray(), first.decision_function(TEXTS).toarray()
+    )
+
+
+def test_frames_not_named_by_strings_keep_positional_columns():
+    for columns in ([3, 2, 1, 0], [10, 20, 30, 40]):
+        clf = InceptionXMLClassifier(**FAST).fit(TEXTS, FRAME.set_axis(columns, axis=1))
+        np.testing.assert_array_equal(clf.classes_, np.arange(4))
+        read = clf._check_eval_labels(pd.DataFrame(FRAME.to_numpy()), len(TEXTS), name="y")
+        np.testing.assert_array_equal(read.toarray(), FRAME.to_numpy())
+    with pytest.warns(UserWarning, match="read by position"):
+        clf = InceptionXMLClassifier(**FAST).fit(
+            TEXTS, FRAME.set_axis(["a", "a", "b", "c"], axis=1)
+        )
+    np.testing.assert_array_equal(clf.classes_, np.arange(4))
 
 
 def test_unnamed_matrices_keep_positional_columns():

@@ -259,7 +259,7 @@ default="auto"
     ----------
     classes_ : ndarray of shape (n_labels,)
         Label names when ``Y`` was a list of label lists (sorted) or a DataFrame with
-        named columns (its column names, in order), else ``arange(n_labels)``.
+        columns named by strings (its column names, in order), else ``arange(n_labels)``.
     sequence_encoder_ : SequenceEncoder
         The fitted vocabulary (texts to token ids).
     tfidf_vectorizer_ : TfidfVectorizer or None
@@ -435,9 +435,9 @@ default="auto"
             ``classes_`` holds the sorted names). As in scikit-learn, a
             list of equal-length lists of numbers is read as a 0/1 matrix; pass integer
             label ids as sets (``[{0, 3}, {1}]``) to have them read as label collections.
-            A pandas DataFrame with named columns names the labels: ``classes_`` holds its
-            column names, and later label matrices with named columns are matched to them
-            by name. None when ``X`` is a TokenCorpus.
+            A pandas DataFrame whose columns are named by strings names the labels:
+            ``classes_`` holds its column names, and later label matrices with named
+            columns are matched to them by name. None when ``X`` is a TokenCorpus.
         sample_weight : array-like of shape (n_samples,), default=None
             Weight of each text in the loss (non-negative, not all zero): a text of weight 2
             pulls the network as hard as two copies of it would, in expectation (they would
