@@ -92,6 +92,7 @@ def evaluate_scores(
     y_score: Any,
     inv_propensity: np.ndarray | None,
     k_values: Sequence[int] = _K_VALUES,
+    sample_weight: np.ndarray | None = None,
 ) -> dict[str, float]:
     """P@k, nDCG@k and PSP@k as percentages (the paper's way of reporting).
 
@@ -105,6 +106,8 @@ def evaluate_scores(
         Inverse propensities of the *training* labels; ``None`` leaves PSP@k out.
     k_values : sequence of int, default=(1, 3, 5)
         Cut-offs.
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Weight of each text in every metric; ``None`` weighs them alike.
 
     Returns
     -------
@@ -125,11 +128,15 @@ def evaluate_scores(
     results: dict[str, float] = {}
     for name, metric in (("P", precision_at_k), ("nDCG", ndcg_at_k)):
         for k in k_values:
-            results[f"{name}@{k}"] = 100 * metric(y_true, y_score, k=k)
+            results[f"{name}@{k}"] = 100 * metric(
+                y_true, y_score, k=k, sample_weight=sample_weight
+            )
     if inv_propensity is None:
         return results
     for k in k_values:
-        results[f"PSP@{k}"] = 100 * psp_at_k(y_true, y_score, k=k, inv_propensity=inv_propensity)
+        results[f"PSP@{k}"] = 100 * psp_at_k(
+            y_true, y_score, k=k, inv_propensity=inv_propensity, sample_weight=sample_weight
+        )
     return results
 
 
@@ -243,7 +250,7 @@ def _read_sample_weights(path: str | None, n_texts: int) -> np.ndarray | None:
         except ValueError:
             raise ValueError(
                 f"--sample-weight {path}, line {number}: {line!r:.40} is not a number; the "
-                "file holds one weight per line, one line per training text."
+                "file holds one weight per line, one line per text."
             ) from None
     for number, weight in enumerate(weights, start=1):
         if not (math.isfinite(weight) and weight >= 0):
@@ -253,8 +260,8 @@ def _read_sample_weights(path: str | None, n_texts: int) -> np.ndarray | None:
             )
     if len(weights) != n_texts:
         raise ValueError(
-            f"--sample-weight {path} holds {len(weights)} weights for {n_texts} training "
-            "texts; give one weight per line, one line per text, in the texts' order."
+            f"--sample-weight {path} holds {len(weights)} weights for {n_texts} texts; "
+            "give one weight per line, one line per text, in the texts' order."
         )
     return weights
 
@@ -555,6 +562,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     texts, Y, names = _read_data(args, model_classes=model.classes_)
     source = args.lf_json or args.labels
     _require_texts(texts, args.lf_json or args.texts)
+    weights = _read_sample_weights(args.sample_weight, len(texts))
     if Y.shape[1] != n_labels and (args.lf_json is not None or args.labels_format == "xc"):
         # Label ids: the width declared (a header, --n-labels) may differ from the model's
         # as long as every id the file uses is one of the model's columns.
@@ -591,7 +599,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         )
     scores = model.decision_function(texts, k=min(max(_K_VALUES), n_labels))
     scores = _with_unreachable_columns(scores, n_labels, n_unseen)
-    results = evaluate_scores(Y, scores, inv_propensity)
+    results = evaluate_scores(Y, scores, inv_propensity, sample_weight=weights)
     if args.json:
         print(json.dumps({name: round(value, 4) for name, value in results.items()}))
     else:
@@ -751,6 +759,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument(
         "-B", type=_positive_float, default=1.5, help="propensity constant B (1.5)"
+    )
+    evaluate.add_argument(
+        "--sample-weight",
+        metavar="FILE",
+        help="weight of each test text in the metrics: one non-negative number per line, in "
+        "the order of the texts",
     )
     evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
     evaluate.set_defaults(handler=_run_evaluate)

@@ -634,9 +634,7 @@ def test_train_reads_sample_weights_one_per_line(tmp_path, data_files, capsys):
     capsys.readouterr()
     weight_file.write_text("1\n" * (len(TEXTS) - 1), encoding="utf-8")
     assert main(["train", *files, "--model", str(model), "--sample-weight", str(weight_file)]) == 1
-    assert f"holds {len(TEXTS) - 1} weights for {len(TEXTS)} training texts" in (
-        capsys.readouterr().err
-    )
+    assert f"holds {len(TEXTS) - 1} weights for {len(TEXTS)} texts" in (capsys.readouterr().err)
     weight_file.write_text("1\nheavy\n" + "1\n" * (len(TEXTS) - 2), encoding="utf-8")
     assert main(["train", *files, "--model", str(model), "--sample-weight", str(weight_file)]) == 1
     assert "line 2: 'heavy' is not a number" in capsys.readouterr().err
@@ -647,3 +645,30 @@ def test_train_reads_sample_weights_one_per_line(tmp_path, data_files, capsys):
             == 1
         )
         assert f"line 4: '{bad}' is not a finite non-negative number" in capsys.readouterr().err
+
+
+def test_evaluate_weighs_the_test_texts(tmp_path, data_files, trained_model, capsys):
+    from skxml.metrics import precision_at_k, psp_at_k
+
+    texts, labels = data_files
+    weights = np.array([3, 1, 1, 1] * 6)  # the first text (two labels) counts thrice
+    weight_file = tmp_path / "weights.txt"
+    weight_file.write_text("\n".join(map(str, weights)) + "\n", encoding="utf-8")
+    common = ["evaluate", "--model", str(trained_model), "--texts", str(texts), "--labels",
+              str(labels), "--json"]  # fmt: skip
+    capsys.readouterr()
+    main([*common, "--sample-weight", str(weight_file)])
+    weighted = json.loads(capsys.readouterr().out)
+    model = joblib.load(trained_model)
+    truth = model._check_eval_labels([line.split() for line in LABELS], len(TEXTS), name="y")
+    scores = model.decision_function(TEXTS, k=min(5, len(model.classes_)))
+    assert weighted["P@3"] == round(
+        100 * precision_at_k(truth, scores, k=3, sample_weight=weights), 4
+    )
+    from skxml.metrics import inverse_propensity_from_counts
+
+    inv_p = inverse_propensity_from_counts(model.label_counts_, model.n_train_samples_)
+    expected_psp = 100 * psp_at_k(truth, scores, k=3, inv_propensity=inv_p, sample_weight=weights)
+    assert weighted["PSP@3"] == round(expected_psp, 4)
+    main(common)
+    assert json.loads(capsys.readouterr().out) != weighted
