@@ -67,6 +67,7 @@ from skxml._label_input import (
     _in_classes_order,
     _is_label_lists,
     _label_column_names,
+    _named_label_matrix,
 )
 from skxml._label_weights import propensity_positive_weights
 from skxml._linear_map_support import cooccurrence_support, neighbour_confusions
@@ -1207,15 +1208,17 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
                 order = drawn_rows[order]
             for step in range(steps_per_epoch):
                 rows = context.shard(order[step * batch_size : (step + 1) * batch_size])
+                # tokens, when in memory, and row_weights live on the device.
+                device_rows = (
+                    None if tokens is None and row_weights is None else to_device(rows, device)
+                )
                 if tokens is None:
                     batch_tokens = to_device(token_ids[rows].astype(np.int64), device)
                 else:
-                    batch_tokens = tokens[to_device(rows, tokens.device)]
+                    batch_tokens = tokens[device_rows]
                 batch_bag = None if bag is None else _csr_rows_to_bag(bag, rows, device)
                 targets = self._batch_targets(labels, rows, device)
-                batch_weights = (
-                    None if row_weights is None else row_weights[to_device(rows, device)]
-                )
+                batch_weights = None if row_weights is None else row_weights[device_rows]
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
                     loss = step_module(batch_tokens, batch_bag, targets, batch_weights)
                 for optimizer in optimizers:
@@ -1429,14 +1432,14 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
                     warnings.simplefilter("ignore")
                     labels = self._label_binarizer_.transform(Y)
         else:
-            labels = check_label_matrix(Y, name=name)
             # Named columns are matched by name to a model's named labels (by position to
             # a model fitted on an unnamed matrix, as its classes_ are positions).
-            column_names = (
-                None if self._label_binarizer_ is None else _label_column_names(Y, name=name)
+            named = (
+                None
+                if self._label_binarizer_ is None
+                else _named_label_matrix(Y, self.classes_, name=name)
             )
-            if column_names is not None:
-                labels = _in_classes_order(labels, column_names, self.classes_, name=name)
+            labels = check_label_matrix(Y, name=name) if named is None else named
         if labels.shape != (n_samples, n_columns):
             raise ValueError(
                 f"{name} must have shape (n_samples, n_labels) = ({n_samples}, "

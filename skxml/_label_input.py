@@ -130,6 +130,18 @@ def _in_classes_order(
     return ordered
 
 
+def _named_label_matrix(Y: Any, classes: np.ndarray, *, name: str) -> Any:
+    """``Y`` read as a 0/1 matrix with its columns in the order of ``classes``, matched by
+    their names; None when ``Y``'s columns name no labels (it is then read by position)."""
+    from skxml.utils._validation import check_label_matrix  # it imports this module
+
+    column_names = _label_column_names(Y, name=name)
+    if column_names is None:
+        return None
+    labels = check_label_matrix(Y, name=name)
+    return _in_classes_order(labels, column_names, classes, name=name)
+
+
 # How a list of equal-length lists of numbers is read, for its error on values beyond 0/1.
 _NESTED_LIST_HINT = (
     " A list of equal-length lists of numbers is read as a 0/1 label matrix, one row per "

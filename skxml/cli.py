@@ -246,18 +246,18 @@ def _read_sample_weights(path: str | None, n_texts: int) -> np.ndarray | None:
     weights = np.empty(len(lines))
     for number, line in enumerate(lines, start=1):
         try:
-            weights[number - 1] = float(line)
+            weight = float(line)
         except ValueError:
             raise ValueError(
                 f"--sample-weight {path}, line {number}: {line!r:.40} is not a number; the "
                 "file holds one weight per line, one line per text."
             ) from None
-    for number, weight in enumerate(weights, start=1):
         if not (math.isfinite(weight) and weight >= 0):
             raise ValueError(
-                f"--sample-weight {path}, line {number}: {lines[number - 1]!r:.40} is not a "
-                "finite non-negative number."
+                f"--sample-weight {path}, line {number}: {line!r:.40} is not a finite "
+                "non-negative number."
             )
+        weights[number - 1] = weight
     if len(weights) != n_texts:
         raise ValueError(
             f"--sample-weight {path} holds {len(weights)} weights for {n_texts} texts; "

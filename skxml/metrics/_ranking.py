@@ -303,10 +303,6 @@ def _ideal_gains(labels: sp.csr_matrix, weights: np.ndarray, k: int) -> np.ndarr
     return gains
 
 
-def _query_weights(sample_weight: Any, n_samples: int) -> np.ndarray | None:
-    return check_sample_weight(sample_weight, n_samples)
-
-
 def _mean(values: np.ndarray, weights: np.ndarray | None) -> float:
     """The mean of per-query values, weighted by ``weights`` when given."""
     return float(values.mean() if weights is None else values @ weights / weights.sum())
@@ -395,7 +391,7 @@ def precision_at_k(y_true: Any, y_score: Any, *, k: int = 5, sample_weight: Any 
     0.75
     """
     _, _, hits = _top_k_hits(y_true, y_score, k)
-    weights = _query_weights(sample_weight, hits.shape[0])
+    weights = check_sample_weight(sample_weight, hits.shape[0])
     if weights is None:
         return float(hits.sum() / (hits.shape[0] * k))
     return _mean(hits.sum(axis=1), weights) / k
@@ -441,7 +437,7 @@ def recall_at_k(y_true: Any, y_score: Any, *, k: int = 5, sample_weight: Any = N
     0.75
     """
     labels, _, hits = _top_k_hits(y_true, y_score, k)
-    weights = _query_weights(sample_weight, hits.shape[0])
+    weights = check_sample_weight(sample_weight, hits.shape[0])
     return _mean_of_ratios(hits.sum(axis=1), np.diff(labels.indptr).astype(np.float64), weights)
 
 
@@ -491,7 +487,7 @@ def ndcg_at_k(y_true: Any, y_score: Any, *, k: int = 5, sample_weight: Any = Non
     discounts = _discounts(hits.shape[1])
     ideal_cumulative = np.concatenate(([0.0], np.cumsum(discounts)))
     n_ideal = np.minimum(np.diff(labels.indptr), hits.shape[1])
-    weights = _query_weights(sample_weight, hits.shape[0])
+    weights = check_sample_weight(sample_weight, hits.shape[0])
     return _mean_of_ratios(hits @ discounts, ideal_cumulative[n_ideal], weights)
 
 
@@ -564,7 +560,7 @@ def psp_at_k(
     """
     labels, ranked, hits = _top_k_hits(y_true, y_score, k)
     weights = _check_inv_propensity(inv_propensity, labels.shape[1])
-    query_weights = _query_weights(sample_weight, hits.shape[0])
+    query_weights = check_sample_weight(sample_weight, hits.shape[0])
     gains = hits * weights[np.maximum(ranked, 0)]
     ideal = _ideal_gains(labels, weights, hits.shape[1])
     return _ratio_of_sums(gains, ideal, query_weights)
@@ -627,7 +623,7 @@ def psndcg_at_k(
     discounts = _discounts(hits.shape[1])
     gains = hits * weights[np.maximum(ranked, 0)]
     ideal = _ideal_gains(labels, weights, hits.shape[1])
-    query_weights = _query_weights(sample_weight, hits.shape[0])
+    query_weights = check_sample_weight(sample_weight, hits.shape[0])
     return _ratio_of_sums(gains @ discounts, ideal @ discounts, query_weights)
 
 

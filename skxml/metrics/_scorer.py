@@ -37,12 +37,7 @@ from sklearn.preprocessing import MultiLabelBinarizer
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import _check_response_method
 
-from skxml._label_input import (
-    _as_label_input,
-    _in_classes_order,
-    _is_label_lists,
-    _label_column_names,
-)
+from skxml._label_input import _as_label_input, _is_label_lists, _named_label_matrix
 from skxml.metrics._ranking import (
     inverse_propensity_from_counts,
     ndcg_at_k,
@@ -51,7 +46,6 @@ from skxml.metrics._ranking import (
     psp_at_k,
     recall_at_k,
 )
-from skxml.utils._validation import check_label_matrix
 
 __all__ = ["get_xmc_scorer", "get_xmc_scorer_names", "make_xmc_scorer"]
 
@@ -179,14 +173,11 @@ def _label_lists_as_matrix(estimator: Any, y_true: Any) -> tuple[Any, int]:
         fitted = _step_with(estimator, "_label_binarizer_")
         if getattr(fitted, "_label_binarizer_", None) is None:
             return y_true, 0
-        column_names = _label_column_names(y_true, name="y_true")
-        if column_names is not None:
-            # A DataFrame's named columns are matched to the labels a skxml model was
-            # fitted on by name, whatever their order.
-            labels = check_label_matrix(y_true, name="y_true")
-            holder = _step_with(estimator, "classes_")
-            return _in_classes_order(labels, column_names, holder.classes_, name="y_true"), 0
-        return y_true, 0
+        # A DataFrame's named columns are matched to the labels a skxml model was fitted
+        # on by name, whatever their order.
+        holder = _step_with(estimator, "classes_")
+        named = _named_label_matrix(y_true, holder.classes_, name="y_true")
+        return (y_true if named is None else named), 0
     holder = _step_with(estimator, "classes_")
     if not hasattr(holder, "classes_"):
         raise TypeError(

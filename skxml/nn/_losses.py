@@ -10,6 +10,15 @@ from torch import nn
 from skxml.nn._checks import is_int_at_least
 
 
+def _check_sample_weight_shape(sample_weight: torch.Tensor | None, logits: torch.Tensor) -> None:
+    """Refuse per-sample loss weights that are not one per row of ``logits``."""
+    if sample_weight is not None and sample_weight.shape != logits.shape[:1]:
+        raise ValueError(
+            f"sample_weight must have shape (batch,) = {tuple(logits.shape[:1])}, got "
+            f"{tuple(sample_weight.shape)}."
+        )
+
+
 def hard_negative_bce(
     logits: torch.Tensor,
     targets: torch.Tensor,
@@ -96,11 +105,7 @@ def hard_negative_bce(
         raise ValueError(
             f"mask must have the shape of logits, {tuple(logits.shape)}, got {tuple(mask.shape)}."
         )
-    if sample_weight is not None and sample_weight.shape != logits.shape[:1]:
-        raise ValueError(
-            f"sample_weight must have shape (batch,) = {tuple(logits.shape[:1])}, got "
-            f"{tuple(sample_weight.shape)}."
-        )
+    _check_sample_weight_shape(sample_weight, logits)
     if positive_weight is not None and positive_weight.shape not in (
         logits.shape,
         logits.shape[1:],
@@ -270,11 +275,7 @@ def sparse_target_bce(
             f"positive_weight must have one weight per positive, shape {tuple(rows.shape)}, "
             f"got {tuple(positive_weight.shape)}."
         )
-    if sample_weight is not None and sample_weight.shape != logits.shape[:1]:
-        raise ValueError(
-            f"sample_weight must have shape (batch,) = {tuple(logits.shape[:1])}, got "
-            f"{tuple(sample_weight.shape)}."
-        )
+    _check_sample_weight_shape(sample_weight, logits)
     return cast(
         torch.Tensor,
         _SparseTargetBCE.apply(logits, rows, columns, positive_weight, sample_weight),
