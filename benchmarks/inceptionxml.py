@@ -18,8 +18,10 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import re
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import joblib
@@ -34,6 +36,7 @@ from _common import (
     median_latency_ms,
     ranking_metrics,
     read_attentionxml,
+    save_predictions,
     throughput,
     timed,
     write_results,
@@ -69,11 +72,20 @@ def benchmark_dataset(
     model = estimator(random_state=args.random_state).set_params(**params)
     _, train_seconds = timed(model.fit, data["train_texts"], Y_train)
     scores = model.decision_function(data["test_texts"])
+    ranked, inv_propensity = ranked_indices(scores, 5), inverse_propensity(Y_train)
     row: dict[str, Any] = {
         "dataset": name,
         "method": method + (f" {json.dumps(params)}" if params else ""),
-        **ranking_metrics(Y_test, ranked_indices(scores, 5), inverse_propensity(Y_train)),
+        **ranking_metrics(Y_test, ranked, inv_propensity),
     }
+    if args.save_predictions:
+        # The same layout as peers.py --save-predictions, for paired_bootstrap.py.
+        directory = Path(args.save_predictions)
+        directory.mkdir(parents=True, exist_ok=True)
+        setting = "".join(f"_{key}={value}" for key, value in params.items())
+        slug = re.sub(r"[^\w.=+-]", "", f"{method.replace(' ', '-')}{setting}")
+        slug += f"_seed{args.random_state}"
+        save_predictions(directory / f"{name}_{slug}.npz", Y_test, ranked, inv_propensity)
     queries = data["test_texts"]
     row["train_s"] = round(train_seconds, 1)
     row["latency_ms"] = round(
@@ -106,6 +118,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=None, help="torch threads (all cores)")
     parser.add_argument("--name", default=DEFAULT_NAME, help="results/<name>.json and .md")
     parser.add_argument("--notes", default=None, help="free text stored with the results")
+    parser.add_argument(
+        "--save-predictions",
+        metavar="DIR",
+        help="also store each model's top-5 on the test split as DIR/<dataset>_<method>_seed<S>"
+        ".npz (for paired_bootstrap.py)",
+    )
     parser.add_argument(
         "--peers",
         default="peers",
