@@ -82,7 +82,7 @@ def benchmark_dataset(
         # The same layout as peers.py --save-predictions, for paired_bootstrap.py.
         directory = Path(args.save_predictions)
         directory.mkdir(parents=True, exist_ok=True)
-        setting = "".join(f"_{key}={value}" for key, value in params.items())
+        setting = "".join(f"--{key}={value}" for key, value in params.items())
         slug = re.sub(r"[^\w.=+-]", "", f"{method.replace(' ', '-')}{setting}")
         slug += f"_seed{args.random_state}"
         save_predictions(directory / f"{name}_{slug}.npz", Y_test, ranked, inv_propensity)
@@ -121,8 +121,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--save-predictions",
         metavar="DIR",
-        help="also store each model's top-5 on the test split as DIR/<dataset>_<method>_seed<S>"
-        ".npz (for paired_bootstrap.py)",
+        help="also store each model's top-5 on the test split as DIR/<dataset>_<method>"
+        "[--<param>=<value>...]_seed<S>.npz (for paired_bootstrap.py)",
     )
     parser.add_argument(
         "--peers",

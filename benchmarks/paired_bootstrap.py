@@ -161,7 +161,9 @@ def compare_dataset(
             rows.append(
                 {
                     "dataset": dataset,
-                    "method": candidate.replace("-", " ", 1).replace("_seed", ", random_state="),
+                    "method": candidate.replace("-", " ", 1)
+                    .replace("--", ", ")
+                    .replace("_seed", ", random_state="),
                     "metric": metric,
                     "skxml@metric": round(float(point[metric, candidate]), 2),
                     "best_peer": best_peer.replace("-", " ", 1),
