@@ -314,6 +314,45 @@ def inverse_propensity(
     return fallback_inverse_propensity(Y_train, A=A, B=B)
 
 
+def per_query_terms(
+    Y_true: sp.spmatrix, ranked: np.ndarray, inv_propensity: np.ndarray, max_k: int
+) -> dict[str, np.ndarray]:
+    """Each query's terms of the ranking metrics, ``(n, max_k)`` arrays by rank position.
+
+    ``hits`` (1 where the label ranked there is true), ``gains`` (those hits weighted by
+    the label's inverse propensity), ``ideal_gains`` (the query's true-label weights,
+    largest first, zero padded) and ``n_true`` (labels per query, shape ``(n,)``). ``ranked``
+    is an ``(n, m)`` int array of label indices, best first, ``-1`` for no prediction.
+    """
+    labels = sp.csr_matrix(Y_true, dtype=np.float64)
+    labels.sum_duplicates()
+    labels.sort_indices()
+    ranked = np.asarray(ranked, dtype=np.int64)
+    n_samples, n_labels = labels.shape
+    padded = np.full((n_samples, max_k), -1, dtype=np.int64)
+    padded[:, : min(max_k, ranked.shape[1])] = ranked[:, :max_k]
+    row_of_entry = np.repeat(np.arange(n_samples, dtype=np.int64), np.diff(labels.indptr))
+    true_keys = row_of_entry * n_labels + labels.indices
+    query_keys = np.arange(n_samples, dtype=np.int64)[:, None] * n_labels + padded
+    positions = np.minimum(np.searchsorted(true_keys, query_keys), max(true_keys.size - 1, 0))
+    hits = (padded >= 0) & (true_keys.size > 0) & (true_keys[positions] == query_keys)
+    hits = hits.astype(np.float64)
+
+    weights = np.asarray(inv_propensity, dtype=np.float64)
+    entry_weights = weights[labels.indices]
+    order = np.lexsort((-entry_weights, row_of_entry))
+    rank_in_row = np.arange(row_of_entry.size) - labels.indptr[row_of_entry]
+    keep = rank_in_row < max_k
+    ideal_gains = np.zeros((n_samples, max_k))
+    ideal_gains[row_of_entry[keep], rank_in_row[keep]] = entry_weights[order[keep]]
+    return {
+        "hits": hits,
+        "gains": hits * weights[np.maximum(padded, 0)],
+        "ideal_gains": ideal_gains,
+        "n_true": np.diff(labels.indptr),
+    }
+
+
 def fallback_ranking_metrics(
     Y_true: sp.spmatrix, ranked: np.ndarray, inv_propensity: np.ndarray, ks: Sequence[int] = KS
 ) -> dict[str, float]:
@@ -325,31 +364,12 @@ def fallback_ranking_metrics(
     hits over all queries and divides by the sum of each query's ``min(k, |y|)`` largest
     inverse propensities.
     """
-    labels = sp.csr_matrix(Y_true, dtype=np.float64)
-    labels.sum_duplicates()
-    labels.sort_indices()
-    ranked = np.asarray(ranked, dtype=np.int64)
-    n_samples, n_labels = labels.shape
     max_k = max(ks)
-    padded = np.full((n_samples, max_k), -1, dtype=np.int64)
-    padded[:, : min(max_k, ranked.shape[1])] = ranked[:, :max_k]
-    row_of_entry = np.repeat(np.arange(n_samples, dtype=np.int64), np.diff(labels.indptr))
-    true_keys = row_of_entry * n_labels + labels.indices
-    query_keys = np.arange(n_samples, dtype=np.int64)[:, None] * n_labels + padded
-    positions = np.minimum(np.searchsorted(true_keys, query_keys), max(true_keys.size - 1, 0))
-    hits = (padded >= 0) & (true_keys.size > 0) & (true_keys[positions] == query_keys)
-    hits = hits.astype(np.float64)
-
-    n_true = np.diff(labels.indptr)
-    weights = np.asarray(inv_propensity, dtype=np.float64)
-    gains = hits * weights[np.maximum(padded, 0)]
-    # Each query's true-label weights, largest first, zero padded to max_k columns.
-    entry_weights = weights[labels.indices]
-    order = np.lexsort((-entry_weights, row_of_entry))
-    rank_in_row = np.arange(row_of_entry.size) - labels.indptr[row_of_entry]
-    keep = rank_in_row < max_k
-    ideal_gains = np.zeros((n_samples, max_k))
-    ideal_gains[row_of_entry[keep], rank_in_row[keep]] = entry_weights[order[keep]]
+    terms = per_query_terms(Y_true, ranked, inv_propensity, max_k)
+    hits, gains, ideal_gains, n_true = (
+        terms[key] for key in ("hits", "gains", "ideal_gains", "n_true")
+    )
+    n_samples = hits.shape[0]
     discounts = 1.0 / np.log2(np.arange(2, max_k + 2, dtype=np.float64))
 
     scores = {}
@@ -418,17 +438,32 @@ def save_predictions(
     )
 
 
+def load_predictions(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """A file of :func:`save_predictions`: ``labels`` (CSR), ``ranked``, ``inv_propensity``."""
+    stored = np.load(path)
+    labels = sp.csr_matrix(
+        (np.ones(stored["indices"].size), stored["indices"], stored["indptr"]),
+        shape=tuple(stored["shape"]),
+    )
+    return {
+        "labels": labels,
+        "ranked": stored["ranked"],
+        "inv_propensity": stored["inv_propensity"],
+    }
+
+
 def verify_fallback(paths: Sequence[str | os.PathLike[str]]) -> float:
     """Largest absolute difference between the fallback and skxml over saved predictions."""
     worst = 0.0
     for path in paths:
-        stored = np.load(path)
-        labels = sp.csr_matrix(
-            (np.ones(stored["indices"].size), stored["indices"], stored["indptr"]),
-            shape=tuple(stored["shape"]),
+        stored = load_predictions(path)
+        labels, ranked, inv_propensity = (
+            stored["labels"],
+            stored["ranked"],
+            stored["inv_propensity"],
         )
-        ours = fallback_ranking_metrics(labels, stored["ranked"], stored["inv_propensity"])
-        reference = skxml_ranking_metrics(labels, stored["ranked"], stored["inv_propensity"])
+        ours = fallback_ranking_metrics(labels, ranked, inv_propensity)
+        reference = skxml_ranking_metrics(labels, ranked, inv_propensity)
         difference = max(abs(ours[key] - reference[key]) for key in reference)
         worst = max(worst, difference)
         print(f"{path}: max |fallback - skxml| = {difference:.3g}")

@@ -28,53 +28,32 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
-from _common import command_line, ranking_metrics, write_results
+from _common import (
+    command_line,
+    load_predictions,
+    per_query_terms,
+    ranking_metrics,
+    write_results,
+)
 
 METRICS = ("P@1", "P@3", "P@5", "PSP@1", "PSP@3", "PSP@5")
 
 
-def load_predictions(path: Path) -> dict[str, Any]:
-    """One file of :func:`_common.save_predictions`: true labels, top-k, inverse propensities."""
-    stored = np.load(path)
-    labels = sp.csr_matrix(
-        (np.ones(stored["indices"].size), stored["indices"], stored["indptr"]),
-        shape=tuple(stored["shape"]),
-    )
-    return {
-        "labels": labels,
-        "ranked": stored["ranked"],
-        "inv_propensity": stored["inv_propensity"],
-    }
-
-
-def per_text_terms(
-    labels: sp.csr_matrix, ranked: np.ndarray, inv_propensity: np.ndarray, metric: str
-) -> tuple[np.ndarray, np.ndarray]:
+def per_text_terms(terms: dict[str, np.ndarray], metric: str) -> tuple[np.ndarray, np.ndarray]:
     """Per-text numerator and denominator whose sums' ratio is ``metric`` on any subset.
 
     P@k: hits in the top k, and k. PSP@k: the propensity-weighted hits in the top k, and the
-    sum of the text's ``min(k, |y|)`` largest inverse propensities (the definitions of
-    :mod:`skxml.metrics`).
+    sum of the text's ``min(k, |y|)`` largest inverse propensities (``terms`` from
+    :func:`_common.per_query_terms`, the definitions of :mod:`skxml.metrics`).
     """
-    family, k = metric.split("@")
-    k = int(k)
-    n_samples = labels.shape[0]
-    top = np.full((n_samples, k), -1, dtype=np.int64)
-    top[:, : min(k, ranked.shape[1])] = ranked[:, :k]
-    rows = [set(row) for row in labels.tolil().rows]
-    hits = np.array(
-        [[label in row for label in top_row] for top_row, row in zip(top, rows, strict=True)],
-        dtype=np.float64,
-    ).reshape(n_samples, k)  # -1 (no prediction) is never a label
+    family, k_text = metric.split("@")
+    k = int(k_text)
     if family == "P":
-        return hits.sum(axis=1), np.full(n_samples, float(k))
+        hits = terms["hits"][:, :k].sum(axis=1)
+        return hits, np.full(hits.shape[0], float(k))
     if family != "PSP":
         raise ValueError(f"metric must be P@k or PSP@k, got {metric!r}")
-    weights = np.asarray(inv_propensity, dtype=np.float64)
-    gains = (hits * weights[np.maximum(top, 0)]).sum(axis=1)
-    ideal = np.array([np.sort(weights[list(row)])[::-1][:k].sum() for row in rows])
-    return gains, ideal
+    return terms["gains"][:, :k].sum(axis=1), terms["ideal_gains"][:, :k].sum(axis=1)
 
 
 def resample_counts(
@@ -118,12 +97,13 @@ def compare_dataset(
     names = list(files)
     labels = files[names[0]]["labels"]
     inv_propensity = files[names[0]]["inv_propensity"]
+    max_k = max(int(metric.split("@")[1]) for metric in metrics)
     numerators, denominator = {}, {}
-    for metric in metrics:
-        for name in names:
-            numerators[metric, name], denominator[metric] = per_text_terms(
-                labels, files[name]["ranked"], inv_propensity, metric
-            )
+    for name in names:
+        terms = per_query_terms(labels, files[name]["ranked"], inv_propensity, max_k)
+        for metric in metrics:
+            # The denominators depend on the true labels only: the same for every file.
+            numerators[metric, name], denominator[metric] = per_text_terms(terms, metric)
     point = {
         key: 100.0 * value.sum() / denominator[key[0]].sum() for key, value in numerators.items()
     }

@@ -862,25 +862,13 @@ def test_a_diverging_fit_is_an_error_not_a_model_of_nans(estimator):
     assert not hasattr(clf, "network_")  # left as before fit
 
 
-def _loss_reported_times(clf, factor: float, after_batches: int) -> None:
-    """Make ``clf``'s training loss read ``factor`` times its value from its
-    ``after_batches + 1``-th batch on, with the gradients left as they are."""
-    batch_loss, calls = clf._batch_loss, []
-
-    def loss(*args, **kwargs):
-        calls.append(None)
-        value = batch_loss(*args, **kwargs)
-        return value + (factor - 1) * value.detach() if len(calls) > after_batches else value
-
-    clf._batch_loss = loss
-
-
 @pytest.mark.parametrize("estimator", [InceptionXMLClassifier, InceptionXMLPlusClassifier])
 def test_a_fit_whose_loss_rises_warns_that_it_diverges(estimator):
     # A loss that rises after the first epoch, the same on every CPU: a real divergence
     # (a learning rate of 100 on these texts) rose on one host and fell back on another.
     clf = estimator(**{**SMALL, "n_epochs": 4})
-    _loss_reported_times(clf, 1000.0, N // SMALL["batch_size"])  # from the second epoch on
+    # From the second epoch on, the loss reads 1000 times its value; gradients unchanged.
+    _loss_changed_after(clf, N // SMALL["batch_size"], lambda value: value + 999 * value.detach())
     with pytest.warns(
         ConvergenceWarning, match=r"training loss rose from [\d.e+]+ in epoch 1 to"
     ) as record:
@@ -893,16 +881,21 @@ def test_a_fit_whose_loss_rises_warns_that_it_diverges(estimator):
     assert healthy.history_[-1]["loss"] < healthy.history_[0]["loss"]
 
 
-def _loss_turning_nan_after(clf, n_batches: int) -> None:
-    """Make ``clf``'s training loss NaN from its ``n_batches + 1``-th batch on."""
+def _loss_changed_after(clf, n_batches: int, change) -> None:
+    """Make ``clf``'s training loss ``change(loss)`` from its ``n_batches + 1``-th batch on."""
     batch_loss, calls = clf._batch_loss, []
 
     def loss(*args, **kwargs):
         calls.append(None)
         value = batch_loss(*args, **kwargs)
-        return value * math.nan if len(calls) > n_batches else value
+        return change(value) if len(calls) > n_batches else value
 
     clf._batch_loss = loss
+
+
+def _loss_turning_nan_after(clf, n_batches: int) -> None:
+    """Make ``clf``'s training loss NaN from its ``n_batches + 1``-th batch on."""
+    _loss_changed_after(clf, n_batches, lambda value: value * math.nan)
 
 
 def test_a_warm_start_that_diverges_in_its_first_epoch_leaves_the_estimator_as_it_was():
