@@ -1439,7 +1439,8 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
                 if self._label_binarizer_ is None
                 else _named_label_matrix(Y, self.classes_, name=name)
             )
-            labels = check_label_matrix(Y, name=name) if named is None else named
+            hint = _NESTED_LIST_HINT if isinstance(Y, (list, tuple)) else ""
+            labels = check_label_matrix(Y, name=name, value_hint=hint) if named is None else named
         if labels.shape != (n_samples, n_columns):
             raise ValueError(
                 f"{name} must have shape (n_samples, n_labels) = ({n_samples}, "

@@ -142,6 +142,11 @@ def save_checkpoint(path: str | os.PathLike, payload: dict[str, Any]) -> None:
 
 def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     """Read a checkpoint written by :func:`save_checkpoint`, with clear errors otherwise."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(
+            f"resume_from must be the path of a checkpoint file (str or os.PathLike), got "
+            f"{type(path).__name__} {path!r:.40}."
+        )
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"resume_from={path!r}: no such checkpoint file.")

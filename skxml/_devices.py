@@ -19,17 +19,19 @@ def _resolve_device(device: str, *, fallback: bool = False) -> torch.device:
     """
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
+    try:
+        # The name is checked first, so that a misspelt "cuda:x" is an error on a machine
+        # without CUDA too, not a silent fall back to the CPU.
+        resolved = torch.device(device)
+    except RuntimeError as exc:
+        raise ValueError(f"device={device!r} is not a valid torch device: {exc}") from exc
+    if resolved.type == "cuda" and not torch.cuda.is_available():
         if fallback:
             return torch.device("cpu")
         raise ValueError(
             f"device={device!r} was requested but CUDA is not available on this machine "
             "(torch.cuda.is_available() is False); use device='cpu' or device='auto'."
         )
-    try:
-        resolved = torch.device(device)
-    except RuntimeError as exc:
-        raise ValueError(f"device={device!r} is not a valid torch device: {exc}") from exc
     if resolved.type not in ("cpu", "cuda"):
         # torch accepts "mps", "xpu", "meta", ... as names; skxml's training and prediction
         # paths (autocast, pinned memory, the frozen CPU networks) are built and tested for

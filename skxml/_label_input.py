@@ -11,16 +11,27 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.preprocessing import MultiLabelBinarizer
 
+_NOTHING = object()
+
+
+def _is_missing_label(label: Any) -> bool:
+    """Whether ``label`` stands for a missing value rather than a label: None, a float NaN
+    (pandas' usual missing value), pandas' ``NA`` or ``NaT``."""
+    if label is None or type(label).__name__ in ("NAType", "NaTType"):
+        return True
+    return isinstance(label, (float, np.floating)) and bool(np.isnan(label))
+
 
 def _fit_label_binarizer(Y: Any, *, name: str = "Y") -> MultiLabelBinarizer:
     """A sparse :class:`~sklearn.preprocessing.MultiLabelBinarizer` fitted on label lists,
     with a clear error when the labels cannot be sorted (e.g. names mixed with numbers) or
     are missing (None)."""
     for row, labels in enumerate(Y):
-        if any(label is None for label in labels):
+        missing = next((label for label in labels if _is_missing_label(label)), _NOTHING)
+        if missing is not _NOTHING:
             raise ValueError(
-                f"{name}'s label list {row} holds None; a label must be a name or an id (a text "
-                "with no label has an empty list)."
+                f"{name}'s label list {row} holds {missing!r}, a missing value; a label must "
+                "be a name or an id (a text with no label has an empty list)."
             )
     try:
         return MultiLabelBinarizer(sparse_output=True).fit(Y)

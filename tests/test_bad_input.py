@@ -10,6 +10,7 @@ repeated here so this file lists every kind of bad input the issue names.
 
 from __future__ import annotations
 
+import copy
 import gzip
 import json
 import math
@@ -122,6 +123,23 @@ FIT_CASES = [
     ("Y without positives", TEXTS, np.zeros((N, 3)), {}, ValueError, "no positive entry"),
     ("None as a label", TEXTS, [["fruit"], [None]] * (N // 2), {}, ValueError, "1 holds None"),
     (
+        "NaN as a label",
+        TEXTS,
+        [{1}, {2, math.nan}] * (N // 2),
+        {},
+        ValueError,
+        r"label list 1 holds nan, a missing value",
+    ),
+    (
+        "Y a generator",
+        TEXTS,
+        (row for row in [["fruit"]] * N),
+        {},
+        TypeError,
+        r"got a generator \(an iterator, read only once\); pass list\(Y\)",
+    ),
+    ("Y rows dicts", TEXTS, [{"fruit": 1}] * N, {}, TypeError, "Y's rows are dicts"),
+    (
         "n-gram range reversed",
         TEXTS,
         LABELS,
@@ -228,6 +246,29 @@ def test_fit_rejects_bad_input(estimator, X, Y, params, error, match):
 def test_cuda_without_cuda_names_the_device():
     with pytest.raises(ValueError, match=r"device='cuda' was requested but CUDA is not"):
         InceptionXMLClassifier(**SMALL, device="cuda").fit(TEXTS, LABELS)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_a_misspelt_cuda_device_is_an_error_not_a_fall_back_to_the_cpu(fitted):
+    with pytest.raises(ValueError, match=r"device='cuda:abc' is not a valid torch device"):
+        InceptionXMLClassifier(**SMALL, device="cuda:abc").fit(TEXTS, LABELS)
+    clf = copy.deepcopy(fitted).set_params(device="cudafoo")
+    with pytest.raises(ValueError, match=r"device='cudafoo' is not a valid torch device"):
+        clf.predict(TEXTS[:1])
+    # A valid name of a GPU this machine lacks still falls back to the CPU for prediction.
+    assert clf.set_params(device="cuda:1").predict(TEXTS[:1]).shape == (1, 2)
+
+
+def test_a_resume_from_that_is_no_path_is_named():
+    with pytest.raises(TypeError, match=r"resume_from must be the path of a checkpoint file"):
+        InceptionXMLClassifier(**SMALL).fit(TEXTS, LABELS, resume_from=5)
+
+
+def test_equal_length_label_id_lists_in_score_get_the_same_hint_as_in_fit():
+    ids = [{0}, {0}, {3}, {3}] * 3
+    clf = InceptionXMLClassifier(**SMALL).fit(TEXTS, ids)
+    with pytest.raises(ValueError, match=r"found the value 3\. A list of equal-length lists"):
+        clf.score(TEXTS, [[0], [0], [3], [3]] * 3)
 
 
 def test_malformed_or_doubled_validation_data_is_rejected():

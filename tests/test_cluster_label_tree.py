@@ -205,6 +205,30 @@ def test_data_frames_of_texts_or_features_are_read_by_their_values():
         LabelTreeClusterer(n_clusters=2).fit(pd.DataFrame({"a": TEXTS, "b": TEXTS}), LABEL_LISTS)
 
 
+def test_a_label_table_is_matched_by_its_column_names_not_their_positions():
+    pd = pytest.importorskip("pandas")
+    from sklearn.preprocessing import MultiLabelBinarizer
+
+    binarizer = MultiLabelBinarizer().fit(LABEL_LISTS)
+    table = pd.DataFrame(binarizer.transform(LABEL_LISTS), columns=binarizer.classes_)
+    clusterer = LabelTreeClusterer(n_clusters=2, random_state=0).fit(TEXTS, table)
+    from_lists = LabelTreeClusterer(n_clusters=2, random_state=0).fit(TEXTS, LABEL_LISTS)
+    assert list(clusterer.classes_) == list(binarizer.classes_) == list(from_lists.classes_)
+    expected = clusterer.transform(table).toarray()
+    # The fruit rows and the sky rows fall in different clusters (by the names' clusters).
+    assert (expected[:3] != expected[3:]).any(axis=1).all()
+    reordered = table[list(reversed(table.columns))]
+    np.testing.assert_array_equal(clusterer.transform(reordered).toarray(), expected)
+    np.testing.assert_array_equal(from_lists.transform(reordered).toarray(), expected)
+    with pytest.raises(ValueError, match=r"missing: \['fruit'\], unknown: \['apple'\]"):
+        clusterer.transform(table.rename(columns={"fruit": "apple"}))
+
+
+def test_a_numpy_int_n_clusters_that_is_no_power_of_two_gets_the_same_error():
+    with pytest.raises(ValueError, match=r"power of two .* got 3; e\.g\. 2 or 4"):
+        LabelTreeClusterer(n_clusters=np.int64(3)).fit(TEXTS, LABEL_LISTS)
+
+
 def test_texts_may_come_from_a_generator(fitted):
     clusterer = LabelTreeClusterer(n_clusters=2, random_state=0)
     clusterer.fit((text for text in TEXTS), LABEL_LISTS)

@@ -489,6 +489,13 @@ def test_metrics_bad_k(metric, k):
         metric(HAND_Y, HAND_SCORES, k=k)
 
 
+@pytest.mark.parametrize("as_sparse", [False, True], ids=["dense", "sparse"])
+def test_complex_scores_are_rejected_dense_or_sparse(as_sparse):
+    scores = np.asarray(HAND_SCORES, dtype=np.complex128)
+    with pytest.raises(TypeError, match="y_score must hold real scores, got complex values"):
+        precision_at_k(HAND_Y, sp.csr_matrix(scores) if as_sparse else scores, k=1)
+
+
 def test_metrics_bool_k_rejected():
     with pytest.raises(TypeError, match="k must be a positive int"):
         precision_at_k(HAND_Y, HAND_SCORES, k=True)

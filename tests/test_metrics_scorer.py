@@ -427,6 +427,7 @@ def test_xmc_scorer_repr(scorer, expected):
     [
         ({"metric": "accuracy"}, "'metric' parameter"),
         ({"metric": "psp", "k": 0}, "'k' parameter"),
+        ({"metric": "precision", "k": True}, "'k' parameter .* got True"),
         ({"metric": "psp", "A": -1.0}, "'A' parameter"),
         ({"metric": "psp", "B": 0}, "'B' parameter"),
         ({"metric": "psp", "response_method": "transform"}, "'response_method' parameter"),

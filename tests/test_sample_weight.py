@@ -253,6 +253,7 @@ def test_resume_refuses_other_weights(tmp_path):
         ([0.0] * 32, ValueError, "sample_weight is zero for every sample"),
         ([0.0] * 31 + [1.0], ValueError, "At least 2 training samples of positive sample_weight"),
         (["1"] * 32, TypeError, "sample_weight must hold numbers"),
+        (np.array(["1"] * 32, dtype=object), TypeError, "sample_weight must hold numbers"),
     ],
 )
 def test_fit_refuses_bad_weights_naming_them(sample_weight, error, match):
@@ -260,6 +261,18 @@ def test_fit_refuses_bad_weights_naming_them(sample_weight, error, match):
     with pytest.raises(error, match=match):
         clf.fit(TEXTS, LABELS, sample_weight=sample_weight)
     assert not hasattr(clf, "network_")
+
+
+def test_numbers_held_as_objects_weigh_as_the_same_floats():
+    # A pandas object column of numbers, as scikit-learn's _check_sample_weight reads it.
+    weights = np.arange(len(TEXTS)) % 3 + 1.0
+    as_floats = InceptionXMLClassifier(**FAST).fit(TEXTS, LABELS, sample_weight=weights)
+    as_objects = InceptionXMLClassifier(**FAST).fit(
+        TEXTS, LABELS, sample_weight=np.array([int(w) for w in weights], dtype=object)
+    )
+    assert [epoch["loss"] for epoch in as_floats.history_] == [
+        epoch["loss"] for epoch in as_objects.history_
+    ]
 
 
 def test_weight_zero_on_every_text_of_a_label_leaves_the_label_out_of_label_lists():

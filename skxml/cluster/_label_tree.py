@@ -22,7 +22,13 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from skxml._label_input import _as_label_input, _fit_label_binarizer, _is_label_lists
+from skxml._label_input import (
+    _as_label_input,
+    _fit_label_binarizer,
+    _is_label_lists,
+    _label_column_names,
+    _named_label_matrix,
+)
 from skxml.text._tokenizer import CJK_CHARACTER_CLASS, normalize_lowercase_and_space_cjk
 from skxml.utils._validation import (
     RefusesBooleansAsNumbers,
@@ -584,7 +590,9 @@ class LabelTreeClusterer(RefusesBooleansAsNumbers, TransformerMixin, BaseEstimat
         needed).
     classes_ : ndarray of shape (n_labels,)
         Label names, when ``y`` was given as label lists (sorted, as by
-        :class:`~sklearn.preprocessing.MultiLabelBinarizer`).
+        :class:`~sklearn.preprocessing.MultiLabelBinarizer`) or as a pandas DataFrame
+        whose columns are named by strings (its column names, in its order; a table given
+        to :meth:`transform` is then matched to them by name).
     n_features_in_ : int
         Number of features, when ``X`` was a feature matrix.
 
@@ -749,7 +757,16 @@ class LabelTreeClusterer(RefusesBooleansAsNumbers, TransformerMixin, BaseEstimat
                 f"X and y have different numbers of samples: {n_samples} {what}, "
                 f"{labels.shape[0]} rows in y."
             )
-        self._label_binarizer_ = None
+        # A DataFrame's column names are the labels' names, as label lists' are: transform
+        # then matches a table's columns to them by name, not by position.
+        column_names = _label_column_names(y, name="y")
+        if column_names is None:
+            self._label_binarizer_ = None
+        else:
+            self._label_binarizer_ = MultiLabelBinarizer(
+                classes=list(column_names), sparse_output=True
+            ).fit([])
+            self.classes_ = column_names
         return labels
 
     def _text_features(self, texts: list[str]) -> sp.csr_matrix:
@@ -816,7 +833,8 @@ class LabelTreeClusterer(RefusesBooleansAsNumbers, TransformerMixin, BaseEstimat
         if n_clusters is not None and n_clusters & (n_clusters - 1):
             raise ValueError(
                 f"n_clusters must be a power of two (the tree is binary), got {n_clusters}; "
-                f"e.g. {1 << (n_clusters.bit_length() - 1)} or {1 << n_clusters.bit_length()}."
+                f"e.g. {1 << (int(n_clusters).bit_length() - 1)} or "
+                f"{1 << int(n_clusters).bit_length()}."
             )
 
     def _resolve_max_leaf_size(self, n_labels: int, n_positives: int | None) -> int:
@@ -998,7 +1016,9 @@ label lists
                         f"Y holds labels unseen in fit, which belong to no cluster: "
                         f"{unseen[:10]}{' ...' if len(unseen) > 10 else ''}."
                     ) from None
-        labels = check_label_matrix(Y, name="Y", allow_empty=True)
+        binarizer = getattr(self, "_label_binarizer_", None)
+        named = None if binarizer is None else _named_label_matrix(Y, self.classes_, name="Y")
+        labels = check_label_matrix(Y, name="Y", allow_empty=True) if named is None else named
         if labels.shape[1] != self.n_labels_:
             raise ValueError(
                 f"Y has {labels.shape[1]} columns (labels) but the clusterer was fitted on "

@@ -214,6 +214,8 @@ def _ranked_labels(y_score: Any, n_samples: int, n_labels: int, k: int) -> np.nd
                 f"y_score is a sparse matrix of shape {scores.shape}, but y_true has shape "
                 f"({n_samples}, {n_labels}); they must match."
             )
+        if np.issubdtype(scores.dtype, np.complexfloating):
+            raise TypeError("y_score must hold real scores, got complex values.")
         scores.sum_duplicates()
         return _ranked_from_sparse_scores(scores, k)
 

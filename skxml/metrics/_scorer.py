@@ -34,7 +34,12 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.metrics._scorer import _BaseScorer, _cached_call
 from sklearn.preprocessing import MultiLabelBinarizer
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+    validate_params,
+)
 from sklearn.utils.validation import _check_response_method
 
 from skxml._label_input import _as_label_input, _is_label_lists, _named_label_matrix
@@ -385,6 +390,11 @@ def make_xmc_scorer(
     Inside model selection, e.g.
     ``GridSearchCV(pipeline, grid, scoring=make_xmc_scorer("psp", k=5))``.
     """
+    if isinstance(k, bool):  # an Integral to validate_params, but no number of ranks
+        raise InvalidParameterError(
+            f"The 'k' parameter of make_xmc_scorer must be an int in the range [1, inf), "
+            f"got {k!r}."
+        )
     if not isinstance(response_method, str):
         unknown = [name for name in response_method if name not in _RESPONSE_METHODS]
         if not response_method or unknown:

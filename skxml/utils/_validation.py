@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Set
+from collections.abc import Iterable, Iterator, Mapping, Set
 from numbers import Integral, Real
 from typing import Any
 
@@ -74,6 +74,11 @@ def check_label_matrix(
                 f"{name} must be a 2-D array-like or scipy.sparse matrix of 0/1 values, "
                 f"got {type(Y).__name__}."
             )
+        if isinstance(Y, Iterator):
+            raise TypeError(
+                f"{name} must be a 0/1 label matrix or a list of label collections, got a "
+                f"{type(Y).__name__} (an iterator, read only once); pass list({name}) instead."
+            )
         try:
             array = np.asarray(Y)
         except (TypeError, ValueError) as exc:
@@ -107,6 +112,12 @@ def check_label_matrix(
                     f"sample's labels in a list: [[{first!r}], ...]."
                 )
             _refuse_a_row_that_is_no_collection(Y, name)
+            if array.ndim == 1 and isinstance(first, Mapping):
+                raise TypeError(
+                    f"{name}'s rows are {type(first).__name__}s; give each text's labels as a "
+                    "list or set of label names or ids (an empty one for a text without "
+                    "labels), or a 0/1 matrix."
+                )
             if array.dtype == object and any(_is_missing(value) for value in array.flat):
                 raise ValueError(
                     f"{name} has missing values (None or pandas NA); expected only 0 and 1."
@@ -267,6 +278,11 @@ def check_sample_weight(
         raise ValueError(
             f"{name} must be a number or a 1-D array of {n_samples} numbers, one per sample."
         ) from exc
+    if weights.dtype == object:
+        # Numbers held as objects (a pandas object column) are read as floats, as
+        # scikit-learn's _check_sample_weight does.
+        if all(isinstance(value, Real) for value in weights.flat):
+            weights = weights.astype(np.float64)
     if weights.dtype.kind not in "biuf":
         raise TypeError(
             f"{name} must hold numbers, got an array of dtype {weights.dtype} "
