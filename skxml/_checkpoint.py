@@ -148,13 +148,16 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
             f"{type(path).__name__} {path!r:.40}."
         )
     path = os.fspath(path)
+    if os.path.isdir(path):
+        raise ValueError(f"resume_from={path!r} is a folder; give a checkpoint file.")
     if not os.path.isfile(path):
         raise FileNotFoundError(f"resume_from={path!r}: no such checkpoint file.")
     try:
         content = joblib.load(path)
     except Exception as exc:
         raise ValueError(
-            f"resume_from={path!r} could not be read as an skxml checkpoint ({exc})."
+            f"resume_from={path!r} could not be read as an skxml checkpoint "
+            f"({type(exc).__name__}: {exc})."
         ) from exc
     if not isinstance(content, dict) or content.get("format") != _FORMAT:
         raise ValueError(

@@ -19,6 +19,7 @@ import json
 import math
 import os
 import sys
+import tempfile
 import time
 import warnings
 from collections.abc import Sequence
@@ -210,6 +211,16 @@ def _parse_param(text: str) -> tuple[str, Any]:
         ) from None
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive int, got {text!r}")
+    return value
+
+
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -263,6 +274,8 @@ def _read_sample_weights(path: str | None, n_texts: int) -> np.ndarray | None:
             f"--sample-weight {path} holds {len(weights)} weights for {n_texts} texts; "
             "give one weight per line, one line per text, in the texts' order."
         )
+    if n_texts and not weights.any():
+        raise ValueError(f"--sample-weight {path}: every weight is 0, so no text would count.")
     return weights
 
 
@@ -284,6 +297,13 @@ def _check_data_options(args: argparse.Namespace) -> None:
         )
     if args.n_labels is not None and args.lf_json is None:
         raise SystemExit("error: --n-labels applies to --lf-json only.")
+    if args.labels_format is not None and (corpus is not None or args.lf_json is not None):
+        source = "--corpus" if corpus is not None else "--lf-json"
+        raise SystemExit(
+            f"error: --labels-format applies to a --labels file, not to {source}; drop it."
+        )
+    if args.labels_format is None:
+        args.labels_format = "names"
     if args.lf_json is None and corpus is None and (args.texts is None or args.labels is None):
         alternatives = "--lf-json, or --corpus" if hasattr(args, "corpus") else "or --lf-json"
         raise SystemExit(f"error: give --texts and --labels, {alternatives}.")
@@ -350,7 +370,7 @@ def _add_data_arguments(parser: argparse.ArgumentParser, *, labels_required: boo
             "Classification Repository sparse label file (xc)",
         )
         group.add_argument(
-            "--labels-format", choices=["names", "xc"], default="names", help="(names)"
+            "--labels-format", choices=["names", "xc"], default=None, help="(names)"
         )
         group.add_argument(
             "--lf-json", help="an LF-* JSON-lines file (title + target_ind) instead of the above"
@@ -392,9 +412,13 @@ def _check_output_file(path: str, option: str) -> None:
 
 
 def _check_outputs_are_not_inputs(
-    args: argparse.Namespace, outputs: Sequence[tuple[str, str | None]]
+    args: argparse.Namespace,
+    outputs: Sequence[tuple[str, str | None]],
+    *,
+    model_is_input: bool = False,
 ) -> None:
-    """Refuse to write a model or checkpoint over a data file the command reads."""
+    """Refuse to write a model, checkpoint or predictions over a file the command reads
+    (with ``model_is_input``, the ``--model`` it predicts with)."""
     inputs = [
         (option, getattr(args, attribute, None))
         for option, attribute in (
@@ -402,6 +426,8 @@ def _check_outputs_are_not_inputs(
             ("--labels", "labels"),
             ("--lf-json", "lf_json"),
             ("--sample-weight", "sample_weight"),
+            ("--resume-from", "resume_from"),
+            *((("--model", "model"),) if model_is_input else ()),
         )
     ]
     for output_option, output in outputs:
@@ -411,7 +437,7 @@ def _check_outputs_are_not_inputs(
             if path is not None and os.path.exists(path) and os.path.samefile(output, path):
                 raise SystemExit(
                     f"error: {output_option} {output} is the {input_option} file; writing there "
-                    "would destroy the training data. Give another file name."
+                    "would destroy what it holds. Give another file name."
                 )
 
 
@@ -469,6 +495,11 @@ def _training_target(args: argparse.Namespace) -> tuple[list[str], Any]:
 def _run_prepare(args: argparse.Namespace) -> int:
     from skxml.datasets import write_token_corpus
 
+    if os.path.exists(args.output) and not os.path.isdir(args.output):
+        raise SystemExit(
+            f"error: --output {args.output} is a file; prepare writes a corpus folder: give "
+            "a new or existing folder."
+        )
     _check_data_options(args)
     texts, target = _training_target(args)
     started = time.perf_counter()
@@ -483,7 +514,6 @@ def _run_prepare(args: argparse.Namespace) -> int:
 
 
 def _run_train(args: argparse.Namespace) -> int:
-    import joblib
 
     from skxml.datasets import load_token_corpus
 
@@ -512,10 +542,41 @@ def _run_train(args: argparse.Namespace) -> int:
             f"{time.perf_counter() - started:.1f} s",
             file=sys.stderr,
         )
-        joblib.dump(model, args.model)
+        _save_model(model, args.model)
         print(f"model saved to {args.model}", file=sys.stderr)
     end_data_parallel_run()
     return 0
+
+
+def _save_model(model: Any, path: str) -> None:
+    """``joblib.dump(model, path)`` through a temporary file in the same folder, renamed
+    over ``path`` once whole: a failed write (a full disk) leaves the model that was at
+    ``path`` as it was. A ``path`` that is not a regular file (``/dev/stdout``, a named
+    pipe) is written directly."""
+    import joblib
+
+    direct = os.path.exists(path) and not os.path.isfile(path)
+    temporary = None
+    try:
+        if direct:
+            joblib.dump(model, path)
+            return
+        folder = os.path.dirname(os.path.abspath(path))
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".skxml-model-")
+        with os.fdopen(handle, "wb") as file:
+            joblib.dump(model, file)
+        os.replace(temporary, path)
+        temporary = None
+    except OSError as exc:
+        raise SystemExit(
+            f"error: --model {path}: the trained model could not be saved "
+            f"({exc.strerror or exc}); "
+            + ("" if direct else "a model already there is left as it was; ")
+            + "free some space or give another file name, and train again."
+        ) from exc
+    finally:
+        if temporary is not None and os.path.exists(temporary):
+            os.remove(temporary)
 
 
 def _run_predict(args: argparse.Namespace) -> int:
@@ -524,6 +585,7 @@ def _run_predict(args: argparse.Namespace) -> int:
 
     if args.output not in (None, "-"):
         _check_output_file(args.output, "--output")
+        _check_outputs_are_not_inputs(args, [("--output", args.output)], model_is_input=True)
     texts_path = args.texts
     if texts_path == "-":  # the texts of a pipe: `... | skxml predict --texts - ...`
         if not os.path.exists("/dev/stdin"):
@@ -575,6 +637,15 @@ def _run_evaluate(args: argparse.Namespace) -> int:
             )
         Y = sp.csr_matrix((Y.data, Y.indices, Y.indptr), shape=(Y.shape[0], n_labels))
     n_unseen = Y.shape[1] - n_labels
+    if Y.nnz == 0:
+        raise SystemExit(f"error: {source} holds no label at all: there is nothing to evaluate.")
+    if Y[:, :n_labels].nnz == 0:
+        raise SystemExit(
+            f"error: none of the {n_unseen} label(s) of {source} is one the model was trained "
+            f"on ({', '.join(repr(name) for name in names[n_labels : n_labels + 3])}"
+            f"{', ...' if n_unseen > 3 else ''}), so every metric would be 0: is it the "
+            "labels file of these texts, for this model (and --labels-format)?"
+        )
     if n_unseen:
         # True labels all the same: kept as columns no ranking reaches, so that nDCG@k and
         # PSP@k count them as missed (P@k is the same either way).
@@ -740,7 +811,7 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         help="file with one raw text per line (plain or gzip); - reads standard input",
     )
-    predict.add_argument("--k", type=int, default=5, help="labels per text (5)")
+    predict.add_argument("--k", type=_positive_int, default=5, help="labels per text (5)")
     predict.add_argument("--output", help="output file (default: standard output)")
     predict.set_defaults(handler=_run_predict)
 
@@ -797,6 +868,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         with warnings.catch_warnings():
             warnings.showwarning = functools.partial(_show_warning, prefix)
             status: int = args.handler(args)
+    except KeyboardInterrupt:
+        checkpoint = getattr(args, "checkpoint", None)
+        resume = (
+            f"; {checkpoint} holds the last finished epoch: continue with the same command and "
+            f"--resume-from {checkpoint}"
+            if checkpoint is not None and os.path.isfile(checkpoint)
+            else ""
+        )
+        print(f"{prefix}: interrupted{resume}.", file=sys.stderr)
+        return 130  # 128 + SIGINT, what a shell reports for a tool stopped by Ctrl-C
     except BrokenPipeError:
         # The reader went away (``skxml predict ... | head``): stop quietly, as Unix tools
         # do, and keep Python from reporting the pipe again when it flushes at exit.
@@ -808,7 +889,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # (SKXML_TRACEBACK=1 keeps it, for a bug report).
         if os.environ.get("SKXML_TRACEBACK"):
             raise
-        message = _error_message(exc)
+        message = _error_message(exc, args)
         print(f"{prefix}: error ({type(exc).__name__}): {message}", file=sys.stderr)
         return 1
     return status
@@ -827,10 +908,29 @@ def _show_warning(
     print(f"{prefix}: warning: {message}", file=sys.stderr if file is None else file)
 
 
-def _error_message(exc: Exception) -> str:
-    """``No such file or directory: path`` for file errors, the message otherwise."""
+# The command-line options that name files, for naming the option of a file error.
+_FILE_OPTIONS = {
+    "texts": "--texts",
+    "labels": "--labels",
+    "lf_json": "--lf-json",
+    "sample_weight": "--sample-weight",
+    "model": "--model",
+    "corpus": "--corpus",
+    "resume_from": "--resume-from",
+    "checkpoint": "--checkpoint",
+    "output": "--output",
+}
+
+
+def _error_message(exc: Exception, args: argparse.Namespace | None = None) -> str:
+    """``--texts a.txt: No such file or directory`` for file errors (the option named when
+    one of the command's options is that file), the message otherwise."""
     if isinstance(exc, OSError) and exc.filename is not None and exc.strerror is not None:
-        return f"{exc.strerror}: {exc.filename}"
+        filename = os.fspath(exc.filename)
+        for attribute, option in _FILE_OPTIONS.items():
+            if args is not None and getattr(args, attribute, None) == filename:
+                return f"{option} {filename}: {exc.strerror}"
+        return f"{exc.strerror}: {filename}"
     return str(exc)
 
 

@@ -199,7 +199,10 @@ def test_predict_checks_its_output_file_before_predicting(tmp_path, data_files, 
     ("arguments", "message"),
     [
         (["--texts", "{tmp}/absent.txt", "--labels", "{labels}"],
-         r"skxml train: error \(FileNotFoundError\): No such file or directory: .*absent.txt"),
+         r"skxml train: error \(FileNotFoundError\): --texts .*absent.txt: No such file or "
+         r"directory"),
+        (["--texts", "{texts}", "--labels", "{tmp}"],
+         r"skxml train: error \(IsADirectoryError\): --labels .*: Is a directory"),
         (["--texts", "{texts}", "--labels", "{labels}", "--param", "n_iter_no_change=2"],
          r"skxml train: error \(ValueError\): n_iter_no_change=2 stops on validation P@1"),
     ],
@@ -541,14 +544,139 @@ def test_evaluate_counts_labels_the_model_never_saw_as_missed(
     )
 
 
-def test_evaluate_takes_texts_without_any_label(tmp_path, data_files, trained_model, capsys):
+def test_evaluate_takes_texts_without_any_label_among_others(
+    tmp_path, data_files, trained_model, capsys
+):
+    texts, labels = data_files
+    some_blank = tmp_path / "some_blank.txt"
+    # Every second text without a label: P@1 counts them as misses.
+    some_blank.write_text(
+        "".join(f"{line if row % 2 else ''}\n" for row, line in enumerate(LABELS))
+    )
+    capsys.readouterr()
+    main(["evaluate", "--model", str(trained_model), "--texts", str(texts), "--labels",
+          str(labels), "--json"])  # fmt: skip
+    every = json.loads(capsys.readouterr().out)
+    assert main(["evaluate", "--model", str(trained_model), "--texts", str(texts), "--labels",
+                 str(some_blank), "--json"]) == 0  # fmt: skip
+    half = json.loads(capsys.readouterr().out)
+    # TEXTS repeats a block of 4 (an even length), so the odd rows are half of each kind.
+    assert half["P@1"] == pytest.approx(every["P@1"] / 2, abs=1e-3)
+
+
+def test_evaluate_refuses_labels_of_which_none_could_count(tmp_path, data_files, trained_model):
     texts, _ = data_files
     blank = tmp_path / "blank.txt"
     blank.write_text("\n" * len(TEXTS))
-    capsys.readouterr()
-    assert main(["evaluate", "--model", str(trained_model), "--texts", str(texts), "--labels",
-                 str(blank), "--json"]) == 0  # fmt: skip
-    assert json.loads(capsys.readouterr().out)["P@1"] == 0.0
+    with pytest.raises(SystemExit, match=r"blank.txt holds no label at all: there is nothing"):
+        main(["evaluate", "--model", str(trained_model), "--texts", str(texts), "--labels",
+              str(blank), "--json"])  # fmt: skip
+    unknown = tmp_path / "unknown.txt"
+    unknown.write_text("bicycle\n" * len(TEXTS))
+    with pytest.raises(
+        SystemExit,
+        match=r"none of the 1 label\(s\) of .*unknown.txt is one "
+        r"the model was trained on \('bicycle'\)",
+    ):
+        main(["evaluate", "--model", str(trained_model), "--texts", str(texts), "--labels",
+              str(unknown), "--json"])  # fmt: skip
+
+
+@pytest.mark.parametrize("target", ["texts", "model"])
+def test_predict_refuses_to_write_over_its_texts_or_model(tmp_path, data_files, trained_model,
+                                                          target):  # fmt: skip
+    texts, _ = data_files
+    victim = texts if target == "texts" else trained_model
+    before = victim.read_bytes()
+    with pytest.raises(SystemExit, match=f"--output .* is the --{target} file"):
+        main(["predict", "--model", str(trained_model), "--texts", str(texts), "--output",
+              str(victim)])  # fmt: skip
+    assert victim.read_bytes() == before
+
+
+def test_a_model_that_cannot_be_saved_leaves_the_one_before_as_it_was(
+    tmp_path, data_files, trained_model, monkeypatch
+):
+    import errno
+
+    import joblib
+
+    texts, labels = data_files
+    before = trained_model.read_bytes()
+    real_dump = joblib.dump
+
+    def dump_until_the_disk_is_full(value, target, *args, **kwargs):
+        real_dump(value, target, *args, **kwargs)  # part of the file is written, then:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(joblib, "dump", dump_until_the_disk_is_full)
+    with pytest.raises(
+        SystemExit,
+        match=r"--model .*model.joblib: the trained model could not be "
+        r"saved \(No space left on device\); a model already",
+    ):
+        main(["train", "--texts", str(texts), "--labels", str(labels), "--model",
+              str(trained_model), *FAST])  # fmt: skip
+    assert trained_model.read_bytes() == before
+    assert not [path.name for path in tmp_path.iterdir() if path.name.startswith(".skxml-model")]
+
+
+def test_ctrl_c_during_train_says_how_to_resume(tmp_path, data_files, monkeypatch, capsys):
+    from skxml import InceptionXMLClassifier
+
+    texts, labels = data_files
+    checkpoint = tmp_path / "run.ckpt"
+
+    def interrupted_fit(self, *args, **kwargs):
+        checkpoint.write_bytes(b"an epoch")  # what the fit would have written by then
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(InceptionXMLClassifier, "fit", interrupted_fit)
+    model = str(tmp_path / "m.joblib")
+    status = main(["train", "--texts", str(texts), "--labels", str(labels), "--model", model,
+                   "--checkpoint", str(checkpoint), *FAST])  # fmt: skip
+    assert status == 130
+    error = capsys.readouterr().err
+    assert f"skxml train: interrupted; {checkpoint} holds the last finished epoch" in error
+    assert f"--resume-from {checkpoint}" in error
+    assert not (tmp_path / "m.joblib").exists()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["predict", "--k", "0"], r"argument --k: expected a positive int, got '0'"),
+        (["train", "--lf-json", "x.json", "--labels-format", "xc"],
+         r"--labels-format applies to a --labels file, not to --lf-json"),
+        (["prepare", "--texts", "{texts}", "--labels", "{labels}", "--output", "{texts}"],
+         r"--output .*texts.txt is a file; prepare writes a corpus folder"),
+        (["train", "--texts", "{texts}", "--labels", "{labels}", "--resume-from", "{tmp}"],
+         r"resume_from=.* is a folder; give a checkpoint file"),
+        (["train", "--texts", "{texts}", "--labels", "{labels}", "--sample-weight", "{zeros}"],
+         r"--sample-weight .*zeros.txt: every weight is 0, so no text would count"),
+    ],
+    ids=["k-zero", "labels-format-with-lf-json", "prepare-into-a-file", "resume-from-a-folder",
+         "zero-weights"],
+)  # fmt: skip
+def test_more_bad_options_are_named(tmp_path, data_files, trained_model, capsys, arguments,
+                                    message):  # fmt: skip
+    texts, labels = data_files
+    zeros = tmp_path / "zeros.txt"
+    zeros.write_text("0\n" * len(TEXTS))
+    fill = {"tmp": str(tmp_path), "texts": str(texts), "labels": str(labels), "zeros": str(zeros)}
+    arguments = [argument.format(**fill) for argument in arguments]
+    if arguments[0] == "predict":
+        arguments += ["--model", str(trained_model), "--texts", str(texts)]
+    elif arguments[0] == "train":
+        arguments += ["--model", str(tmp_path / "m.joblib"), *FAST]
+    try:
+        status = main(arguments)
+    except SystemExit as exc:
+        status, error = exc.code, str(exc.code) + capsys.readouterr().err
+    else:
+        error = capsys.readouterr().err
+    assert status != 0
+    assert re.search(message, error), error
 
 
 def test_predict_reads_texts_from_standard_input(tmp_path, trained_model):

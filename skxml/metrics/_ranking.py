@@ -700,8 +700,17 @@ def inverse_propensity_from_counts(
             f"label_counts cannot exceed n_samples={n_samples}: a label cannot occur in more "
             f"training samples than there are; found {counts.max():g}."
         )
-    spread = (np.log(n_samples) - 1.0) * (B + 1.0) ** A
-    return 1.0 + spread * np.power(counts + B, -A)
+    # (B + 1)^A (N_l + B)^-A in log space: the powers alone overflow for a large A.
+    with np.errstate(over="ignore"):
+        inv_propensity = 1.0 + (np.log(n_samples) - 1.0) * np.exp(
+            A * (np.log(B + 1.0) - np.log(counts + B))
+        )
+    if not np.all(np.isfinite(inv_propensity)):
+        raise ValueError(
+            f"A={A!r} and B={B!r} give inverse propensities too large for floating point "
+            "(the usual constants are A=0.5-0.6, B=0.4-2.6)."
+        )
+    return inv_propensity
 
 
 @validate_params(
