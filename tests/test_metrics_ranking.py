@@ -247,6 +247,14 @@ def test_inverse_propensity_hand_computed():
     )
 
 
+def test_inverse_propensity_with_a_large_A_is_finite_where_it_can_be():
+    # (B + 1)^A alone overflows a float for A = 1000; the product with (N_l + B)^-A does
+    # not: N_l = 1 gives ln N exactly, whatever A, and N_l = 3 gives 1 + (ln N - 1)
+    # (2.5 / 4.5)^1000, which is 1 in floating point.
+    inv = inverse_propensity_from_counts([1, 3], n_samples=10, A=1000.0)
+    np.testing.assert_allclose(inv, [math.log(10), 1.0], rtol=1e-12)
+
+
 def test_inverse_propensity_sparse_equals_dense():
     y_train = np.array([[1, 0, 0], [1, 1, 0], [0, 0, 0], [1, 0, 1]])
     np.testing.assert_array_equal(
@@ -577,6 +585,11 @@ def test_inverse_propensity_needs_three_rows():
         ({"label_counts": [[1, 2]], "n_samples": 10}, ValueError, "label_counts must be 1-D"),
         ({"label_counts": [1], "n_samples": 10, "A": 0.0}, ValueError, "'A' parameter"),
         ({"label_counts": [1], "n_samples": 10, "B": -1.0}, ValueError, "'B' parameter"),
+        (
+            {"label_counts": [0, 5], "n_samples": 10, "A": 5000.0},
+            ValueError,
+            r"A=5000.0 and B=1.5 give inverse propensities too large for floating point",
+        ),
     ],
 )
 def test_inverse_propensity_from_counts_errors(kwargs, error, match):
