@@ -267,6 +267,8 @@ def _same_parameter(first: Any, second: Any, constraints: Any = None) -> bool:
             return bool(np.array_equal(_values(first), _values(second)))
         except (TypeError, ValueError):  # not both convertible: not the same
             return False
+    if isinstance(first, (list, tuple)) and isinstance(second, (list, tuple)):
+        first, second = list(first), list(second)  # (1, 2) and [1, 2]: the same n-gram range
     try:
         return bool(first == second)
     except (TypeError, ValueError):  # an == that gives no single truth value
@@ -602,6 +604,16 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
             raise ValueError(
                 "validation_fraction would copy the rest of the corpus into memory; with a "
                 "TokenCorpus, pass validation_data=(texts, Y) instead."
+            )
+        if (corpus.bag is not None) != self._uses_tfidf:
+            switches = ", ".join(
+                f"{name}={getattr(self, name)!r}" for name in self._tfidf_switches
+            )
+            raise ValueError(
+                f"The corpus at {corpus.path} was prepared "
+                f"{'with' if corpus.bag is not None else 'without'} TF-IDF n-grams, but this "
+                f"estimator uses {'them' if self._uses_tfidf else 'none'} ({switches}). Write "
+                "it again with write_token_corpus(..., estimator=<this estimator>)."
             )
         differing = [
             f"{name}={getattr(self, name)!r} (corpus: {value!r})"

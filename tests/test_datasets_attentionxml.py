@@ -276,6 +276,23 @@ def test_load_attentionxml_split_not_a_directory(tmp_path):
         load_attentionxml_split(tmp_path / "nowhere")
 
 
+@pytest.mark.parametrize("link", ["symlink", "hardlink"])
+def test_dump_attentionxml_refuses_one_file_reached_through_a_link(tmp_path, link):
+    import os
+
+    path = tmp_path / "texts.txt"
+    path.write_text("kept\n")
+    (tmp_path / "d").mkdir()
+    other = tmp_path / "d" / "link.txt"
+    if link == "symlink":
+        other.symlink_to(path)
+    else:
+        os.link(path, other)
+    with pytest.raises(ValueError, match=r"texts_path and labels_path are the same file"):
+        dump_attentionxml(["red apple"], np.array([[1]]), ["fruit"], path, other)
+    assert path.read_text() == "kept\n"
+
+
 def test_dump_attentionxml_refuses_one_file_for_texts_and_labels(tmp_path):
     path = tmp_path / "both.txt"
     with pytest.raises(ValueError, match=r"texts_path and labels_path are the same file"):

@@ -208,6 +208,10 @@ def test_dump_xc_sparse_value_format(tmp_path):
         (np.array([["a"]]), None, TypeError, "real numbers"),
         (np.array([[1.0]]), "%s and %s", ValueError, "value_format must be a printf-style"),
         (np.array([[1.0]]), "value", ValueError, "value_format must be a printf-style"),
+        (np.array([[3.0]]), "%5.1f", ValueError, r"it writes white space, '  1.5'"),
+        (np.array([[3.0]]), "% d", ValueError, r"it writes white space, ' 1'"),
+        (np.array([[0.4, 1]]), "%d", ValueError, r"writes the value 0.4 as '0', which reads"),
+        (np.array([[0.001, 1]]), "%.2f", ValueError, r"writes the value 0.001 as '0.00'"),
     ],
 )
 def test_dump_xc_sparse_bad_input(tmp_path, matrix, value_format, error, match):

@@ -599,6 +599,22 @@ def test_a_word2vec_text_file_with_a_wrong_header_dimension_is_read_as_text(tmp_
         load_word_vectors(path, ["apple", "pie"])
 
 
+@pytest.mark.parametrize("file_format", ["auto", "word2vec_text", "word2vec_binary"])
+@pytest.mark.parametrize("content", [b"1 100000000\napple 0.1 0.2\n", b"0 2000000000\n"])
+def test_a_header_dimension_no_file_has_is_refused_before_any_allocation(
+    tmp_path, file_format, content
+):
+    # Read or allocated by the header's word, 2e9 dimensions would ask for gigabytes.
+    path = tmp_path / "vectors.txt"
+    path.write_bytes(content)
+    with pytest.raises(
+        ValueError,
+        match=r"line 1 \(header\) gives dimension \d+; word "
+        r"vectors of more than 100,000 dimensions",
+    ):
+        load_word_vectors(path, ["apple"], format=file_format)
+
+
 def test_a_text_file_read_as_word2vec_binary_is_refused(tmp_path):
     path = tmp_path / "vectors.txt"
     path.write_text("2 2\napple 0.1 0.2\npie 0.3 0.4\n")

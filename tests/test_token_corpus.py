@@ -101,10 +101,35 @@ def test_corpus_rejections(tmp_path, tags_subset):
     assert plain.bag is None
     with pytest.raises(ValueError, match="needs the raw texts, not a TokenCorpus"):
         InceptionXMLPlusClassifier(**no_tfidf).fit(plain)
+    # tfidf_meta_linear is a TF-IDF input too: a corpus must hold the bag it needs, and no
+    # bag a fit on the texts would not have made.
+    meta_only = InceptionXMLPlusClassifier(**no_tfidf, tfidf_meta_linear=True)
+    with pytest.raises(
+        ValueError,
+        match=r"prepared without TF-IDF n-grams, but this estimator "
+        r"uses them \(.*tfidf_meta_linear=True\)",
+    ):
+        meta_only.fit(plain)
+    with_bag = write_token_corpus(tmp_path / "g", texts, labels, estimator=meta_only)
+    assert with_bag.bag is not None
+    with pytest.raises(
+        ValueError,
+        match=r"prepared with TF-IDF n-grams, but this estimator "
+        r"uses none",
+    ):
+        InceptionXMLPlusClassifier(**no_tfidf).fit(with_bag)
     fitted = InceptionXMLClassifier(**SMALL, warm_start=True).fit(texts[:300], labels[:300])
     other = write_token_corpus(tmp_path / "f", texts[300:], labels[300:], estimator=fitted)
     with pytest.raises(ValueError, match="other labels or another vocabulary"):
         fitted.fit(other)
+
+
+def test_an_n_gram_range_given_as_a_list_matches_the_same_tuple():
+    from skxml._base import _same_parameter
+
+    assert _same_parameter([1, 2], (1, 2))
+    assert not _same_parameter([1, 3], (1, 2))
+    assert not _same_parameter([1, 2, 3], (1, 2))
 
 
 def test_corpus_format_mismatch_is_reported(tmp_path):

@@ -319,7 +319,10 @@ def dump_attentionxml(
     fruit red
     sky
     """
-    if os.path.abspath(texts_path) == os.path.abspath(labels_path):
+    both_exist = os.path.exists(texts_path) and os.path.exists(labels_path)
+    if os.path.realpath(texts_path) == os.path.realpath(labels_path) or (
+        both_exist and os.path.samefile(texts_path, labels_path)  # hard links too
+    ):
         raise ValueError(
             f"texts_path and labels_path are the same file ({os.fspath(texts_path)!r}); the "
             "labels would overwrite the texts."

@@ -550,12 +550,30 @@ def _check_value_format(value_format: str | None) -> None:
     if value_format is None:
         return
     try:
-        float(value_format % 1.5)
+        text = value_format % 1.5
+        float(text)
+        if text != text.strip() or any(character.isspace() for character in text):
+            # float() reads " 1.5", but a "col: 1.5" pair is no pair to the reader.
+            raise ValueError(f"it writes white space, {text!r}")
     except (TypeError, ValueError) as exc:
         raise ValueError(
             f"value_format must be a printf-style format of one number that produces a "
             f"number, such as '%.6g' or '%.4f'; {value_format!r} does not ({exc})."
         ) from exc
+
+
+def _check_no_value_formats_to_zero(
+    values: np.ndarray, texts: np.ndarray, value_format: str
+) -> None:
+    """Refuse a format that writes a stored non-zero value as 0: the reader drops explicit
+    zeros, so the entry would be lost."""
+    for value, text in zip(values.tolist(), texts.tolist(), strict=True):
+        if value != 0 and float(text) == 0:
+            raise ValueError(
+                f"value_format={value_format!r} writes the value {value!r} as {text!r}, "
+                "which reads back as 0 (an entry load_xc_sparse drops); give a format of more "
+                "digits, such as '%.6g'."
+            )
 
 
 def _value_texts(values: np.ndarray, value_format: str | None) -> np.ndarray:
@@ -609,7 +627,8 @@ def dump_xc_sparse(
     ------
     ValueError
         If the matrix is not 2-D or holds NaN or infinity, or ``value_format`` does not
-        format one number.
+        format one number without white space, or writes a non-zero value of the matrix
+        as 0.
     TypeError
         If the matrix does not hold real numbers.
 
@@ -637,6 +656,8 @@ def dump_xc_sparse(
     # Each distinct value is formatted once: a label matrix has a single one.
     distinct, inverse = np.unique(csr.data, return_inverse=True)
     value_texts = _value_texts(distinct, value_format)
+    if value_format is not None:
+        _check_no_value_formats_to_zero(distinct, value_texts, value_format)
     if value_texts.size:
         # astype(str) gives fixed-width U32 strings; the shortest width keeps the
         # per-block "col:value" arrays small.

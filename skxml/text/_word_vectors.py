@@ -22,6 +22,7 @@ from skxml.text._sequence_encoder import PAD_ID, UNK_ID
 _FIRST_WORD_ID = 2
 _UTF8_BOM = b"\xef\xbb\xbf"
 _MAX_LINE_BYTES = 1 << 24  # a 300-d text line is ~3 KB; 16 MB means "this is no text file"
+_MAX_DIMENSION = 100_000  # the largest word vectors in use have a few thousand dimensions
 _CHUNK_BYTES = 1 << 18
 _UNIFORM_SCALE = 0.25  # paper: words without a pretrained vector ~ U(-0.25, 0.25)
 
@@ -160,6 +161,16 @@ def _parse_header(line: bytes) -> tuple[int, int] | None:
     return (n_words, dim) if n_words >= 0 and dim >= 1 else None
 
 
+def _check_header_dimension(path: str, dim: int) -> None:
+    """Refuse a header's dimension no word-vector file has before anything is allocated
+    by it (a damaged or mistaken header line would otherwise ask for gigabytes)."""
+    if dim > _MAX_DIMENSION:
+        raise ValueError(
+            f"{path}: line 1 (header) gives dimension {dim}; word vectors of more than "
+            f"{_MAX_DIMENSION:,} dimensions are not supported (is the header damaged?)."
+        )
+
+
 def _is_text_record(line: bytes, dim: int) -> bool:
     try:
         fields = line.decode("utf-8", "replace").split()
@@ -195,6 +206,7 @@ def _detect_format(path: str) -> str:
         if header is None:
             return "glove"
         n_words, dim = header
+        _check_header_dimension(path, dim)
         if n_words == 0:
             return "word2vec_text"
         sample = fileobj.read(64 * dim + 4096)
@@ -344,6 +356,7 @@ def _read_text(
                     f"{first[:80]!r}."
                 )
             expected_records, dim = header
+            _check_header_dimension(path, dim)
             if embedding_dim is not None and dim != embedding_dim:
                 raise ValueError(
                     f"{path}: line 1 (header) gives dimension {dim}, but embedding_dim="
@@ -468,6 +481,7 @@ def _read_binary(path: str, matcher: _Matcher, *, embedding_dim: int | None) -> 
                 f"{path}: line 1 should be a word2vec header 'n_words dim', got {first[:80]!r}."
             )
         n_words, dim = header
+        _check_header_dimension(path, dim)
         if embedding_dim is not None and dim != embedding_dim:
             raise ValueError(
                 f"{path}: line 1 (header) gives dimension {dim}, but embedding_dim="
