@@ -633,6 +633,24 @@ def test_xmc_scorer_ranks_k_labels_when_the_estimator_returns_fewer(named_fit, n
     assert results[f"test_{name}"][0] == pytest.approx(full)  # the same fit, refitted
 
 
+def test_a_predict_scorer_scores_the_k_best_labels_not_the_lowest_columns(named_fit):
+    # predict answers top_k labels as 1s, with no ranking among them: P@1 of that answer
+    # would be the precision of the predicted label of lowest column index. The scorer asks
+    # for k labels instead, as predict(X, k=1) gives them.
+    clf, texts, labels = named_fit
+    matrix = clf._label_binarizer_.transform(labels)
+    scorer = make_xmc_scorer("precision", k=1, response_method="predict")
+    by_hand = precision_at_k(matrix, clf.predict(texts, k=1), k=1)
+    assert by_hand == get_xmc_scorer("p@1")(clf, texts, matrix) == 1.0
+    lowest_column_first = precision_at_k(matrix, clf.predict(texts), k=1)
+    assert lowest_column_first < 1.0  # what the scorer gave before
+    assert scorer(clf, texts, matrix) == by_hand
+    assert clf.top_k == 3
+    # Above top_k, what the estimator predicts (3 labels) is scored: P@5 counts 5 ranks.
+    at_5 = make_xmc_scorer("precision", k=5, response_method="predict")
+    assert at_5(clf, texts, matrix) == precision_at_k(matrix, clf.predict(texts), k=5)
+
+
 def test_xmc_scorer_recall_counts_ranks_past_top_k(corpus):
     X, Y = corpus
     pipeline = make_pipeline(top_k=1).fit(X, Y)

@@ -119,13 +119,18 @@ def _with_top_k(estimator: Any, top_k: int) -> Any:
     return copied
 
 
-def _needs_own_k(holder: Any, k: int) -> bool:
+def _needs_own_k(holder: Any, k: int, *, predicts: str = "decision_function") -> bool:
     """Whether a scorer of ``k`` labels must ask ``holder`` for ``k`` itself rather than
     read the first ``k`` of its ``top_k`` answer: when that holds fewer labels, or when the
     estimator ranks ``top_k`` labels otherwise than ``k`` (InceptionXML+ widens its
-    shortlist for a large ``top_k``; its ``_rankings_nested`` says when)."""
+    shortlist for a large ``top_k``; its ``_rankings_nested`` says when). ``predict``'s
+    answer, a 0/1 matrix, has no ranking to cut at ``k``: asked for fewer labels than its
+    ``top_k``, the copy answers ``k``; asked for more, the estimator's own answer (fewer
+    labels, what it predicts) is scored."""
     n_labels = len(holder.classes_)
     k, top_k = min(k, n_labels), min(holder.top_k, n_labels)
+    if predicts == "predict":
+        return top_k > k
     if top_k < k:
         return True
     nested = getattr(holder, "_rankings_nested", None)
@@ -283,8 +288,8 @@ class _XMCScorer(_BaseScorer):
             )
         method = _check_response_method(estimator, self._response_method)
         name = _response_method_name(method)
-        holder = _top_k_holder(estimator) if name != "predict" else None
-        if holder is not None and _needs_own_k(holder, self._kwargs["k"]):
+        holder = _top_k_holder(estimator)
+        if holder is not None and _needs_own_k(holder, self._kwargs["k"], predicts=name):
             # The estimator's top_k answer cannot be cut to this k (it holds fewer labels,
             # or ranks them from a wider shortlist): ask a copy answering k, uncached (the
             # estimator itself is left alone: another thread may be predicting with it).
@@ -376,7 +381,10 @@ def make_xmc_scorer(
     text; when that is fewer than the scorer's ``k`` (and than the number of labels), the
     scorer asks a shallow copy of the estimator with ``top_k=k`` (the estimator itself is
     never changed, so a thread predicting with it meanwhile is unaffected), so that
-    ``recall@10`` of a model with ``top_k=5`` ranks ten labels rather than five. Label
+    ``recall@10`` of a model with ``top_k=5`` ranks ten labels rather than five. With
+    ``response_method="predict"`` the predicted 0/1 labels hold no ranking: a ``k`` below
+    ``top_k`` asks the copy for ``k`` labels (its ``k`` best, above the threshold if it has
+    one), a ``k`` above ``top_k`` scores the ``top_k`` labels it predicts. Label
     lists as ``y_true`` are mapped through ``classes_``; a UserWarning says so when none of
     their labels is among them (``1`` against ``"1"``), and a model fitted on a label matrix
     refuses them.
