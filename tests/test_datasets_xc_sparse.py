@@ -349,3 +349,12 @@ def test_dump_takes_a_dense_float16_matrix(tmp_path):
     dump_xc_sparse(tmp_path / "m.txt", matrix)
     assert (tmp_path / "m.txt").read_text() == "2 2\n0:0.5\n1:1.25\n"
     np.testing.assert_array_equal(load_xc_sparse(tmp_path / "m.txt").toarray(), matrix)
+
+
+def test_a_header_error_shows_80_characters_and_names_lone_carriage_returns(tmp_path):
+    # Lines ended by CR alone read as one line 1: the message must not echo the whole file.
+    path = tmp_path / "mac.txt"
+    path.write_bytes(b"2 3\r0:1 1:1\r2:1\r" * 1000)
+    with pytest.raises(ValueError, match=r"\.\.\.'\. The line holds carriage returns") as info:
+        load_xc_sparse(path)
+    assert len(str(info.value)) < len(str(path)) + 400  # the file is 16,000 bytes

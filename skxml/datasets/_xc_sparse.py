@@ -80,9 +80,14 @@ def _parse_header(line: bytes, path: Any, names: tuple[str, ...]) -> tuple[int, 
                 " Three numbers 'n_points n_features n_labels' mark the combined "
                 "features-and-labels format: read it with load_xc_bow."
             )
+        shown = line.decode("utf-8", "replace").strip()
+        if len(shown) > 80:
+            shown = shown[:80] + " ..."
+            if b"\r" in line:  # old Mac line ends: the whole file reads as its line 1
+                hint += " The line holds carriage returns: the file's lines end in CR alone."
         raise ValueError(
             f"{display_path(path)}: line 1: expected a header '{layout}' of {len(names)} "
-            f"non-negative integers, got {line.decode('utf-8', 'replace').strip()!r}.{hint}"
+            f"non-negative integers, got {shown!r}.{hint}"
         )
     return tuple(values)
 
