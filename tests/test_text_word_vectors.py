@@ -615,6 +615,16 @@ def test_a_header_dimension_no_file_has_is_refused_before_any_allocation(
         load_word_vectors(path, ["apple"], format=file_format)
 
 
+def test_a_word2vec_text_file_whose_first_token_has_a_space_is_detected_as_text(tmp_path):
+    # fastText .vec files hold a few tokens with spaces; "new york" first must not make the
+    # file look binary (a vocabulary word never has a space: the record is skipped).
+    path = tmp_path / "vectors.vec"
+    path.write_text("2 2\nnew york 0.1 0.2\napple 0.3 0.4\n")
+    vectors = load_word_vectors(path, ["apple"])
+    np.testing.assert_allclose(vectors.matrix[-1], [0.3, 0.4], rtol=1e-6)
+    assert vectors.found[-1]
+
+
 def test_a_text_file_read_as_word2vec_binary_is_refused(tmp_path):
     path = tmp_path / "vectors.txt"
     path.write_text("2 2\napple 0.1 0.2\npie 0.3 0.4\n")

@@ -172,11 +172,13 @@ def _check_header_dimension(path: str, dim: int) -> None:
 
 
 def _is_text_record(line: bytes, dim: int) -> bool:
+    """Whether ``line`` reads as a word (one or more fields: fastText's "new york") followed
+    by ``dim`` decimal numbers."""
     try:
         fields = line.decode("utf-8", "replace").split()
-        if len(fields) != dim + 1:
+        if len(fields) < dim + 1:
             return False
-        [float(value) for value in fields[1:]]
+        [float(value) for value in fields[-dim:]]
     except ValueError:
         return False
     return True
