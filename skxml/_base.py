@@ -578,9 +578,15 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
                     "tfidf_token_pattern=None to build the TF-IDF n-grams from the encoder's "
                     f"tokens, or {switches}."
                 ) from exc
+            if isinstance(self.tfidf_min_df, Integral) and self.tfidf_min_df > len(texts):
+                # scikit-learn's own words for it ("max_df corresponds to < documents than
+                # min_df") say nothing of a count above the number of texts.
+                cause = f"it is more than the {len(texts)} training texts"
+            else:
+                cause = str(exc)
             raise ValueError(
                 f"tfidf_min_df={self.tfidf_min_df} leaves no n-gram in the training texts "
-                f"({exc}); lower tfidf_min_df or set {switches}."
+                f"({cause}); lower tfidf_min_df or set {switches}."
             ) from exc
         return sequence_encoder, vectorizer
 

@@ -996,13 +996,19 @@ PATTERN = InceptionXMLClassifier().tfidf_token_pattern
             r"tfidf_min_df=7 leaves no n-gram.*tfidf_embedding=False and tfidf_linear=False\.",
         ),
         (
+            InceptionXMLClassifier,
+            {"tfidf_min_df": 100},
+            r"tfidf_min_df=100 leaves no n-gram in the training texts \(it is more than the 12 "
+            r"training texts\)",
+        ),
+        (
             InceptionXMLPlusClassifier,
             {},
             r"finds no token.*or tfidf_embedding=False and tfidf_linear=False and "
             r"tfidf_meta_linear=False\.",
         ),
     ],
-    ids=["pattern", "min_df", "plus"],
+    ids=["pattern", "min_df", "min_df-above-the-texts", "plus"],
 )
 def test_an_empty_tfidf_vocabulary_is_blamed_on_its_cause(estimator, params, match):
     texts = ["😀 🎉", "🍎 🍏", "⛈ 🌧"] * 4 if "tfidf_min_df" not in params else TEXTS
