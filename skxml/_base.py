@@ -81,7 +81,11 @@ from skxml._sparse_rows import (
 from skxml._text_features import transform_texts
 from skxml.datasets._token_corpus import TokenCorpus
 from skxml.metrics import precision_at_k
-from skxml.metrics._scorer import _label_lists_as_matrix, warn_if_no_label_is_known
+from skxml.metrics._scorer import (
+    _label_lists_as_matrix,
+    _with_unreachable_columns,
+    warn_if_no_label_is_known,
+)
 from skxml.nn import BagOfWordsEncoder, InceptionXMLEncoder, SparseLinearHead
 from skxml.nn._network import BagOfWordsBatch
 from skxml.text import SequenceEncoder, load_word_vectors
@@ -578,7 +582,7 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
                     "tfidf_token_pattern=None to build the TF-IDF n-grams from the encoder's "
                     f"tokens, or {switches}."
                 ) from exc
-            if isinstance(self.tfidf_min_df, Integral) and self.tfidf_min_df > len(texts):
+            if isinstance(self.tfidf_min_df, Integral) and int(self.tfidf_min_df) > len(texts):
                 # scikit-learn's own words for it ("max_df corresponds to < documents than
                 # min_df") say nothing of a count above the number of texts.
                 cause = f"it is more than the {len(texts)} training texts"
@@ -847,7 +851,11 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
         if validation_data is not None:
             X_val, Y_val = validation_data
             val_texts = check_texts(X_val, name="validation_data[0]")
-            val_labels = self._check_eval_labels(Y_val, len(val_texts), name="validation_data[1]")
+            # Labels the model never saw get columns of their own, which no ranking reaches:
+            # they count as missed by the validation shortlist recall, as by the metrics.
+            val_labels = self._check_eval_labels(
+                Y_val, len(val_texts), name="validation_data[1]", keep_unseen=True
+            )
             val_tokens, val_bag = self._prepare_text_features(val_texts)
             validation = (val_tokens, val_bag, val_labels)
             # validation_data decides which epoch early stopping keeps: part of the data.
@@ -940,6 +948,12 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
             if name not in _PARAMETERS_FREE_ON_WARM_START
         }
 
+    def _canonical_parameter(self, name: str, value: Any) -> Any:
+        """``value`` of parameter ``name`` in the form it is compared in across a warm start
+        or a resume: a default spelt two ways (InceptionXML+'s ``clusterer=None`` and
+        ``LabelTreeClusterer()``) is one value."""
+        return value
+
     def _check_warm_start_parameters(self) -> None:
         """Refuse a warm start whose parameters no longer describe the fitted model."""
         fitted = self.__dict__.get("_structure_parameters_")
@@ -951,7 +965,9 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
             for name in current
             if name in fitted
             and not _same_parameter(
-                current[name], fitted[name], self._parameter_constraints.get(name)
+                self._canonical_parameter(name, current[name]),
+                self._canonical_parameter(name, fitted[name]),
+                self._parameter_constraints.get(name),
             )
         )
         if changed:
@@ -977,7 +993,9 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
             for name in ours
             if name not in _PARAMETERS_FREE_ON_RESUME
             and not _same_parameter(
-                ours[name], theirs.get(name), self._parameter_constraints.get(name)
+                self._canonical_parameter(name, ours[name]),
+                self._canonical_parameter(name, theirs.get(name)),
+                self._parameter_constraints.get(name),
             )
         )
         if different:
@@ -1103,6 +1121,9 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
     ) -> dict[str, float]:
         """What is recorded in ``history_`` for the validation data after each epoch."""
         scores = self._scores_from_features(token_ids, bag, k=1)
+        scores = _with_unreachable_columns(
+            scores, len(self.classes_), labels.shape[1] - len(self.classes_)
+        )
         return {"validation_precision_at_1": precision_at_k(labels, scores, k=1)}
 
     def _on_epoch_start(self, epoch: int) -> None:
@@ -1440,7 +1461,7 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
                     "matrix; pass a matrix with the same columns."
                 )
             if keep_unseen:
-                labels, n_unseen = _label_lists_as_matrix(self, Y)
+                labels, n_unseen = _label_lists_as_matrix(self, Y, name=name)
                 n_columns += n_unseen
             else:
                 warn_if_no_label_is_known(

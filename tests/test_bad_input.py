@@ -719,6 +719,17 @@ def test_warm_start_refuses_a_changed_nested_clusterer():
         clf.fit(TEXTS, LABELS)
 
 
+def test_warm_start_takes_the_default_clusterer_however_it_is_spelt():
+    # clusterer=None is LabelTreeClusterer(); a nested clusterer__n_clusters=None turns
+    # None into it: neither is a change of the fitted model.
+    clf = InceptionXMLPlusClassifier(**SMALL, warm_start=True).fit(TEXTS, LABELS)
+    clf.set_params(clusterer=LabelTreeClusterer()).fit(TEXTS, LABELS)
+    clf.set_params(clusterer=None).set_params(clusterer__n_clusters=None).fit(TEXTS, LABELS)
+    assert clf.n_epochs_trained_ == 3 * SMALL["n_epochs"]
+    with pytest.raises(ValueError, match=r"clusterer=.*→ LabelTreeClusterer\(max_leaf_size=1\)"):
+        clf.set_params(clusterer=LabelTreeClusterer(max_leaf_size=1)).fit(TEXTS, LABELS)
+
+
 def test_warm_start_takes_an_unchanged_clusterer_seeded_by_a_random_state_instance():
     # Comparing the clusterer's clones compared two RandomState copies with ==, which is
     # identity for them: every warm start was refused as a change.

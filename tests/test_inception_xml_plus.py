@@ -66,6 +66,20 @@ def test_shortlist_recall_of_no_true_label_is_zero_and_bad_shapes_fail():
         shortlist_recall(np.eye(2, 3), np.array([[5], [1]]))
 
 
+def test_shortlist_recall_reads_the_format_it_is_told():
+    y_true = np.array([[1, 0], [0, 1]])
+    both = np.array([[0, 1], [0, 1]])  # every label shortlisted, as label ids
+    assert shortlist_recall(y_true, both, shortlist_format="ids") == 1.0
+    with pytest.warns(UserWarning, match="read as a 0/1 indicator matrix; if it holds label ids"):
+        assert shortlist_recall(y_true, both) == 0.5  # as an indicator: label 1 only
+    assert shortlist_recall(y_true, both, shortlist_format="indicator") == 0.5
+    with pytest.raises(ValueError, match="shortlist_format='ids' reads an"):
+        shortlist_recall(y_true, sp.csr_matrix(both), shortlist_format="ids")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # three labels: no ambiguity, no warning
+        assert shortlist_recall(np.eye(2, 3), np.array([[1, 2, -1], [2, 1, 0]])) == 0.5
+
+
 # ---------------------------------------------------------------- fitting and predicting
 def test_defaults_follow_from_the_number_of_labels(fitted_on_debian, debian_subset):
     _, Y, _, _ = debian_subset
@@ -222,6 +236,16 @@ def test_validation_history_records_shortlist_recall():
     ).fit(TEXTS, LABELS, validation_data=(TEXTS[:8], LABELS[:8]))
     assert all(0 <= h["validation_shortlist_recall"] <= 1 for h in clf.history_)
     assert len(clf.history_) == 2
+
+
+def test_validation_shortlist_recall_counts_labels_never_seen_as_missed_as_the_method_does():
+    validation = [[*labels, "never_seen"] for labels in LABELS[:8]]
+    clf = InceptionXMLPlusClassifier(
+        **FAST, clusterer=LabelTreeClusterer(max_leaf_size=1), n_shortlist=2
+    ).fit(TEXTS, LABELS, validation_data=(TEXTS[:8], validation))
+    recorded = clf.history_[-1]["validation_shortlist_recall"]
+    assert recorded == pytest.approx(clf.shortlist_recall(TEXTS[:8], validation))
+    assert recorded < clf.shortlist_recall(TEXTS[:8], LABELS[:8])
 
 
 # ---------------------------------------------------------------- sklearn surface

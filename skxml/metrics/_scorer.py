@@ -168,7 +168,9 @@ def _fitted_label_statistics(estimator: Any, metric: str) -> tuple[np.ndarray, i
     return np.asarray(holder.label_counts_), int(holder.n_train_samples_)
 
 
-def _label_lists_as_matrix(estimator: Any, y_true: Any) -> tuple[Any, int]:
+def _label_lists_as_matrix(
+    estimator: Any, y_true: Any, *, name: str = "y_true"
+) -> tuple[Any, int]:
     """Label lists (``[["a", "b"], ["c"]]``) as a CSR matrix over the fitted estimator's
     ``classes_`` (of its last step in a Pipeline), and the number of labels it never saw;
     any other ``y_true`` unchanged, with 0.
@@ -186,25 +188,25 @@ def _label_lists_as_matrix(estimator: Any, y_true: Any) -> tuple[Any, int]:
         # A DataFrame's named columns are matched to the labels a skxml model was fitted
         # on by name, whatever their order.
         holder = _step_with(estimator, "classes_")
-        named = _named_label_matrix(y_true, holder.classes_, name="y_true")
+        named = _named_label_matrix(y_true, holder.classes_, name=name)
         return (y_true if named is None else named), 0
     holder = _step_with(estimator, "classes_")
     if not hasattr(holder, "classes_"):
         raise TypeError(
-            "y_true is a list of label lists, which the scorer maps to columns through the "
+            f"{name} is a list of label lists, which the scorer maps to columns through the "
             f"fitted estimator's classes_; {type(holder).__name__} has none. Pass a 0/1 label "
             "matrix instead."
         )
     fitted = _step_with(estimator, "_label_binarizer_")
     if getattr(fitted, "_label_binarizer_", True) is None:  # a skxml model fitted on a matrix
         raise ValueError(
-            "y_true is a list of label lists but the estimator was fitted on a label matrix; "
+            f"{name} is a list of label lists but the estimator was fitted on a label matrix; "
             "pass a matrix with the same columns."
         )
     classes = list(holder.classes_)
     known = set(classes)
     distinct = {label for labels in y_true for label in labels}
-    warn_if_no_label_is_known(distinct, known, name="y_true")
+    warn_if_no_label_is_known(distinct, known, name=name)
     unseen = sorted(distinct - known, key=repr)
     binarizer = MultiLabelBinarizer(classes=classes + unseen, sparse_output=True)
     return binarizer.fit_transform(y_true), len(unseen)

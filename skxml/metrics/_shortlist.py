@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any
+import warnings
+from typing import Any, Literal
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils._param_validation import validate_params
+from sklearn.utils._param_validation import StrOptions, validate_params
 
 from skxml.utils._validation import check_label_matrix
 
 
 @validate_params(
-    {"y_true": ["array-like", "sparse matrix"], "shortlist": ["array-like", "sparse matrix"]},
+    {
+        "y_true": ["array-like", "sparse matrix"],
+        "shortlist": ["array-like", "sparse matrix"],
+        "shortlist_format": [StrOptions({"auto", "ids", "indicator"})],
+    },
     prefer_skip_nested_validation=True,
 )
-def shortlist_recall(y_true: Any, shortlist: Any) -> float:
+def shortlist_recall(
+    y_true: Any,
+    shortlist: Any,
+    *,
+    shortlist_format: Literal["auto", "ids", "indicator"] = "auto",
+) -> float:
     """Mean fraction of each text's true labels that lie in its shortlist.
 
     For text :math:`i` with true labels :math:`Y_i \\neq \\emptyset` and shortlist
@@ -30,8 +40,13 @@ def shortlist_recall(y_true: Any, shortlist: Any) -> float:
     shortlist : array-like of shape (n_samples, K) or (n_samples, n_labels), or sparse matrix
         Either the shortlisted label ids of each text, padded with -1 (what
         :meth:`InceptionXMLPlusClassifier.shortlist` returns), or a 0/1 indicator matrix of the
-        shape of ``y_true`` (an integer array with ``n_labels`` columns holding only 0 and 1
-        is read as an indicator).
+        shape of ``y_true``.
+    shortlist_format : {"auto", "ids", "indicator"}, default="auto"
+        How ``shortlist`` is read. ``"auto"``: a sparse matrix, or an array of ``n_labels``
+        columns holding only 0 and 1, is an indicator matrix; any other integer array holds
+        label ids. With one or two labels, label ids ``[[0, 1]]`` also hold only 0 and 1:
+        ``"auto"`` then reads an integer array as an indicator and warns. Pass ``"ids"``
+        for what :meth:`InceptionXMLPlusClassifier.shortlist` returns.
 
     Returns
     -------
@@ -45,12 +60,33 @@ def shortlist_recall(y_true: Any, shortlist: Any) -> float:
     >>> y_true = np.array([[1, 1, 0, 0], [0, 0, 1, 0]])
     >>> shortlist_recall(y_true, np.array([[0, 3, -1], [2, 1, 0]]))  # (1/2 + 1/1) / 2
     0.75
+    >>> shortlist_recall(y_true, np.array([[0, 1], [2, 3]]), shortlist_format="ids")
+    1.0
     """
     truth = check_label_matrix(y_true, name="y_true")
     n_samples, n_labels = truth.shape
-    if sp.issparse(shortlist) or (
-        np.ndim(shortlist) == 2 and np.shape(shortlist)[1] == n_labels and _is_indicator(shortlist)
-    ):
+    if shortlist_format == "auto":
+        indicator = sp.issparse(shortlist) or (
+            np.ndim(shortlist) == 2
+            and np.shape(shortlist)[1] == n_labels
+            and _is_indicator(shortlist)
+        )
+        if indicator and n_labels <= 2 and np.asarray(shortlist).dtype.kind in "iu":
+            warnings.warn(
+                f"shortlist, an integer array of 0s and 1s for {n_labels} label(s), is read as "
+                "a 0/1 indicator matrix; if it holds label ids (as "
+                "InceptionXMLPlusClassifier.shortlist returns), pass shortlist_format='ids'.",
+                UserWarning,
+                stacklevel=3,  # the caller's line, past validate_params's wrapper
+            )
+    else:
+        indicator = shortlist_format == "indicator"
+        if not indicator and sp.issparse(shortlist):
+            raise ValueError(
+                "shortlist_format='ids' reads an (n_samples, K) array of label ids; got a "
+                "sparse matrix (an indicator matrix: pass shortlist_format='indicator')."
+            )
+    if indicator:
         listed = check_label_matrix(shortlist, name="shortlist")
         if listed.shape != truth.shape:
             raise ValueError(

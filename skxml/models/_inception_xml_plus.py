@@ -22,6 +22,7 @@ from skxml._sparse_rows import _top_k_to_csr
 from skxml.cluster import LabelTreeClusterer
 from skxml.cluster._label_tree import NoNgramError
 from skxml.metrics import precision_at_k, shortlist_recall
+from skxml.metrics._scorer import _with_unreachable_columns
 from skxml.models._inception_xml import hard_negative_loss_weight, resolve_hard_negatives
 from skxml.nn import (
     ExtremeClassifierHead,
@@ -130,7 +131,11 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         Rank labels by ``extreme + meta_score_weight · log sigmoid(meta of its cluster)``
         (logits), a softer mix than ``combine_meta_scores``, which must then stay False.
         Used only at prediction, so it can be changed with ``set_params`` after ``fit``
-        and tuned on held-out data without refitting. Measured with the defaults of
+        and tuned on held-out data without refitting. Above 0 the mixed score is no
+        probability: ``predict_proba`` returns its sigmoid (every value is lowered, the more
+        the less likely the cluster; ``combine_meta_scores`` returns the product of the two
+        heads' probabilities instead), so a ``threshold`` chosen at one weight does not
+        carry over to another. Measured with the defaults of
         2026-11-24 (Adam-stepped linear maps, ``random_state=0``): 0.25 raised P@1 on
         debian-deps (43,614 labels) from 65.77 to 67.04 and P@5 from 35.28 to 35.52, with PSP@5 24.24 → 23.60; on debian-tags (595
         labels) P@1 moved 82.75 → 82.82 but P@5 45.58 → 45.27 and PSP@5 63.64 → 63.16.
@@ -584,6 +589,10 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
             values.append(best_values)
             indices.append(best_labels)
         scores = _top_k_to_csr(np.vstack(values), np.vstack(indices), len(self.classes_))
+        # Columns after classes_: validation labels the model never saw (see fit).
+        scores = _with_unreachable_columns(
+            scores, len(self.classes_), labels.shape[1] - len(self.classes_)
+        )
         return {
             "validation_precision_at_1": precision_at_k(labels, scores, k=1),
             "validation_shortlist_recall": shortlist_recall(
@@ -674,6 +683,13 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         """
         check_is_fitted(self, "network_")
         return self._shortlists(check_texts(X))
+
+    def _canonical_parameter(self, name: str, value: Any) -> Any:
+        # clusterer=None is LabelTreeClusterer() (and a nested clusterer__n_clusters=None
+        # turns None into that): the same clustering either way.
+        if name == "clusterer" and value is None:
+            return LabelTreeClusterer()
+        return value
 
     def shortlist_recall(self, X: Any, y: Any) -> float:
         """Fraction of each text's true labels inside its shortlist, averaged over texts.
