@@ -14,6 +14,7 @@ import inspect
 import itertools
 import math
 import os
+import threading
 import time
 import warnings
 import weakref
@@ -63,6 +64,7 @@ from skxml._distributed import (
 from skxml._label_input import (
     _NESTED_LIST_HINT,
     _as_label_input,
+    _binarize_known_labels,
     _fit_label_binarizer,
     _in_classes_order,
     _is_label_lists,
@@ -467,19 +469,14 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
                 if reuse_fitted
                 else _fit_label_binarizer(Y)
             )
-            with warnings.catch_warnings():
-                warnings.simplefilter("error")
-                try:
-                    labels = binarizer.transform(Y)
-                except UserWarning as exc:
-                    known = set(binarizer.classes_)
-                    unseen = sorted({label for row in Y for label in row} - known, key=str)
-                    raise ValueError(
-                        "Y holds labels the first fit did not have; warm_start=True (or "
-                        "resume_from) continues training on the same labels only. New "
-                        f"label(s): {unseen}. Refit with warm_start=False to learn a new "
-                        "label set."
-                    ) from exc
+            labels, unseen = _binarize_known_labels(binarizer, Y)
+            if unseen:
+                raise ValueError(
+                    "Y holds labels the first fit did not have; warm_start=True (or "
+                    "resume_from) continues training on the same labels only. New "
+                    f"label(s): {unseen}. Refit with warm_start=False to learn a new "
+                    "label set."
+                )
             self._label_binarizer_ = binarizer
             classes = np.asarray(binarizer.classes_, dtype=object)
             labels = check_label_matrix(labels)
@@ -753,7 +750,9 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
         # The frozen inference copy is of the network before this fit; predictions made
         # during it (validation) use the modules.
         self._forget_prediction_cache()
-        self._fitting = True
+        # The fitting thread (an identifier is never 0): prediction from any other thread
+        # is refused while it runs (see _prediction_device).
+        self._fitting = threading.get_ident()
         try:
             return self._fit_interruptible(X, Y, validation_data, resume_from, sample_weight)
         except KeyboardInterrupt:
@@ -1467,9 +1466,7 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
                 warn_if_no_label_is_known(
                     {label for labels in Y for label in labels}, set(self.classes_), name=name
                 )
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    labels = self._label_binarizer_.transform(Y)
+                labels, _ = _binarize_known_labels(self._label_binarizer_, Y)
         else:
             # Named columns are matched by name to a model's named labels (by position to
             # a model fitted on an unnamed matrix, as its classes_ are positions).
@@ -1547,6 +1544,16 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
     def _prediction_device(self) -> torch.device:
         """The training device, or the CPU when a CUDA-trained model is loaded without CUDA
         (the current GPU when it is loaded without the GPU it names)."""
+        fitting_thread = self.__dict__.get("_fitting")
+        if fitting_thread and fitting_thread != threading.get_ident():
+            # Predicting would put the network being trained in eval mode (no dropout, batch
+            # norm frozen) for the rest of the fit, and answer from half-trained weights.
+            raise RuntimeError(
+                f"This {type(self).__name__} is being fitted in another thread; it cannot "
+                "predict until that fit ends. To keep serving while a model trains, fit a "
+                "copy (sklearn.base.clone, or copy.deepcopy for a warm start) and swap it in "
+                "when its fit returns."
+            )
         device = _concrete_device(_resolve_device(self.device, fallback=True))
         # Cheap checks first: moving or re-moding the module costs ~1 ms per call. One
         # parameter, looked up once (Module.parameters() walks the module tree), tells where

@@ -43,6 +43,19 @@ def _fit_label_binarizer(Y: Any, *, name: str = "Y") -> MultiLabelBinarizer:
         ) from exc
 
 
+def _binarize_known_labels(binarizer: MultiLabelBinarizer, Y: Any) -> tuple[Any, list[Any]]:
+    """``binarizer.transform(Y)`` over the labels of its ``classes_``, and the labels of
+    ``Y`` it lacks (sorted by their text). The unknown labels are left out here rather than
+    by the binarizer, which warns of them: catching that warning needs
+    ``warnings.catch_warnings``, which swaps the process's warning filters and so is not
+    safe while other threads predict or score."""
+    known = set(binarizer.classes_)
+    unseen = {label for labels in Y for label in labels if label not in known}
+    if unseen:
+        Y = [[label for label in labels if label in known] for labels in Y]
+    return binarizer.transform(Y), sorted(unseen, key=str)
+
+
 def _as_label_input(Y: Any) -> Any:
     """``Y`` as given, except a 1-D object array or pandas Series (a DataFrame's "tags"
     column, one collection of labels per text), which becomes a list, so that it is read
@@ -74,9 +87,9 @@ def _is_label_lists(Y: Any) -> bool:
     if not (isinstance(first, (list, tuple)) or one_dimensional_array):
         return False
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            array = np.asarray(Y)
+        # numpy >= 1.24 raises on ragged lists (no warning: no warnings.catch_warnings, which
+        # swaps the process's warning filters and so is not safe in threads).
+        array = np.asarray(Y)
     except ValueError:  # ragged
         return True
     if array.ndim == 2 and array.shape[1] == 0:

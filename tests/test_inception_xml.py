@@ -586,6 +586,45 @@ def test_validation_fraction_holds_its_texts_out_of_the_vocabularies():
 
 
 @pytest.mark.parametrize("estimator", ["InceptionXMLClassifier", "InceptionXMLPlusClassifier"])
+def test_another_thread_cannot_predict_while_the_model_fits_and_the_fit_is_unchanged(
+    estimator, monkeypatch
+):
+    import threading
+
+    import skxml
+
+    cls = getattr(skxml, estimator)
+    undisturbed = cls(**FAST, warm_start=True).fit(TEXTS, LABELS).fit(TEXTS, LABELS)
+    model = cls(**FAST, warm_start=True).fit(TEXTS, LABELS)
+    refused = []
+    on_epoch_start = cls._on_epoch_start  # InceptionXML+ sets up each epoch there
+
+    def predict_from_another_thread(self, epoch):
+        on_epoch_start(self, epoch)
+
+        def predict():
+            try:
+                self.predict(TEXTS[:2])
+            except RuntimeError as exc:
+                refused.append(str(exc))
+
+        thread = threading.Thread(target=predict)
+        thread.start()
+        thread.join()
+
+    monkeypatch.setattr(cls, "_on_epoch_start", predict_from_another_thread)
+    model.fit(TEXTS, LABELS)  # the warm start, with a prediction tried before each epoch
+    assert len(refused) == FAST["n_epochs"]
+    assert "is being fitted in another thread; it cannot predict until that fit ends" in refused[0]
+    # Refused before it could put the network in eval mode: the fit is the undisturbed one.
+    np.testing.assert_array_equal(
+        model.decision_function(TEXTS).toarray(), undisturbed.decision_function(TEXTS).toarray()
+    )
+    monkeypatch.undo()
+    assert model.predict(TEXTS[:2]).shape[0] == 2  # and predicts again once the fit ended
+
+
+@pytest.mark.parametrize("estimator", ["InceptionXMLClassifier", "InceptionXMLPlusClassifier"])
 def test_threads_predicting_with_one_freshly_loaded_model_get_the_sequential_answers(
     estimator,
 ):

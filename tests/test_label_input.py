@@ -155,3 +155,31 @@ def test_a_pandas_int64_matrix_with_a_missing_value_is_refused():
     Y = pd.DataFrame([[1, None], [0, 1]]).astype("Int64")
     with pytest.raises(ValueError, match="Y has missing values"):
         check_label_matrix(Y)
+
+
+def test_label_lists_are_read_without_touching_the_warning_filters(monkeypatch):
+    # warnings.catch_warnings swaps the process's filters: a thread predicting or scoring
+    # beside another could leave "ignore" (or "error") in place for the whole process.
+    import warnings
+
+    from skxml import InceptionXMLClassifier, LabelTreeClusterer
+
+    texts = ["red apple pie", "green apple tart", "blue sky today", "grey sky and rain"] * 3
+    labels = [["food", "fruit"], ["food"], ["weather"], ["weather", "rain"]] * 3
+    clf = InceptionXMLClassifier(
+        embedding_dim=32, max_seq_len=8, n_epochs=1, random_state=0, warm_start=True
+    ).fit(texts, labels)
+    clusterer = LabelTreeClusterer(n_clusters=2, random_state=0).fit(texts, labels)
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("the warning filters were changed")
+
+    monkeypatch.setattr(warnings, "catch_warnings", forbidden)
+    monkeypatch.setattr(warnings, "simplefilter", forbidden)
+    with_unseen = [[*row, "never_seen"] for row in labels]
+    assert 0 <= clf.score(texts, [["food"], ["weather"], ["sky"], ["x"]] * 3) <= 1
+    with pytest.raises(ValueError, match=r"New label\(s\): \['never_seen'\]"):
+        clf.fit(texts, with_unseen)  # the warm start's check of new labels
+    with pytest.raises(ValueError, match=r"unseen in fit, which belong to no cluster"):
+        clusterer.transform(with_unseen)
+    assert clusterer.transform(labels).shape == (12, 2)

@@ -8,7 +8,6 @@ n_features is ever built.
 
 from __future__ import annotations
 
-import warnings
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
@@ -24,6 +23,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from skxml._label_input import (
     _as_label_input,
+    _binarize_known_labels,
     _fit_label_binarizer,
     _is_label_lists,
     _label_column_names,
@@ -1005,17 +1005,12 @@ label lists
                     "lists (it has no label names); pass a 0/1 label matrix of "
                     f"{self.n_labels_} columns."
                 )
-            with warnings.catch_warnings():
-                warnings.simplefilter("error")
-                try:
-                    Y = binarizer.transform(Y)
-                except UserWarning:  # unknown labels
-                    known = set(binarizer.classes_)
-                    unseen = sorted({label for row in Y for label in row} - known, key=str)
-                    raise ValueError(
-                        f"Y holds labels unseen in fit, which belong to no cluster: "
-                        f"{unseen[:10]}{' ...' if len(unseen) > 10 else ''}."
-                    ) from None
+            Y, unseen = _binarize_known_labels(binarizer, Y)
+            if unseen:
+                raise ValueError(
+                    f"Y holds labels unseen in fit, which belong to no cluster: "
+                    f"{unseen[:10]}{' ...' if len(unseen) > 10 else ''}."
+                )
         binarizer = getattr(self, "_label_binarizer_", None)
         named = None if binarizer is None else _named_label_matrix(Y, self.classes_, name="Y")
         labels = check_label_matrix(Y, name="Y", allow_empty=True) if named is None else named
