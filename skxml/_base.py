@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import hashlib
 import inspect
 import itertools
 import math
@@ -226,6 +227,25 @@ def _values(value: Any) -> np.ndarray:
     if isinstance(value, torch.Tensor):
         return value.detach().cpu().numpy()
     return np.asarray(value)
+
+
+def _describe_parameter(value: Any) -> str:
+    """``value`` as text that is the same in two processes given equal values: an array by
+    its shape and a digest of its values, a random generator by its type (a data-parallel
+    fit replaces every rank's seed with rank 0's), an estimator by its parameters."""
+    if isinstance(value, BaseEstimator):
+        inner = ", ".join(
+            f"{name}={_describe_parameter(item)}"
+            for name, item in sorted(value.get_params(deep=False).items())
+        )
+        return f"{type(value).__name__}({inner})"
+    if isinstance(value, (np.random.RandomState, np.random.Generator)):
+        return type(value).__name__
+    if hasattr(value, "__array__") and not isinstance(value, (str, os.PathLike)):
+        array = np.ascontiguousarray(_values(value))
+        digest = hashlib.blake2b(array.tobytes(), digest_size=8).hexdigest()
+        return f"array of shape {array.shape} ({digest})"
+    return repr(value)
 
 
 def _counts_or_fractions(constraints: Any) -> bool:
@@ -895,7 +915,9 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
             )
         # Scaled: weights that train alike (w and 2·w; all equal and none) resume alike.
         weights = _scaled_sample_weights(weights)
-        needs_fingerprint = checkpoint is not None or self.checkpoint_path is not None
+        needs_fingerprint = (
+            checkpoint is not None or self.checkpoint_path is not None or context.enabled
+        )
         fingerprint = (
             training_data_fingerprint(
                 token_ids, labels, validation=given_validation, sample_weight=weights
@@ -910,6 +932,10 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
                 "sample_weight); resume with the same X, Y, sample_weight, validation_data "
                 "and random_state."
             )
+
+        if context.enabled:
+            # "data": a digest of the token ids, labels, weights and validation data.
+            context.check_same({"data": fingerprint, **self._parameters_description()})
 
         self.label_counts_ = np.asarray(fitted_labels.sum(axis=0)).ravel().astype(np.int64)
         self.n_train_samples_ = int(n_trained)
@@ -937,6 +963,18 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
                 torch.manual_seed(self._torch_seed + context.rank)
             self._train(token_ids, bag, labels, weights, validation, checkpoint, fingerprint)
         return self
+
+    def _parameters_description(self) -> dict[str, str]:
+        """The parameters as text, for comparing the ranks of a data-parallel fit; those
+        that may differ between ranks (the seed, which rank 0's replaces, printing, where a
+        checkpoint goes, the device) left out. An array of vectors is described by its shape
+        and a digest of its values."""
+        free = {"random_state", "verbose", "checkpoint_path", "device"}
+        return {
+            name: _describe_parameter(value)
+            for name, value in self.get_params(deep=False).items()
+            if name not in free
+        }
 
     def _structure_parameters_now(self) -> dict[str, Any]:
         """The parameters that shape the fitted model, as they are now (estimators cloned,

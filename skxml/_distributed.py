@@ -56,6 +56,35 @@ class DistributedContext:
         dist.all_reduce(total)
         return total / self.world_size
 
+    def check_same(self, description: dict[str, str]) -> None:
+        """Raise on every rank when the ranks' ``description`` (of their data and parameters)
+        differ: ranks fitting other data or for other numbers of epochs would otherwise
+        wait for each other in a collective one of them never reaches (a hang until the
+        process group's timeout, 30 minutes by default)."""
+        if not self.enabled:
+            return
+        gathered: list[Any] = [None] * self.world_size
+        dist.all_gather_object(gathered, description)
+        differing = sorted(
+            key
+            for key in description
+            if any(other.get(key) != gathered[0].get(key) for other in gathered)
+        )
+        if differing:
+            details = "; ".join(
+                f"{key}: "
+                + ", ".join(f"rank {rank} {other.get(key)}" for rank, other in enumerate(gathered))
+                for key in differing
+                if key != "data"
+            )
+            raise ValueError(
+                "The ranks of this data-parallel fit disagree on "
+                f"{', '.join(differing)}"
+                + (f" ({details})" if details else "")
+                + ". Every rank must fit the same estimator, with the same parameters, on the "
+                "same X, Y and sample_weight, in the same order (and the same validation data)."
+            )
+
     def broadcast_state(self, module: nn.Module) -> None:
         """Copy rank 0's parameters and buffers (BatchNorm statistics...) to every rank."""
         if not self.enabled:

@@ -118,6 +118,8 @@ def test_batch_too_small_to_split_is_rejected(monkeypatch):
     monkeypatch.setattr(
         _base, "distributed_context", lambda device: DistributedContext(rank=0, world_size=4)
     )
+    # No process group behind this context: the ranks' comparison has no one to ask.
+    monkeypatch.setattr(DistributedContext, "check_same", lambda self, description: None)
     with pytest.raises(ValueError, match="batch_size=4 is split among 4 processes"):
         InceptionXMLClassifier(batch_size=4, n_epochs=1, random_state=0).fit(
             ["red apple", "green pear", "blue sky", "grey cloud"] * 2, [[1, 0], [0, 1]] * 4
@@ -135,3 +137,48 @@ def test_end_data_parallel_run_tears_the_process_group_down(tmp_path):
         if dist.is_initialized():
             dist.destroy_process_group()
     end_data_parallel_run()  # without a process group: nothing to do, no error
+
+
+# Each rank fits with its own n_epochs or its own order of the texts, and records the error.
+MISMATCH_SCRIPT = textwrap.dedent(
+    """
+    import os, sys
+    from skxml import InceptionXMLClassifier
+    from skxml._distributed import end_data_parallel_run
+
+    out, kind = sys.argv[1], sys.argv[2]
+    rank = int(os.environ["RANK"])
+    texts = ["red apple pie", "green apple tart", "blue sky today", "grey sky and rain"] * 8
+    labels = [["food", "fruit"], ["food"], ["weather"], ["weather", "rain"]] * 8
+    params = dict(embedding_dim=32, max_seq_len=8, batch_size=8, n_epochs=2, random_state=0)
+    if kind == "n_epochs":
+        params["n_epochs"] += rank
+    elif rank == 1:
+        texts, labels = texts[::-1], labels[::-1]
+    try:
+        InceptionXMLClassifier(**params).fit(texts, labels)
+        message = "fitted"
+    except ValueError as exc:
+        message = str(exc)
+    with open(f"{out}/{rank}.txt", "w") as file:
+        file.write(message)
+    end_data_parallel_run()
+    """
+)
+
+
+@pytest.mark.parametrize(
+    ("kind", "match"),
+    [
+        ("n_epochs", "disagree on n_epochs (n_epochs: rank 0 2, rank 1 3)"),
+        ("data", "disagree on data. Every rank must fit the same estimator"),
+    ],
+)
+def test_ranks_fitting_other_parameters_or_data_fail_at_once_rather_than_hang(
+    tmp_path, kind, match
+):
+    script = tmp_path / "mismatch.py"
+    script.write_text(MISMATCH_SCRIPT)
+    _torchrun(str(script), str(tmp_path), kind, cwd=tmp_path)
+    for rank in (0, 1):
+        assert match in (tmp_path / f"{rank}.txt").read_text()
