@@ -224,3 +224,12 @@ def test_plain_bce_fit_uses_index_targets_and_matches_dense_targets():
             clf._batch_loss(torch.from_numpy(tokens), bag_batch, targets),
             nn.functional.binary_cross_entropy_with_logits(logits, dense),
         )
+
+
+def test_sparse_target_bce_of_an_empty_batch_is_zero_not_nan():
+    logits = torch.randn(0, 3, requires_grad=True)
+    none = torch.tensor([], dtype=torch.long)
+    loss = sparse_target_bce(logits, none, none)
+    assert loss.item() == 0.0
+    loss.backward()
+    assert logits.grad.shape == (0, 3)

@@ -223,3 +223,17 @@ def test_neighbour_confusions_leaves_read_only_inputs_alone():
     confusions = neighbour_confusions(bag, labels, 1)
     np.testing.assert_array_equal(confusions.toarray(), [[0, 1], [0, 0], [0, 0]])
     np.testing.assert_array_equal(labels.toarray(), [[1, 0], [0, 1], [0, 1]])
+
+
+@pytest.mark.parametrize("sparse_gradient", [False, True], ids=["dense", "sparse"])
+def test_gather_takes_positions_of_any_shape_forward_and_backward(sparse_gradient):
+    from skxml.nn._sparse_gather import gather
+
+    weight = torch.arange(10.0, requires_grad=True)
+    positions = torch.tensor([[1, 2, 3], [3, 3, 9]])
+    values = gather(weight, positions, sparse_gradient=sparse_gradient)
+    assert values.tolist() == [[1.0, 2.0, 3.0], [3.0, 3.0, 9.0]]
+    (values * torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])).sum().backward()
+    gradient = weight.grad.to_dense() if sparse_gradient else weight.grad
+    # Position 3 is read three times, with factors 3, 4 and 5.
+    assert gradient.tolist() == [0, 1, 2, 12, 0, 0, 0, 0, 0, 6]

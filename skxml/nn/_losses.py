@@ -276,6 +276,8 @@ def sparse_target_bce(
             f"got {tuple(positive_weight.shape)}."
         )
     _check_sample_weight_shape(sample_weight, logits)
+    if logits.numel() == 0:  # no term: 0 (not 0 / 0), as hard_negative_bce gives
+        return logits.float().sum()
     return cast(
         torch.Tensor,
         _SparseTargetBCE.apply(logits, rows, columns, positive_weight, sample_weight),

@@ -28,6 +28,8 @@ class _Gather(torch.autograd.Function):
     @staticmethod
     def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[torch.Tensor, None, None]:
         (positions,) = ctx.saved_tensors
+        # Positions of any shape: flattened, in the same (row-major) order as the gradient.
+        positions, grad_output = positions.reshape(-1), grad_output.reshape(-1)
         if ctx.sparse_gradient:  # summed by SparseAdam's coalesce
             grad = torch.sparse_coo_tensor(
                 positions.unsqueeze(0), grad_output, (ctx.n_weights,), check_invariants=False
