@@ -935,7 +935,13 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
 
         if context.enabled:
             # "data": a digest of the token ids, labels, weights and validation data.
-            context.check_same({"data": fingerprint, **self._parameters_description()})
+            context.check_same(
+                {
+                    "estimator": type(self).__name__,
+                    "data": fingerprint,
+                    **self._parameters_description(),
+                }
+            )
 
         self.label_counts_ = np.asarray(fitted_labels.sum(axis=0)).ravel().astype(np.int64)
         self.n_train_samples_ = int(n_trained)
@@ -966,9 +972,9 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
 
     def _parameters_description(self) -> dict[str, str]:
         """The parameters as text, for comparing the ranks of a data-parallel fit; those
-        that may differ between ranks (the seed, which rank 0's replaces, printing, where a
-        checkpoint goes, the device) left out. An array of vectors is described by its shape
-        and a digest of its values."""
+        that may differ between ranks (the seed, which rank 0's replaces when it is not an
+        int, printing, where a checkpoint goes, the device) left out. An array of vectors
+        is described by its shape and a digest of its values."""
         free = {"random_state", "verbose", "checkpoint_path", "device"}
         return {
             name: _describe_parameter(value)

@@ -65,9 +65,11 @@ class DistributedContext:
             return
         gathered: list[Any] = [None] * self.world_size
         dist.all_gather_object(gathered, description)
+        # Over every rank's keys: each rank must reach the same verdict.
+        keys = set().union(*gathered)
         differing = sorted(
             key
-            for key in description
+            for key in keys
             if any(other.get(key) != gathered[0].get(key) for other in gathered)
         )
         if differing:

@@ -426,7 +426,6 @@ def _check_outputs_are_not_inputs(
             ("--labels", "labels"),
             ("--lf-json", "lf_json"),
             ("--sample-weight", "sample_weight"),
-            ("--resume-from", "resume_from"),
             *((("--model", "model"),) if model_is_input else ()),
         )
     ]
@@ -523,6 +522,19 @@ def _run_train(args: argparse.Namespace) -> int:
     _check_outputs_are_not_inputs(
         args, [("--model", args.model), ("--checkpoint", args.checkpoint)]
     )
+    # A checkpoint resumed from may be written on (--checkpoint run.ckpt --resume-from
+    # run.ckpt continues a run, still checkpointing); the model may not replace it.
+    resume_from = args.resume_from
+    if (
+        resume_from is not None
+        and os.path.exists(resume_from)
+        and os.path.exists(args.model)
+        and os.path.samefile(resume_from, args.model)
+    ):
+        raise SystemExit(
+            f"error: --model {args.model} is the --resume-from file; writing there would "
+            "destroy what it holds. Give another file name."
+        )
     _check_data_options(args)
     model = _make_estimator(args)
     started = time.perf_counter()
@@ -551,8 +563,9 @@ def _run_train(args: argparse.Namespace) -> int:
 def _save_model(model: Any, path: str) -> None:
     """``joblib.dump(model, path)`` through a temporary file in the same folder, renamed
     over ``path`` once whole: a failed write (a full disk) leaves the model that was at
-    ``path`` as it was. A ``path`` that is not a regular file (``/dev/stdout``, a named
-    pipe) is written directly."""
+    ``path`` as it was. The new file has the permissions of the one it replaces (or those
+    ``open`` gives a new file); a symbolic link is followed. A ``path`` that is not a
+    regular file (``/dev/stdout``, a named pipe) is written directly."""
     import joblib
 
     direct = os.path.exists(path) and not os.path.isfile(path)
@@ -561,11 +574,21 @@ def _save_model(model: Any, path: str) -> None:
         if direct:
             joblib.dump(model, path)
             return
-        folder = os.path.dirname(os.path.abspath(path))
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".skxml-model-")
+        # A symbolic link is followed: the file it points to is replaced, the link kept.
+        target = os.path.realpath(path)
+        if os.path.exists(target):
+            mode = os.stat(target).st_mode & 0o7777  # the model replaced keeps its mode
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask  # what open() would have made
+        handle, temporary = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".skxml-model-")
         with os.fdopen(handle, "wb") as file:
             joblib.dump(model, file)
-        os.replace(temporary, path)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temporary, mode)  # mkstemp's file is private (0600)
+        os.replace(temporary, target)
         temporary = None
     except OSError as exc:
         raise SystemExit(
@@ -864,6 +887,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     prefix = f"{parser.prog} {args.command}"
+    started = time.time()
     try:
         with warnings.catch_warnings():
             warnings.showwarning = functools.partial(_show_warning, prefix)
@@ -873,7 +897,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         resume = (
             f"; {checkpoint} holds the last finished epoch: continue with the same command and "
             f"--resume-from {checkpoint}"
-            if checkpoint is not None and os.path.isfile(checkpoint)
+            # One left by an earlier run is not this run's last epoch.
+            if checkpoint is not None
+            and os.path.isfile(checkpoint)
+            and os.path.getmtime(checkpoint) >= started
             else ""
         )
         print(f"{prefix}: interrupted{resume}.", file=sys.stderr)
@@ -925,7 +952,12 @@ _FILE_OPTIONS = {
 def _error_message(exc: Exception, args: argparse.Namespace | None = None) -> str:
     """``--texts a.txt: No such file or directory`` for file errors (the option named when
     one of the command's options is that file), the message otherwise."""
-    if isinstance(exc, OSError) and exc.filename is not None and exc.strerror is not None:
+    # An OSError's filename may also be a file descriptor (an int) or bytes.
+    if (
+        isinstance(exc, OSError)
+        and isinstance(exc.filename, (str, os.PathLike))
+        and exc.strerror is not None
+    ):
         filename = os.fspath(exc.filename)
         for attribute, option in _FILE_OPTIONS.items():
             if args is not None and getattr(args, attribute, None) == filename:

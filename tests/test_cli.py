@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 
 import joblib
@@ -619,6 +620,73 @@ def test_a_model_that_cannot_be_saved_leaves_the_one_before_as_it_was(
               str(trained_model), *FAST])  # fmt: skip
     assert trained_model.read_bytes() == before
     assert not [path.name for path in tmp_path.iterdir() if path.name.startswith(".skxml-model")]
+
+
+def test_train_resumes_from_the_checkpoint_it_goes_on_writing(tmp_path, data_files, capsys):
+    # What the Ctrl-C message says to run: the same command, --resume-from its --checkpoint.
+    texts, labels = data_files
+    checkpoint, model = tmp_path / "run.ckpt", tmp_path / "m.joblib"
+    command = ["train", "--texts", str(texts), "--labels", str(labels), "--model", str(model),
+               "--checkpoint", str(checkpoint), *FAST]  # fmt: skip
+    assert main(command) == 0
+    assert main([*command, "--resume-from", str(checkpoint)]) == 0
+    assert "model saved" in capsys.readouterr().err
+    with pytest.raises(SystemExit, match=r"--model .* is the --resume-from file"):
+        main(["train", "--texts", str(texts), "--labels", str(labels), "--model",
+              str(checkpoint), "--resume-from", str(checkpoint), *FAST])  # fmt: skip
+
+
+def test_a_saved_model_keeps_the_permissions_and_links_of_the_file_it_replaces(tmp_path):
+    import stat
+
+    from skxml.cli import _save_model
+
+    store = tmp_path / "store"
+    store.mkdir()
+    real = store / "real.joblib"
+    real.write_bytes(b"old model")
+    real.chmod(0o640)
+    link = tmp_path / "link.joblib"
+    link.symlink_to(real)
+    _save_model({"a": 1}, str(link))
+    assert link.is_symlink()  # the link is kept, the file it points to replaced
+    assert joblib.load(real) == {"a": 1}
+    assert stat.S_IMODE(real.stat().st_mode) == 0o640
+    fresh = tmp_path / "fresh.joblib"
+    _save_model({"b": 2}, str(fresh))
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o666 & ~umask  # as open() makes it
+    assert not [path.name for path in tmp_path.rglob(".skxml-model-*")]
+
+
+def test_an_os_error_about_a_file_descriptor_is_reported_not_raised():
+    from skxml.cli import _error_message
+
+    error = OSError(9, "Bad file descriptor")
+    error.filename = 999
+    assert _error_message(error) == str(error)
+
+
+def test_ctrl_c_before_any_epoch_does_not_point_at_an_old_checkpoint(
+    tmp_path, data_files, monkeypatch, capsys
+):
+    from skxml import InceptionXMLClassifier
+
+    texts, labels = data_files
+    checkpoint = tmp_path / "old.ckpt"
+    checkpoint.write_bytes(b"an earlier run's")
+    os.utime(checkpoint, (0, 0))
+
+    def interrupted_fit(self, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(InceptionXMLClassifier, "fit", interrupted_fit)
+    model = str(tmp_path / "m.joblib")
+    status = main(["train", "--texts", str(texts), "--labels", str(labels), "--model", model,
+                   "--checkpoint", str(checkpoint), *FAST])  # fmt: skip
+    assert status == 130
+    assert capsys.readouterr().err.strip() == "skxml train: interrupted."
 
 
 def test_ctrl_c_during_train_says_how_to_resume(tmp_path, data_files, monkeypatch, capsys):

@@ -210,6 +210,7 @@ def test_dump_xc_sparse_value_format(tmp_path):
         (np.array([[1.0]]), "value", ValueError, "value_format must be a printf-style"),
         (np.array([[3.0]]), "%5.1f", ValueError, r"it writes white space, '  1.5'"),
         (np.array([[3.0]]), "% d", ValueError, r"it writes white space, ' 1'"),
+        (np.array([[1.0, 0.5]]), "%3g", ValueError, r"writes the value 1.0 as '  1', with white"),
         (np.array([[0.4, 1]]), "%d", ValueError, r"writes the value 0.4 as '0', which reads"),
         (np.array([[0.001, 1]]), "%.2f", ValueError, r"writes the value 0.001 as '0.00'"),
     ],

@@ -182,3 +182,19 @@ def test_ranks_fitting_other_parameters_or_data_fail_at_once_rather_than_hang(
     _torchrun(str(script), str(tmp_path), kind, cwd=tmp_path)
     for rank in (0, 1):
         assert match in (tmp_path / f"{rank}.txt").read_text()
+
+
+def test_ranks_whose_descriptions_hold_other_keys_all_raise(monkeypatch):
+    # Rank 1 describes a parameter rank 0 lacks (another estimator): both must raise, or
+    # rank 0 would train on and wait for rank 1 in a collective.
+    descriptions = [{"estimator": "A", "n_epochs": "2"}, {"estimator": "B", "n_epochs": "2",
+                                                         "n_shortlist": "None"}]  # fmt: skip
+
+    def all_gather_object(gathered, description):
+        gathered[:] = descriptions
+
+    monkeypatch.setattr(dist, "all_gather_object", all_gather_object)
+    for rank in (0, 1):
+        context = DistributedContext(rank=rank, world_size=2)
+        with pytest.raises(ValueError, match="disagree on estimator, n_shortlist"):
+            context.check_same(descriptions[rank])

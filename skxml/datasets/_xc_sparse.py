@@ -567,12 +567,18 @@ def _check_value_format(value_format: str | None) -> None:
         ) from exc
 
 
-def _check_no_value_formats_to_zero(
-    values: np.ndarray, texts: np.ndarray, value_format: str
-) -> None:
-    """Refuse a format that writes a stored non-zero value as 0: the reader drops explicit
-    zeros, so the entry would be lost."""
+def _check_value_texts(values: np.ndarray, texts: np.ndarray, value_format: str) -> None:
+    """Refuse a format that writes a stored value with white space (the reader cannot read
+    it back) or a non-zero value as 0 (the reader drops explicit zeros: the entry would be
+    lost)."""
     for value, text in zip(values.tolist(), texts.tolist(), strict=True):
+        if text != text.strip() or any(character.isspace() for character in text):
+            # A width ("%3g") pads some values only: 1.5 passed the first check, 1 did not.
+            raise ValueError(
+                f"value_format={value_format!r} writes the value {value!r} as {text!r}, with "
+                "white space, which load_xc_sparse cannot read; give a format without a "
+                "width, such as '%.6g'."
+            )
         if value != 0 and float(text) == 0:
             raise ValueError(
                 f"value_format={value_format!r} writes the value {value!r} as {text!r}, "
@@ -662,7 +668,7 @@ def dump_xc_sparse(
     distinct, inverse = np.unique(csr.data, return_inverse=True)
     value_texts = _value_texts(distinct, value_format)
     if value_format is not None:
-        _check_no_value_formats_to_zero(distinct, value_texts, value_format)
+        _check_value_texts(distinct, value_texts, value_format)
     if value_texts.size:
         # astype(str) gives fixed-width U32 strings; the shortest width keeps the
         # per-block "col:value" arrays small.
