@@ -294,6 +294,7 @@ def test_load_word_vectors_repr_and_coverage(tmp_path):
         # Finite as text, infinite as float32.
         (b"the 1 2\ngnu 1e40 1\n", r"line 2 \('gnu'\) has a value of magnitude 1e\+40"),
         (b"the 1 2\ngnu 1 x\n", r"line 2 has a value that is not a number: b'x'"),
+        (b"the 1 2\ngnu 1_0 2\n", r"line 2 has a value that is not a number: b'1_0'"),
         (b"the 1 2\ngnu 3 1 2\n", r"line 2 has 3 values, expected 2"),
         (b"lonely\n", r"line 1 is not 'word v1 ... vd'"),
         (b"2 2\ngnu 1 2\n", r"header \(line 1\) announces 2 words but the file has 1"),
