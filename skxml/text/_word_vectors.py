@@ -268,9 +268,7 @@ def _parse_values(values: list[bytes], dim: int, path: str, where: str) -> np.nd
             raise ValueError
         vector = np.array(values, dtype=np.float64)
     except ValueError:
-        bad = next(
-            value for value in values if b"_" in value or _float_or_none(value) is None
-        )
+        bad = next(value for value in values if b"_" in value or _float_or_none(value) is None)
         raise ValueError(
             f"{path}: {where} has a value that is not a number: {bad[:40]!r}."
         ) from None
