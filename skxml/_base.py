@@ -63,7 +63,6 @@ from skxml._distributed import (
     use_dense_gradients,
 )
 from skxml._label_input import (
-    _NESTED_LIST_HINT,
     _as_label_input,
     _binarize_known_labels,
     _fit_label_binarizer,
@@ -71,6 +70,7 @@ from skxml._label_input import (
     _is_label_lists,
     _label_column_names,
     _named_label_matrix,
+    _nested_list_hint,
 )
 from skxml._label_weights import propensity_positive_weights
 from skxml._linear_map_support import cooccurrence_support, neighbour_confusions
@@ -501,8 +501,7 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
             classes = np.asarray(binarizer.classes_, dtype=object)
             labels = check_label_matrix(labels)
         else:
-            hint = _NESTED_LIST_HINT if isinstance(Y, (list, tuple)) else ""
-            labels = check_label_matrix(Y, value_hint=hint)
+            labels = check_label_matrix(Y, value_hint=_nested_list_hint(Y))
             if labels.shape[0] != len(texts):
                 raise ValueError(
                     f"X and Y have different numbers of samples: {len(texts)} texts, "
@@ -1164,10 +1163,15 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
     ) -> dict[str, float]:
         """What is recorded in ``history_`` for the validation data after each epoch."""
         scores = self._scores_from_features(token_ids, bag, k=1)
-        scores = _with_unreachable_columns(
+        scores = self._in_validation_columns(scores, labels)
+        return {"validation_precision_at_1": precision_at_k(labels, scores, k=1)}
+
+    def _in_validation_columns(self, scores: Any, labels: sp.csr_matrix) -> Any:
+        """``scores`` over ``classes_`` widened to the validation labels' columns: those
+        after ``classes_`` are labels the model never saw (see fit), which no score reaches."""
+        return _with_unreachable_columns(
             scores, len(self.classes_), labels.shape[1] - len(self.classes_)
         )
-        return {"validation_precision_at_1": precision_at_k(labels, scores, k=1)}
 
     def _on_epoch_start(self, epoch: int) -> None:
         """Called before each training epoch (0-based, counting from this fit's start)."""
@@ -1519,8 +1523,9 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
                 if self._label_binarizer_ is None
                 else _named_label_matrix(Y, self.classes_, name=name)
             )
-            hint = _NESTED_LIST_HINT if isinstance(Y, (list, tuple)) else ""
-            labels = check_label_matrix(Y, name=name, value_hint=hint) if named is None else named
+            if named is None:
+                named = check_label_matrix(Y, name=name, value_hint=_nested_list_hint(Y))
+            labels = named
         if labels.shape != (n_samples, n_columns):
             raise ValueError(
                 f"{name} must have shape (n_samples, n_labels) = ({n_samples}, "

@@ -123,21 +123,49 @@ def check_checkpoint_path(path: str | os.PathLike) -> None:
         ) from error
 
 
-def save_checkpoint(path: str | os.PathLike, payload: dict[str, Any]) -> None:
-    """Write ``payload`` to ``path`` atomically (a crash never leaves half a file)."""
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    content = {"format": _FORMAT, "format_version": _FORMAT_VERSION, **payload}
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".skxml-checkpoint-")
+def dump_atomically(
+    value: Any, path: str, *, prefix: str, keep_mode: bool = False, sync: bool = False
+) -> None:
+    """``joblib.dump(value, path)`` through a temporary file in ``path``'s folder, renamed
+    over ``path`` once whole: a failed write (a crash, a full disk) leaves what was at
+    ``path`` as it was, and no temporary file behind.
+
+    With ``keep_mode`` a symbolic link at ``path`` is followed (the file it points to is
+    replaced, the link kept) and the new file takes the permissions of the one it replaces,
+    or those ``open`` gives a new file (otherwise it keeps ``mkstemp``'s private 0600);
+    with ``sync`` it is flushed to the disk before the rename.
+    """
+    target = os.path.realpath(path) if keep_mode else path
+    handle, temporary = tempfile.mkstemp(
+        dir=os.path.dirname(os.path.abspath(target)), prefix=prefix
+    )
     try:
         with os.fdopen(handle, "wb") as file:
-            joblib.dump(content, file)
-        os.replace(temporary, path)
+            joblib.dump(value, file)
+            if sync:
+                file.flush()
+                os.fsync(file.fileno())
+        if keep_mode:
+            if os.path.exists(target):
+                mode = os.stat(target).st_mode & 0o7777
+            else:
+                umask = os.umask(0)
+                os.umask(umask)
+                mode = 0o666 & ~umask
+            os.chmod(temporary, mode)
+        os.replace(temporary, target)
     except BaseException:
         if os.path.exists(temporary):
             os.remove(temporary)
         raise
+
+
+def save_checkpoint(path: str | os.PathLike, payload: dict[str, Any]) -> None:
+    """Write ``payload`` to ``path`` atomically (a crash never leaves half a file)."""
+    path = os.fspath(path)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    content = {"format": _FORMAT, "format_version": _FORMAT_VERSION, **payload}
+    dump_atomically(content, path, prefix=".skxml-checkpoint-")
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:

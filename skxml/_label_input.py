@@ -166,6 +166,12 @@ def _named_label_matrix(Y: Any, classes: np.ndarray, *, name: str) -> Any:
     return _in_classes_order(labels, column_names, classes, name=name)
 
 
+def _nested_list_hint(Y: Any) -> str:
+    """What to add to the error on a value beyond 0/1 of ``Y`` read as a matrix: how a list
+    of equal-length lists of numbers is read, when ``Y`` is one."""
+    return _NESTED_LIST_HINT if isinstance(Y, (list, tuple)) else ""
+
+
 # How a list of equal-length lists of numbers is read, for its error on values beyond 0/1.
 _NESTED_LIST_HINT = (
     " A list of equal-length lists of numbers is read as a 0/1 label matrix, one row per "

@@ -19,7 +19,6 @@ import json
 import math
 import os
 import sys
-import tempfile
 import time
 import warnings
 from collections.abc import Sequence
@@ -29,7 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from skxml import __version__
-from skxml._checkpoint import folder_write_error
+from skxml._checkpoint import dump_atomically, folder_write_error
 from skxml._distributed import end_data_parallel_run, is_main_process
 
 _K_VALUES = (1, 3, 5)
@@ -415,20 +414,20 @@ def _check_outputs_are_not_inputs(
     args: argparse.Namespace,
     outputs: Sequence[tuple[str, str | None]],
     *,
-    model_is_input: bool = False,
+    inputs: Sequence[tuple[str, str | None]] | None = None,
 ) -> None:
     """Refuse to write a model, checkpoint or predictions over a file the command reads
-    (with ``model_is_input``, the ``--model`` it predicts with)."""
-    inputs = [
-        (option, getattr(args, attribute, None))
-        for option, attribute in (
-            ("--texts", "texts"),
-            ("--labels", "labels"),
-            ("--lf-json", "lf_json"),
-            ("--sample-weight", "sample_weight"),
-            *((("--model", "model"),) if model_is_input else ()),
-        )
-    ]
+    (``inputs``: the data files by default)."""
+    if inputs is None:
+        inputs = [
+            (option, getattr(args, attribute, None))
+            for option, attribute in (
+                ("--texts", "texts"),
+                ("--labels", "labels"),
+                ("--lf-json", "lf_json"),
+                ("--sample-weight", "sample_weight"),
+            )
+        ]
     for output_option, output in outputs:
         if output is None or not os.path.exists(output):
             continue
@@ -524,17 +523,9 @@ def _run_train(args: argparse.Namespace) -> int:
     )
     # A checkpoint resumed from may be written on (--checkpoint run.ckpt --resume-from
     # run.ckpt continues a run, still checkpointing); the model may not replace it.
-    resume_from = args.resume_from
-    if (
-        resume_from is not None
-        and os.path.exists(resume_from)
-        and os.path.exists(args.model)
-        and os.path.samefile(resume_from, args.model)
-    ):
-        raise SystemExit(
-            f"error: --model {args.model} is the --resume-from file; writing there would "
-            "destroy what it holds. Give another file name."
-        )
+    _check_outputs_are_not_inputs(
+        args, [("--model", args.model)], inputs=[("--resume-from", args.resume_from)]
+    )
     _check_data_options(args)
     model = _make_estimator(args)
     started = time.perf_counter()
@@ -569,27 +560,11 @@ def _save_model(model: Any, path: str) -> None:
     import joblib
 
     direct = os.path.exists(path) and not os.path.isfile(path)
-    temporary = None
     try:
         if direct:
             joblib.dump(model, path)
-            return
-        # A symbolic link is followed: the file it points to is replaced, the link kept.
-        target = os.path.realpath(path)
-        if os.path.exists(target):
-            mode = os.stat(target).st_mode & 0o7777  # the model replaced keeps its mode
         else:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask  # what open() would have made
-        handle, temporary = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".skxml-model-")
-        with os.fdopen(handle, "wb") as file:
-            joblib.dump(model, file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temporary, mode)  # mkstemp's file is private (0600)
-        os.replace(temporary, target)
-        temporary = None
+            dump_atomically(model, path, prefix=".skxml-model-", keep_mode=True, sync=True)
     except OSError as exc:
         raise SystemExit(
             f"error: --model {path}: the trained model could not be saved "
@@ -597,9 +572,6 @@ def _save_model(model: Any, path: str) -> None:
             + ("" if direct else "a model already there is left as it was; ")
             + "free some space or give another file name, and train again."
         ) from exc
-    finally:
-        if temporary is not None and os.path.exists(temporary):
-            os.remove(temporary)
 
 
 def _run_predict(args: argparse.Namespace) -> int:
@@ -608,7 +580,11 @@ def _run_predict(args: argparse.Namespace) -> int:
 
     if args.output not in (None, "-"):
         _check_output_file(args.output, "--output")
-        _check_outputs_are_not_inputs(args, [("--output", args.output)], model_is_input=True)
+        _check_outputs_are_not_inputs(
+            args,
+            [("--output", args.output)],
+            inputs=[("--texts", args.texts), ("--model", args.model)],
+        )
     texts_path = args.texts
     if texts_path == "-":  # the texts of a pipe: `... | skxml predict --texts - ...`
         if not os.path.exists("/dev/stdin"):

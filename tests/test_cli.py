@@ -668,35 +668,21 @@ def test_an_os_error_about_a_file_descriptor_is_reported_not_raised():
     assert _error_message(error) == str(error)
 
 
-def test_ctrl_c_before_any_epoch_does_not_point_at_an_old_checkpoint(
-    tmp_path, data_files, monkeypatch, capsys
+@pytest.mark.parametrize("checkpoint_of", ["this-run", "an-earlier-run"])
+def test_ctrl_c_during_train_says_how_to_resume_from_this_run_s_checkpoint(
+    tmp_path, data_files, monkeypatch, capsys, checkpoint_of
 ):
     from skxml import InceptionXMLClassifier
 
     texts, labels = data_files
-    checkpoint = tmp_path / "old.ckpt"
-    checkpoint.write_bytes(b"an earlier run's")
-    os.utime(checkpoint, (0, 0))
-
-    def interrupted_fit(self, *args, **kwargs):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(InceptionXMLClassifier, "fit", interrupted_fit)
-    model = str(tmp_path / "m.joblib")
-    status = main(["train", "--texts", str(texts), "--labels", str(labels), "--model", model,
-                   "--checkpoint", str(checkpoint), *FAST])  # fmt: skip
-    assert status == 130
-    assert capsys.readouterr().err.strip() == "skxml train: interrupted."
-
-
-def test_ctrl_c_during_train_says_how_to_resume(tmp_path, data_files, monkeypatch, capsys):
-    from skxml import InceptionXMLClassifier
-
-    texts, labels = data_files
     checkpoint = tmp_path / "run.ckpt"
+    if checkpoint_of == "an-earlier-run":  # interrupted before this run's first epoch
+        checkpoint.write_bytes(b"an earlier run's")
+        os.utime(checkpoint, (0, 0))
 
     def interrupted_fit(self, *args, **kwargs):
-        checkpoint.write_bytes(b"an epoch")  # what the fit would have written by then
+        if checkpoint_of == "this-run":
+            checkpoint.write_bytes(b"an epoch")  # what the fit would have written by then
         raise KeyboardInterrupt
 
     monkeypatch.setattr(InceptionXMLClassifier, "fit", interrupted_fit)
@@ -705,8 +691,11 @@ def test_ctrl_c_during_train_says_how_to_resume(tmp_path, data_files, monkeypatc
                    "--checkpoint", str(checkpoint), *FAST])  # fmt: skip
     assert status == 130
     error = capsys.readouterr().err
-    assert f"skxml train: interrupted; {checkpoint} holds the last finished epoch" in error
-    assert f"--resume-from {checkpoint}" in error
+    if checkpoint_of == "this-run":
+        assert f"skxml train: interrupted; {checkpoint} holds the last finished epoch" in error
+        assert f"--resume-from {checkpoint}" in error
+    else:
+        assert error.strip() == "skxml train: interrupted."
     assert not (tmp_path / "m.joblib").exists()
 
 

@@ -557,7 +557,7 @@ def _check_value_format(value_format: str | None) -> None:
     try:
         text = value_format % 1.5
         float(text)
-        if text != text.strip() or any(character.isspace() for character in text):
+        if _has_white_space(text):
             # float() reads " 1.5", but a "col: 1.5" pair is no pair to the reader.
             raise ValueError(f"it writes white space, {text!r}")
     except (TypeError, ValueError) as exc:
@@ -567,12 +567,16 @@ def _check_value_format(value_format: str | None) -> None:
         ) from exc
 
 
+def _has_white_space(text: str) -> bool:
+    return any(character.isspace() for character in text)
+
+
 def _check_value_texts(values: np.ndarray, texts: np.ndarray, value_format: str) -> None:
     """Refuse a format that writes a stored value with white space (the reader cannot read
     it back) or a non-zero value as 0 (the reader drops explicit zeros: the entry would be
     lost)."""
     for value, text in zip(values.tolist(), texts.tolist(), strict=True):
-        if text != text.strip() or any(character.isspace() for character in text):
+        if _has_white_space(text):
             # A width ("%3g") pads some values only: 1.5 passed the first check, 1 did not.
             raise ValueError(
                 f"value_format={value_format!r} writes the value {value!r} as {text!r}, with "

@@ -22,7 +22,6 @@ from skxml._sparse_rows import _top_k_to_csr
 from skxml.cluster import LabelTreeClusterer
 from skxml.cluster._label_tree import NoNgramError
 from skxml.metrics import precision_at_k, shortlist_recall
-from skxml.metrics._scorer import _with_unreachable_columns
 from skxml.models._inception_xml import hard_negative_loss_weight, resolve_hard_negatives
 from skxml.nn import (
     ExtremeClassifierHead,
@@ -589,10 +588,7 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
             values.append(best_values)
             indices.append(best_labels)
         scores = _top_k_to_csr(np.vstack(values), np.vstack(indices), len(self.classes_))
-        # Columns after classes_: validation labels the model never saw (see fit).
-        scores = _with_unreachable_columns(
-            scores, len(self.classes_), labels.shape[1] - len(self.classes_)
-        )
+        scores = self._in_validation_columns(scores, labels)
         return {
             "validation_precision_at_1": precision_at_k(labels, scores, k=1),
             "validation_shortlist_recall": shortlist_recall(
