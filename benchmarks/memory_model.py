@@ -22,8 +22,12 @@ Run from the repository root::
 
 ``--verify`` fits small models (one torch thread, a subset of the bundled debian-tags data)
 and compares every part's formula with the fitted network's parameters, the optimiser state
-with 2 float32 copies of each Adam-stepped weight and 1 of each SGD-stepped one (the linear
-maps), and the size of the joblib dump with the formula.
+with 2 float32 copies of each Adam-stepped weight and 1 of each weight SGD steps with
+momentum (the linear maps; none for plain SGD), the parameters with sparse gradients, and the
+size of the joblib dump with the formula; it also checks the prediction batch size and the
+thresholds copied from skxml against skxml's own.
+``--plan`` prints the plan on a CPU and on one GPU (where InceptionXML+'s label table has a
+dense gradient and fused Adam), and the same formulas for the H100 run of ``gpu.py``.
 ``--measure`` runs single training steps and predictions on synthetic data with many labels
 and compares the growth of the resident memory with the per-batch formulas.
 """
@@ -38,17 +42,41 @@ import sys
 from dataclasses import dataclass
 
 FLOAT = 4  # float32 parameters, Adam states and activations
+BF16 = 2  # bf16 activations and prediction copies on a GPU
 INDEX = 8  # int64 ids and buffers
 N_FILTERS = 32  # p: channels of the convolutions (fixed by skxml's encoder defaults)
 KERNEL_SIZES = (4, 8, 16)
 STRIDE = 4
 FINAL_KERNEL_SIZE = 16
-PREDICT_BATCH_SIZE = 1024  # skxml._base._PREDICT_BATCH_SIZE
+# skxml._base: texts per prediction pass at most, and the scores a pass may hold.
+PREDICT_BATCH_SIZE = 1024  # _PREDICT_BATCH_SIZE
+PREDICT_MAX_SCORES = 1 << 27  # _PREDICT_MAX_SCORES: float32 scores of a CPU pass
+PREDICT_MAX_SCORES_CUDA = 1 << 29  # _PREDICT_MAX_SCORES_CUDA: bf16 scores of a GPU pass
+PREDICT_CHUNK_SIZE = 16 * PREDICT_BATCH_SIZE  # _PREDICT_CHUNK_SIZE: texts tokenised at once
+# Above this many weights the sparse linear map, and on a CPU InceptionXML+'s label table,
+# get sparse gradients (skxml._base._SPARSE_LINEAR_MIN_WEIGHTS).
+SPARSE_MIN_WEIGHTS = 50_000_000
+# On a CPU, a batch whose shortlists cover this share of the labels is scored against every
+# label (skxml.nn._plus_network._SCORE_EVERY_LABEL_SHARE, skxml.nn._frozen._EVERY_LABEL).
+EVERY_LABEL_SHARE = 0.6
+DEVICES = ("cpu", "cuda")
 
 
 # --------------------------------------------------------------------------------------
 # The formulas
 # --------------------------------------------------------------------------------------
+
+
+def prediction_batch_size(n_labels: int, device: str = "cpu", *, bf16: bool = True) -> int:
+    """Texts per prediction pass, as ``skxml._base._prediction_batch_size``: a power of two,
+    at most 1,024, with at most 2^27 (texts × labels) scores on a CPU and 2^29 bf16 ones on a
+    GPU (2^28 in float32): 32 texts on a CPU and 128 on a GPU at 2.8M labels; 1,024 on a CPU
+    up to 131,072 labels. ``--verify`` checks it against skxml's own function."""
+    limit = PREDICT_MAX_SCORES
+    if device == "cuda":
+        limit = PREDICT_MAX_SCORES_CUDA if bf16 else PREDICT_MAX_SCORES_CUDA // 2
+    fitting = max(1, limit // max(n_labels, 1))
+    return min(PREDICT_BATCH_SIZE, 1 << (fitting.bit_length() - 1))
 
 
 def feature_width(d: int) -> int:
@@ -107,6 +135,11 @@ class Shape:
     def shortlist(self) -> int:
         return default_shortlist_size(self.clusters) if self.K is None else self.K
 
+    @property
+    def linear_weights(self) -> int:
+        """N if the sparse linear map is on, else 0."""
+        return self.N if self.tfidf_linear else 0
+
 
 def encoder_parameters(shape: Shape) -> int:
     """Attention, projection and convolutions: S² + d² + pS + 76p² + 15p + 2 with both
@@ -164,16 +197,42 @@ def buffer_bytes(shape: Shape) -> dict[str, int]:
     return buffers
 
 
-def sparse_gradient_parameters(shape: Shape) -> int:
-    """Parameters stepped by SparseAdam: gradients only for the rows a batch touches."""
+def sparse_label_table(shape: Shape, device: str = "cpu") -> bool:
+    """Whether InceptionXML+'s label table gets sparse gradients and SparseAdam: only on a
+    CPU and above 50 million weights (L·F; skxml.models._inception_xml_plus)."""
+    return shape.plus and device == "cpu" and shape.L * shape.F > SPARSE_MIN_WEIGHTS
+
+
+def sparse_linear_map(shape: Shape) -> bool:
+    """Whether the sparse linear map gets sparse gradients and plain SGD (no momentum)."""
+    return shape.linear_weights > SPARSE_MIN_WEIGHTS
+
+
+def sparse_gradient_parameters(shape: Shape, device: str = "cpu") -> int:
+    """Parameters with sparse gradients (only the rows a batch touches): the n-gram table
+    (SparseAdam), the label table on a CPU above 50M weights (SparseAdam), the sparse linear
+    map above 50M weights (plain SGD); one process, not under torchrun."""
     count = 0
     if shape.tfidf_embedding and shape.G:
         count += shape.G * shape.F
-    if shape.plus:
+    if sparse_label_table(shape, device):
         count += (shape.F + 1) * shape.L
-    if shape.tfidf_linear and shape.N > 50_000_000:  # skxml._base._SPARSE_LINEAR_MIN_WEIGHTS
+    if sparse_linear_map(shape):
         count += shape.N
     return count
+
+
+def optimizer_state_bytes(shape: Shape) -> dict[str, float]:
+    """Adam and SparseAdam keep two float32 copies of every weight they step; the sparse
+    linear map's SGD one (its momentum) up to 50M weights, none above (plain SGD)."""
+    params = sum(parameter_counts(shape).values())
+    linear = shape.linear_weights
+    state = {"Adam / SparseAdam state (2 copies)": 2 * FLOAT * (params - linear)}
+    if linear:
+        state["SGD state of the sparse linear map"] = (
+            0 if sparse_linear_map(shape) else FLOAT * linear
+        )
+    return state
 
 
 def expected_union(shape: Shape, batch: int) -> float:
@@ -195,15 +254,24 @@ def encoder_activation_bytes(shape: Shape, batch: int, *, training: bool) -> flo
 
 
 def step_bytes(
-    shape: Shape, *, fused_adam: bool = False, union: float | None = None
+    shape: Shape,
+    *,
+    device: str = "cpu",
+    fused_adam: bool = True,
+    union: float | None = None,
 ) -> dict[str, float]:
     """Transient memory of one training step, by phase; the step's peak is the largest.
 
     Measured on CPU (``--measure``): the forward pass of InceptionXML holds about 3 (B, L)
-    float tensors at its peak (logits and the loss's temporaries); PyTorch's single-tensor
-    Adam (CPU) makes 2 temporaries of the largest dense parameter, fused Adam (CUDA) none;
-    SparseAdam makes about 6 temporaries of the gradient's values (U·(F+1) for the label
-    table). On CUDA, bf16 autocast adds half-precision copies of the largest operands.
+    float tensors at its peak (logits and the loss's temporaries). The dense weights are
+    stepped by fused Adam (``torch.optim.Adam(fused=True)``, on the CPU too), which makes no
+    temporaries; ``fused_adam=False`` models torch < 2.4, where skxml falls back to plain
+    Adam and its 2 temporaries of the largest dense parameter. SparseAdam (InceptionXML+'s
+    label table on a CPU above 50M weights) makes about 6 temporaries of the gradient's
+    values, U·(F+1). On a CPU, a dense-gradient label table whose batch shortlists cover 60 %
+    of the labels is scored against every label: a (B, L) logit tensor (and in the backward
+    pass, not modelled, its gradient). On
+    CUDA, bf16 autocast adds a half-precision copy of the gathered label vectors.
     """
     B, F = shape.B, shape.F
     encoder = encoder_activation_bytes(shape, B, training=True)
@@ -213,47 +281,97 @@ def step_bytes(
         step = 0 if fused_adam else 2 * largest_dense * FLOAT
         return {"forward (encoder, 3 x B x L logits)": forward, "Adam step": step}
     union = expected_union(shape, B) if union is None else union
+    sparse_table = sparse_label_table(shape, device)
     slots = B * shape.shortlist * shape.C
-    forward = (
-        encoder
-        + 3 * B * shape.clusters * FLOAT  # meta logits and their loss
-        + union * F * FLOAT  # label vectors of the batch's shortlists
-        + B * union * FLOAT  # (B, U) logits of the union
-        + 60 * slots  # per shortlist slot: ids, keys, mask, logits, targets, losses
-    )
-    largest_dense = max((F + 1) * shape.clusters, shape.V * shape.E)
-    return {
-        "forward (encoder, meta logits, U x F label vectors, B x U logits)": forward,
+    common = encoder + 3 * B * shape.clusters * FLOAT + 60 * slots  # meta logits, slots
+    if device == "cpu" and not sparse_table and union >= EVERY_LABEL_SHARE * shape.L:
+        name = "forward (encoder, meta logits, every label: B x L logits)"
+        forward = common + B * shape.L * FLOAT
+    else:
+        name = "forward (encoder, meta logits, U x F label vectors, B x U logits)"
+        forward = common + union * F * FLOAT + B * union * FLOAT
+        if device == "cuda":
+            forward += union * F * BF16  # the bf16 copy of the gathered label vectors
+    largest_dense = max(shape.V * shape.E, (F + 1) * shape.clusters)
+    if not sparse_table:
+        largest_dense = max(largest_dense, (F + 1) * shape.L)
+    phases = {
+        name: forward,
         "Adam step (dense weights)": 0 if fused_adam else 2 * largest_dense * FLOAT,
-        "SparseAdam step (U rows of the label table)": 6 * union * (F + 1) * FLOAT,
     }
+    if sparse_table:
+        phases["SparseAdam step (U rows of the label table)"] = 6 * union * (F + 1) * FLOAT
+    return phases
 
 
 def prediction_batch_bytes(
-    shape: Shape, batch: int = PREDICT_BATCH_SIZE, k: int = 5, union: float | None = None
+    shape: Shape,
+    batch: int | None = None,
+    k: int = 5,
+    union: float | None = None,
+    device: str = "cpu",
 ) -> float:
-    """Peak memory of one prediction batch (skxml predicts 1,024 texts at a time).
+    """Peak memory of one prediction pass of ``batch`` texts (default: as many as skxml
+    scores at once, :func:`prediction_batch_size`); on a GPU the scores are bf16.
 
-    InceptionXML: the (batch, L) logits, 3 of them with the sparse linear map.
+    InceptionXML: the (batch, L) logits, 3 of them with the sparse linear map on a GPU.
     InceptionXML+: (batch, L') meta logits, the U label vectors of the batch's shortlists,
-    the (batch, U) logits and about 33 bytes per shortlist slot.
+    the (batch, U) logits and about 33 bytes per shortlist slot; on a CPU, once U reaches
+    60 % of L, (batch, L) logits instead of the gathered vectors.
     """
+    if batch is None:
+        batch = prediction_batch_size(shape.L, device)
+    size = BF16 if device == "cuda" else FLOAT
     encoder = encoder_activation_bytes(shape, batch, training=False)
     if not shape.plus:
-        copies = 3 if (shape.tfidf_linear and shape.N) else 1
-        return max(encoder, copies * batch * shape.L * FLOAT)
+        # The sparse linear map adds its scores in place on a CPU (NumPy sums), through the
+        # module's torch ops on a GPU: its (batch, L) output and the sum, 3 copies.
+        copies = 3 if (shape.tfidf_linear and shape.N and device == "cuda") else 1
+        return max(encoder, copies * batch * shape.L * size)
     clusters = max(shape.shortlist, math.ceil(k / max(shape.C, 1)))
     if union is None:
         union = expected_union(dataclasses.replace(shape, K=clusters), batch)
     slots = batch * clusters * shape.C
-    heads = batch * shape.clusters * FLOAT + union * shape.F * FLOAT + batch * union * FLOAT
+    if device == "cpu" and union >= EVERY_LABEL_SHARE * shape.L:
+        heads = batch * shape.clusters * size + batch * shape.L * size
+    else:
+        heads = batch * shape.clusters * size + union * shape.F * size + batch * union * size
     return max(encoder, heads + 33 * slots)
 
 
-def training_bytes(shape: Shape, *, fused_adam: bool = False) -> dict[str, float]:
-    """What a fit holds at its peak (besides the transient vocabulary and clustering)."""
+def snapshot_bytes(shape: Shape, *, early_stopping: bool = False) -> dict[str, float]:
+    """Host copies of the network's state kept during fit: the last complete epoch, in two
+    buffers reused in turn (one written, the other whole, so that Ctrl-C mid-copy leaves a
+    whole one; both exist from the second epoch, or from the start of a warm start), and
+    with ``n_iter_no_change`` a third, the best epoch so far."""
+    state = FLOAT * sum(parameter_counts(shape).values()) + sum(buffer_bytes(shape).values())
+    parts = {"snapshots of the last epoch (host, 2 copies)": 2 * state}
+    if early_stopping:
+        parts["best epoch for n_iter_no_change (host)"] = state
+    return parts
+
+
+HOST_PARTS = (
+    "training data: labels (CSR)",
+    "training data: TF-IDF bag (CSR)",
+    "snapshots of the last epoch (host, 2 copies)",
+    "best epoch for n_iter_no_change (host)",
+)
+
+
+def training_bytes(
+    shape: Shape,
+    *,
+    device: str = "cpu",
+    fused_adam: bool = True,
+    early_stopping: bool = False,
+) -> dict[str, float]:
+    """What a fit holds at its peak (besides the transient vocabulary and clustering).
+
+    On CUDA the parts in ``HOST_PARTS`` stay on the host; the token ids are on both.
+    """
     params = sum(parameter_counts(shape).values())
-    dense = params - sparse_gradient_parameters(shape)
+    dense = params - sparse_gradient_parameters(shape, device)
     buffers = sum(buffer_bytes(shape).values())
     parts = {
         "training data: token ids": INDEX * shape.n * shape.S,
@@ -263,24 +381,36 @@ def training_bytes(shape: Shape, *, fused_adam: bool = False) -> dict[str, float
         parts["training data: TF-IDF bag (CSR)"] = 8 * shape.nnz_X + INDEX * (shape.n + 1)
     parts["network (parameters and buffers)"] = FLOAT * params + buffers
     parts["gradients of the dense parameters"] = FLOAT * dense
-    if shape.plus:
+    if sparse_label_table(shape, device):
         union = expected_union(shape, shape.B)
         parts["sparse gradient of the label table (U rows)"] = FLOAT * union * (shape.F + 1)
-    parts["Adam / SparseAdam state (2 copies)"] = 2 * FLOAT * params
-    parts["snapshot of the last epoch (host)"] = FLOAT * params + buffers
-    parts["peak of a training step"] = max(step_bytes(shape, fused_adam=fused_adam).values())
+    parts.update(optimizer_state_bytes(shape))
+    parts.update(snapshot_bytes(shape, early_stopping=early_stopping))
+    step = step_bytes(shape, device=device, fused_adam=fused_adam)
+    parts["peak of a training step"] = max(step.values())
     return parts
 
 
-def prediction_bytes(shape: Shape, n_queries: int, k: int = 5) -> dict[str, float]:
-    """Prediction of ``n_queries`` texts, tokenised 16,384 at a time, scored 1,024 at a time."""
+def prediction_bytes(
+    shape: Shape, n_queries: int, k: int = 5, device: str = "cpu"
+) -> dict[str, float]:
+    """Prediction of ``n_queries`` texts, tokenised 16,384 at a time and scored
+    :func:`prediction_batch_size` at a time; on a GPU the frozen network keeps bf16 copies
+    of its label-scoring layers (output layer; meta head and label table)."""
     params = sum(parameter_counts(shape).values())
-    return {
-        "network": FLOAT * params + sum(buffer_bytes(shape).values()),
-        "token ids of a chunk of 16,384 queries": INDEX * min(n_queries, 16_384) * shape.S,
-        "top-k output (CSR)": 8 * n_queries * k,
-        "peak of a batch of 1,024": prediction_batch_bytes(shape, min(1024, n_queries), k),
-    }
+    batch = min(prediction_batch_size(shape.L, device), n_queries)
+    parts = {"network": FLOAT * params + sum(buffer_bytes(shape).values())}
+    if device == "cuda":
+        rows = shape.L + shape.clusters
+        parts["bf16 copies of the label-scoring layers"] = BF16 * (shape.F + 1) * rows
+    parts["token ids of a chunk of 16,384 queries"] = (
+        INDEX * min(n_queries, PREDICT_CHUNK_SIZE) * shape.S
+    )
+    parts["top-k output (CSR)"] = 8 * n_queries * k
+    parts[f"peak of a pass over {batch:,} texts"] = prediction_batch_bytes(
+        shape, batch, k, device=device
+    )
+    return parts
 
 
 def model_file_bytes(shape: Shape, vocabulary_chars: float = 0, ngram_chars: float = 0) -> float:
@@ -413,6 +543,47 @@ def _fit_keeping_optimizers(clf, texts, labels) -> list:
     return kept
 
 
+def _state_copies(optimizer) -> int:
+    """Float32 copies of each weight ``optimizer`` keeps: 2 for Adam and SparseAdam, 1 for
+    SGD with momentum, 0 for plain SGD."""
+    import torch
+
+    if isinstance(optimizer, torch.optim.SGD):
+        return 1 if optimizer.defaults["momentum"] > 0 else 0
+    return 2
+
+
+def check_code_rules() -> bool:
+    """The rules the formulas copy from skxml against skxml's own: the prediction batch size
+    for 1 to 10^7 labels on both devices, and the thresholds."""
+    import torch
+
+    from skxml import _base
+    from skxml.nn import _frozen, _plus_network
+
+    same = all(
+        prediction_batch_size(n_labels, device, bf16=bf16)
+        == _base._prediction_batch_size(n_labels, torch.device(device), bf16=bf16)
+        for n_labels in [1, 2, 3, 1000, 131_072, 131_073, 670_091, 2_812_281, 10**7]
+        + [2**k + offset for k in range(1, 24) for offset in (-1, 0, 1)]
+        for device in DEVICES
+        for bf16 in (True, False)
+    )
+    same &= (PREDICT_BATCH_SIZE, PREDICT_CHUNK_SIZE, SPARSE_MIN_WEIGHTS) == (
+        _base._PREDICT_BATCH_SIZE,
+        _base._PREDICT_CHUNK_SIZE,
+        _base._SPARSE_LINEAR_MIN_WEIGHTS,
+    )
+    same &= EVERY_LABEL_SHARE == _frozen._EVERY_LABEL == _plus_network._SCORE_EVERY_LABEL_SHARE
+    texts = {True: "ok", False: "DIFFERS"}
+    print(
+        "\nprediction batch size and thresholds against skxml's: "
+        f"{texts[same]} (2.8M labels: {prediction_batch_size(2_812_281, 'cpu')} texts per "
+        f"pass on a CPU, {prediction_batch_size(2_812_281, 'cuda')} on a GPU)"
+    )
+    return same
+
+
 def verify(n_texts: int) -> list[dict]:
     """Fit small models on debian-tags and compare them with the formulas."""
     import joblib
@@ -420,6 +591,7 @@ def verify(n_texts: int) -> list[dict]:
     import torch
 
     from skxml import InceptionXMLClassifier, InceptionXMLPlusClassifier, LabelTreeClusterer
+    from skxml._optimizers import _sparse_gradient_parameters
     from skxml.datasets import load_debian_tags
 
     torch.set_num_threads(1)
@@ -458,9 +630,10 @@ def verify(n_texts: int) -> list[dict]:
             for key, value in per_parameter.items()
             if key != "step"
         )
-        # Adam keeps two float32 copies per weight; the linear maps' SGD one (its momentum).
+        # Adam keeps two float32 copies per weight; the linear maps' SGD one (its momentum),
+        # none without momentum (sparse gradients above 50M weights).
         copies = sum(
-            (1 if isinstance(optimizer, torch.optim.SGD) else 2) * parameter.numel()
+            _state_copies(optimizer) * parameter.numel()
             for optimizer in optimizers
             for group in optimizer.param_groups
             for parameter in group["params"]
@@ -485,6 +658,16 @@ def verify(n_texts: int) -> list[dict]:
                 "buffer_bytes_actual": buffers,
                 "optimizer_state_bytes": state,
                 "state_copies_bytes": FLOAT * copies,
+                "state_formula_bytes": sum(optimizer_state_bytes(shape).values()),
+                "sparse_gradient_formula": sparse_gradient_parameters(shape, "cpu"),
+                "sparse_gradient_actual": sum(
+                    p.numel() for p in _sparse_gradient_parameters(clf.network_)
+                ),
+                "adam_fused": [
+                    bool(optimizer.defaults.get("fused"))
+                    for optimizer in optimizers
+                    if type(optimizer) is torch.optim.Adam
+                ],
                 "model_file_bytes": dump.tell(),
                 "model_file_formula": model_file_bytes(shape, words, ngrams),
             }
@@ -505,6 +688,9 @@ def _print_verification(rows: list[dict]) -> bool:
         same = row["parameters_formula"] == row["parameters_actual"]
         ok &= same and row["buffer_bytes_formula"] == row["buffer_bytes_actual"]
         ok &= row["optimizer_state_bytes"] == row["state_copies_bytes"]
+        ok &= row["optimizer_state_bytes"] == row["state_formula_bytes"]
+        ok &= row["sparse_gradient_formula"] == row["sparse_gradient_actual"]
+        ok &= all(row["adam_fused"])
         print(
             f"  {'total parameters':<34} formula {row['parameters_formula']:>12,}  "
             f"actual {row['parameters_actual']:>12,}  {'ok' if same else 'DIFFERS'}"
@@ -515,7 +701,13 @@ def _print_verification(rows: list[dict]) -> bool:
         )
         print(
             f"  optimiser state: {row['optimizer_state_bytes']:,} B; 4 B x (2 per Adam-stepped "
-            f"and 1 per SGD-stepped weight): {row['state_copies_bytes']:,} B"
+            f"and 1 per SGD-stepped weight): {row['state_copies_bytes']:,} B; formula "
+            f"{row['state_formula_bytes']:,} B"
+        )
+        print(
+            f"  sparse-gradient parameters: formula {row['sparse_gradient_formula']:,}, actual "
+            f"{row['sparse_gradient_actual']:,}; dense weights stepped by fused Adam: "
+            f"{all(row['adam_fused'])}"
         )
         ratio = row["model_file_bytes"] / row["model_file_formula"]
         print(
@@ -685,13 +877,15 @@ def measure_step_phases(clf, texts, labels) -> dict[str, float]:
             optimizer.step()
             phases[f"{type(optimizer).__name__} step"] = _growth(before)
     head = getattr(network, "extreme_head", None)
-    if head is not None:
-        phases["U"] = float(head.weight.grad._nnz())  # label rows the step touched
+    if head is not None:  # label rows the step touched: a sparse gradient's, or nonzero rows
+        grad = head.weight.grad
+        touched = grad._nnz() if grad.is_sparse else int(grad.abs().sum(1).count_nonzero())
+        phases["U"] = float(touched)
     return phases
 
 
 def measure_prediction(clf, texts) -> dict[str, float]:
-    """Growth of the resident set while predicting ``texts`` (one batch of up to 1024)."""
+    """Growth of the resident set while predicting ``texts`` (one prediction pass)."""
     import torch
 
     from skxml._sparse_rows import _csr_rows_to_bag
@@ -732,7 +926,8 @@ def measure() -> bool:
     torch.set_num_threads(1)
     n_labels, batch = 100_000, 128
     texts, labels = _synthetic(3 * batch, n_labels)
-    queries, _ = _synthetic(PREDICT_BATCH_SIZE, n_labels, seed=1)
+    n_queries = prediction_batch_size(n_labels)  # one pass: 1,024 texts at 100,000 labels
+    queries, _ = _synthetic(n_queries, n_labels, seed=1)
     common = dict(n_epochs=1, batch_size=batch, random_state=0, device="cpu", embedding_dim=128)
     models = {
         "InceptionXML, no TF-IDF": InceptionXMLClassifier(
@@ -769,8 +964,8 @@ def measure() -> bool:
         expected = prediction_batch_bytes(shape, union=union_p)
         extra = "" if union_p is None else f" (U = {union_p:,.0f})"
         print(
-            f"  prediction of 1,024 texts{extra}: measured {_human(predicted['prediction'])}, "
-            f"formula {_human(expected)}"
+            f"  prediction of {n_queries:,} texts{extra}: measured "
+            f"{_human(predicted['prediction'])}, formula {_human(expected)}"
         )
     return True
 
@@ -815,6 +1010,68 @@ def plan() -> dict[str, Shape]:
     }
 
 
+# The H100 measurement of ``benchmarks/gpu.py --parts 3m`` (results/gpu.md, 2026-11-24):
+# 65,536 synthetic texts over 66,666 words, 2,812,281 labels in 131,072 random balanced
+# clusters, d=300, top-800, batch 256, no TF-IDF parts; peak 30.1 GiB (max_memory_allocated).
+MEASURED_H100 = Shape(
+    n=65_536,
+    L=2_812_281,
+    nnz_Y=round(65_536 * 5.5),
+    V=66_668,  # at most: the vocabulary's words plus padding and unknown
+    E=300,
+    S=32,
+    clusters=131_072,
+    C=22,
+    K=800,
+    B=256,
+    tfidf_embedding=False,
+    tfidf_linear=False,
+)
+MEASURED_H100_GIB = 30.1
+
+
+def print_plan() -> None:
+    """The AmazonTitles-3M plan: parameters, fit on a CPU and on one GPU, prediction."""
+    for name, shape in plan().items():
+        _print_parts(f"{name}: parameters", parameter_counts(shape), unit="")
+        if shape.plus:
+            print(
+                f"  U of a batch of {shape.B} (independent shortlists): "
+                f"{expected_union(shape, shape.B):,.0f} of {shape.L:,} labels"
+            )
+        _print_parts(f"{name}: training on CPU", training_bytes(shape))
+        on_gpu = training_bytes(shape, device="cuda")
+        host = {part: value for part, value in on_gpu.items() if part in HOST_PARTS}
+        host = {"training data: token ids": on_gpu["training data: token ids"], **host}
+        on_gpu = {part: value for part, value in on_gpu.items() if part not in HOST_PARTS}
+        _print_parts(f"{name}: training on one GPU, GPU memory", on_gpu)
+        _print_parts(f"{name}: training on one GPU, host memory", host)
+        _print_parts(f"{name}: step phases on one GPU", step_bytes(shape, device="cuda"))
+        for device in DEVICES:
+            _print_parts(
+                f"{name}: prediction of 1M queries on {device.upper()}",
+                prediction_bytes(shape, 10**6, device=device),
+            )
+    shape = dataclasses.replace(plan()["InceptionXML+ (paper model: no TF-IDF parts)"], B=64)
+    _print_parts(
+        "InceptionXML+ (paper model), batch 64: training on one GPU, GPU memory",
+        {k: v for k, v in training_bytes(shape, device="cuda").items() if k not in HOST_PARTS},
+    )
+    print(f"  U of a batch of 64: {expected_union(shape, 64):,.0f}")
+    shape = MEASURED_H100
+    on_gpu = {k: v for k, v in training_bytes(shape, device="cuda").items() if k not in HOST_PARTS}
+    _print_parts(
+        "The H100 run of benchmarks/gpu.py --parts 3m (synthetic, V <= 66,668, batch 256): "
+        "GPU memory",
+        on_gpu,
+    )
+    print(
+        f"  U of a batch of 256: {expected_union(shape, 256):,.0f}; formula "
+        f"{sum(on_gpu.values()) / 2**30:.1f} GiB against {MEASURED_H100_GIB} GiB measured "
+        "(torch.cuda.max_memory_allocated)"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--verify", action="store_true", help="compare with fitted models")
@@ -824,23 +1081,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     ok = True
     if args.verify:
-        ok = _print_verification(verify(args.n_texts))
+        ok = check_code_rules()
+        ok &= _print_verification(verify(args.n_texts))
         check_recorded_sizes()
     if args.measure:
         ok &= measure()
     if args.plan:
-        for name, shape in plan().items():
-            _print_parts(f"{name}: parameters", parameter_counts(shape), unit="")
-            _print_parts(f"{name}: training on CPU", training_bytes(shape))
-            on_gpu = training_bytes(shape, fused_adam=True)
-            host = (
-                "training data: labels (CSR)",
-                "training data: TF-IDF bag (CSR)",
-                "snapshot of the last epoch (host)",
-            )
-            on_gpu = {part: value for part, value in on_gpu.items() if part not in host}
-            _print_parts(f"{name}: training on one GPU, GPU memory", on_gpu)
-            _print_parts(f"{name}: prediction of 1M queries", prediction_bytes(shape, 10**6))
+        print_plan()
     return 0 if ok else 1
 
 

@@ -1809,8 +1809,9 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
         ----------
         X : sequence of str of length n_samples
             Raw texts.
-        k : int, default=None
-            Number of labels kept per text; ``None`` uses ``top_k`` (at most n_labels).
+        k : int or None, default=None
+            Number of labels kept per text, in ``[1, n_labels]`` (ValueError otherwise);
+            ``None`` uses ``top_k`` (capped at n_labels).
 
         Returns
         -------
@@ -1827,8 +1828,9 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
         ----------
         X : sequence of str of length n_samples
             Raw texts.
-        k : int, default=None
-            Number of labels kept per text; ``None`` uses ``top_k`` (at most n_labels).
+        k : int or None, default=None
+            Number of labels kept per text, in ``[1, n_labels]`` (ValueError otherwise);
+            ``None`` uses ``top_k`` (capped at n_labels).
 
         Returns
         -------
@@ -1852,8 +1854,9 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
         ----------
         X : sequence of str of length n_samples
             Raw texts.
-        k : int, default=None
-            Number of labels per text; ``None`` uses ``top_k`` (at most n_labels).
+        k : int or None, default=None
+            Number of labels per text, in ``[1, n_labels]`` (ValueError otherwise); ``None``
+            uses ``top_k`` (capped at n_labels).
         threshold : float, default=None
             Keep only the top-k labels whose probability is at least this value (a row may
             then be empty); ``None`` uses the estimator's ``threshold`` parameter.
@@ -1889,8 +1892,9 @@ class BaseInceptionXML(RefusesBooleansAsNumbers, ClassifierMixin, BaseEstimator)
         ----------
         X : sequence of str of length n_samples
             Raw texts.
-        k : int, default=None
-            Number of labels per text; ``None`` uses ``top_k``.
+        k : int or None, default=None
+            Number of labels per text, in ``[1, n_labels]`` (ValueError otherwise); ``None``
+            uses ``top_k`` (capped at n_labels).
         threshold : float, default=None
             Minimum probability, as in :meth:`predict`.
 

@@ -62,6 +62,8 @@ _PARAM_TYPES: dict[str, Any] = {
     "output_dropout": float,
     "weight_decay": float,
     "tfidf_min_df": "count_or_fraction",
+    "tfidf_ngram_range": "int_pair",
+    "tfidf_token_pattern": "pattern",
     "verbose": int,
     "hard_negatives": "hard_negatives",
     "easy_negative_weight": float,
@@ -81,6 +83,7 @@ _PARAM_TYPES: dict[str, Any] = {
     "clusterer__tol": float,
     "clusterer__max_iter": int,
     "clusterer__tfidf_min_df": "count_or_fraction",
+    "clusterer__tfidf_ngram_range": "int_pair",
     "clusterer__tfidf_max_features": int,
     "clusterer__n_jobs": int,
     "clusterer__random_state": int,
@@ -140,30 +143,28 @@ def evaluate_scores(
     return results
 
 
-def _print_table(title: str, rows: dict[str, Any]) -> None:
-    print(title)
+def _print_table(title: str, rows: dict[str, Any], file: Any = None) -> None:
+    print(title, file=file)
     width = max(len(name) for name in rows)
     for name, value in rows.items():
         text = f"{value:.2f}" if isinstance(value, float) else str(value)
-        print(f"  {name:<{width}}  {text}")
+        print(f"  {name:<{width}}  {text}", file=file)
 
 
 # Estimator parameters that --param does not take, and why.
 _PARAMS_NOT_ON_THE_COMMAND_LINE = {
     "checkpoint_path": "it has its own option, --checkpoint",
     "warm_start": "each 'skxml train' starts a new model (--resume-from continues one)",
-    "threshold": "it is a prediction setting; 'skxml predict' writes each top-k label's "
-    "probability",
-    "tfidf_ngram_range": "it is a tuple",
-    "tfidf_token_pattern": "it is a regular expression, easy to mangle in a shell",
+    "threshold": "it is a prediction setting: give 'skxml predict --threshold P'",
     "clusterer": "it is an estimator object (its parameters are clusterer__NAME=VALUE)",
-    "clusterer__tfidf_ngram_range": "it is a tuple",
 }
 # What --param expects of the values that are not a plain type.
 _EXPECTED_VALUES = {
     "hard_negatives": "'auto', 'none' or an int",
     "int_or_auto": "'auto' or an int",
-    "count_or_fraction": "an int or a float",
+    "count_or_fraction": "an int (a number of texts) or a float in (0, 1] (a fraction)",
+    "int_pair": "two ints separated by a comma, such as 1,2",
+    "pattern": "a regular expression (quote it for the shell) or 'none'",
 }
 # Parameters whose value may be None: --param NAME=none (word_vectors: ./none for a file
 # named so).
@@ -195,7 +196,14 @@ def _parse_param(text: str) -> tuple[str, Any]:
         if kind == "int_or_auto":
             return name, "auto" if value.lower() == "auto" else int(value)
         if kind == "count_or_fraction":  # document frequencies: a count, or a fraction
-            return name, int(value) if value.isdigit() else float(value)
+            return name, _count_or_fraction(value)
+        if kind == "int_pair":  # n-gram ranges: 1,2 (or (1, 2), 1-2)
+            parts = value.strip().strip("()[]").replace("-", ",").split(",")
+            if len(parts) != 2:
+                raise ValueError(value)
+            return name, (int(parts[0]), int(parts[1]))
+        if kind == "pattern":
+            return name, None if value.lower() == "none" else value
         if kind is bool:
             if value.lower() not in {"true", "false", "1", "0"}:
                 raise ValueError(value)
@@ -204,10 +212,36 @@ def _parse_param(text: str) -> tuple[str, Any]:
             return name, None
         return name, kind(value)
     except ValueError:
-        expected = _EXPECTED_VALUES.get(kind) or kind.__name__
+        expected = _EXPECTED_VALUES.get(kind) or (
+            "true, false, 1 or 0" if kind is bool else kind.__name__
+        )
         raise argparse.ArgumentTypeError(
             f"--param {name} expects {expected}, got {value!r}."
         ) from None
+
+
+def _count_or_fraction(value: str) -> int | float:
+    """A document frequency: ``2`` (``+2``, ``2.0``) is a number of texts, ``0.5`` a
+    fraction of them (``1.0`` is every text, as in scikit-learn)."""
+    try:
+        return int(value)
+    except ValueError:
+        number = float(value)
+    # 2.0 or 1e2 can only mean a count: a fraction is at most 1.
+    return int(number) if number > 1 and number.is_integer() else number
+
+
+def _k_values(text: str) -> tuple[int, ...]:
+    """``--k 1,3,5``: positive cut-offs, in increasing order, each once."""
+    try:
+        values = sorted({int(part) for part in text.split(",")})
+    except ValueError:
+        values = []
+    if not values or values[0] < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected positive ints separated by commas, such as 1,3,5; got {text!r}"
+        )
+    return tuple(values)
 
 
 def _positive_int(text: str) -> int:
@@ -217,6 +251,16 @@ def _positive_int(text: str) -> int:
         value = 0
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive int, got {text!r}")
+    return value
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a probability in [0, 1], got {text!r}")
     return value
 
 
@@ -278,8 +322,18 @@ def _read_sample_weights(path: str | None, n_texts: int) -> np.ndarray | None:
     return weights
 
 
+def _standard_input(path: str | None, option: str) -> str | None:
+    """``-`` names standard input (``... | skxml train --texts - ...``)."""
+    if path != "-":
+        return path
+    if not os.path.exists("/dev/stdin"):
+        raise SystemExit(f"error: {option} - reads /dev/stdin, which this system lacks.")
+    return "/dev/stdin"
+
+
 def _check_data_options(args: argparse.Namespace) -> None:
     """Refuse data options that contradict each other rather than ignore some of them."""
+    args.texts = _standard_input(args.texts, "--texts")
     corpus = getattr(args, "corpus", None)
     text_files = [
         option
@@ -361,7 +415,9 @@ def _read_data(
 
 def _add_data_arguments(parser: argparse.ArgumentParser, *, labels_required: bool) -> None:
     group = parser.add_argument_group("data (AttentionXML text layout, XC sparse labels, LF JSON)")
-    group.add_argument("--texts", help="file with one raw text per line (plain or gzip)")
+    group.add_argument(
+        "--texts", help="file with one raw text per line (plain or gzip); - reads standard input"
+    )
     if labels_required:
         group.add_argument(
             "--labels",
@@ -369,12 +425,50 @@ def _add_data_arguments(parser: argparse.ArgumentParser, *, labels_required: boo
             "Classification Repository sparse label file (xc)",
         )
         group.add_argument(
-            "--labels-format", choices=["names", "xc"], default=None, help="(names)"
+            "--labels-format",
+            choices=["names", "xc"],
+            default=None,
+            help="format of --labels: names (space-separated label names per line) or xc "
+            "(an Extreme Classification Repository sparse label file) (names)",
         )
         group.add_argument(
             "--lf-json", help="an LF-* JSON-lines file (title + target_ind) instead of the above"
         )
         group.add_argument("--n-labels", type=int, help="number of labels of the LF-* dataset")
+
+
+def _parameter_list() -> str:
+    """The --param names with their defaults, for the help of train and prepare."""
+    from skxml import InceptionXMLClassifier, InceptionXMLPlusClassifier, LabelTreeClusterer
+
+    def shown(value: Any) -> str:  # as --param takes it
+        if value is None or isinstance(value, bool):
+            return str(value).lower()
+        return ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+
+    def listed(params: dict[str, Any]) -> str:
+        return ", ".join(
+            f"{name}={shown(value)}" for name, value in params.items() if name in _PARAM_TYPES
+        )
+
+    # verbose: the command line shows the progress bar unless told otherwise.
+    common = InceptionXMLClassifier(verbose=1).get_params()
+    plus = InceptionXMLPlusClassifier().get_params(deep=False)
+    plus_only = {name: value for name, value in plus.items() if name not in common}
+    plus_only |= {
+        f"clusterer__{name}": value for name, value in LabelTreeClusterer().get_params().items()
+    }
+    differing = ", ".join(
+        f"{name}={shown(plus[name])}"
+        for name in common
+        if name in plus and name != "verbose" and plus[name] != common[name]
+    )
+    return (
+        f"--param names and defaults: {listed(common)}. With --estimator plus: "
+        f"{differing} and also {listed(plus_only)}. Values: numbers, true/false, none, "
+        "auto where a parameter takes it, n-gram ranges as 1,2. What each does: the "
+        "estimators' documentation (InceptionXMLClassifier, InceptionXMLPlusClassifier)."
+    )
 
 
 def _add_estimator_arguments(parser: argparse.ArgumentParser) -> None:
@@ -481,7 +575,12 @@ def _make_estimator(args: argparse.Namespace) -> Any:
         params["checkpoint_path"] = args.checkpoint
     estimator = {"inceptionxml": InceptionXMLClassifier, "plus": InceptionXMLPlusClassifier}
     # clusterer__NAME: set_params builds the default LabelTreeClusterer() with NAME set.
-    return estimator[args.estimator](**params).set_params(**nested)
+    model = estimator[args.estimator](**params).set_params(**nested)
+    # Out-of-range values are refused now, not after the data is read and tokenised.
+    model._validate_params()
+    if getattr(model, "clusterer", None) is not None:
+        model.clusterer._validate_params()
+    return model
 
 
 def _training_target(args: argparse.Namespace) -> tuple[list[str], Any]:
@@ -511,6 +610,87 @@ def _run_prepare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _take_corpus_text_parameters(model: Any, corpus: Any, args: argparse.Namespace) -> None:
+    """Train with the text parameters the corpus was prepared with: those not given with
+    --param are taken from it; one given with another value is refused, naming both."""
+    from skxml._base import _same_parameter
+
+    given = dict(args.param or [])
+    for name, value in corpus.text_parameters.items():
+        if name not in given:
+            model.set_params(**{name: value})
+        elif not _same_parameter(given[name], value, model._parameter_constraints.get(name)):
+            raise SystemExit(
+                f"error: --corpus {args.corpus} was prepared with {name}={value!r}, but "
+                f"--param {name}={given[name]!r} asks for another value; drop that --param "
+                "(the corpus's value is used), or run 'skxml prepare' again with it."
+            )
+
+
+def _validation_data(
+    args: argparse.Namespace, training_target: Any, corpus: Any = None
+) -> tuple[list[str], Any] | None:
+    """``validation_data`` from --validation-texts / --validation-labels (in the format of
+    --labels) or --validation-lf-json; None without them."""
+    texts_given = args.validation_texts is not None or args.validation_labels is not None
+    if args.validation_lf_json is not None and texts_given:
+        raise SystemExit(
+            "error: give --validation-lf-json or --validation-texts and --validation-labels, "
+            "not both."
+        )
+    if texts_given and (args.validation_texts is None or args.validation_labels is None):
+        missing = "--validation-labels" if args.validation_labels is None else "--validation-texts"
+        raise SystemExit(f"error: validation data needs {missing} too.")
+    if args.validation_lf_json is None and not texts_given:
+        return None
+    named = (
+        corpus.label_binarizer is not None
+        if corpus is not None
+        else args.labels_format == "names" and args.lf_json is None
+    )
+    if args.validation_lf_json is not None:
+        if named:
+            raise SystemExit(
+                "error: the training labels are names, but --validation-lf-json gives label "
+                "column ids; give --validation-texts and --validation-labels instead."
+            )
+        width = corpus.labels.shape[1] if corpus is not None else training_target.shape[1]
+        source = argparse.Namespace(lf_json=args.validation_lf_json, n_labels=width)
+    else:
+        source = argparse.Namespace(
+            texts=_standard_input(args.validation_texts, "--validation-texts"),
+            labels=args.validation_labels,
+            lf_json=None,
+            n_labels=None,
+            labels_format="names" if named else "xc",
+        )
+    texts, Y, names = _read_data(source)
+    _require_texts(texts, args.validation_lf_json or args.validation_texts)
+    return texts, _label_lists(Y, names) if named else Y
+
+
+def _check_validation_options(model: Any, args: argparse.Namespace) -> None:
+    """Say in the command line's terms what early stopping needs."""
+    given = any(
+        getattr(args, name) is not None
+        for name in ("validation_texts", "validation_labels", "validation_lf_json")
+    )
+    if model.n_iter_no_change is not None and model.validation_fraction is None and not given:
+        raise SystemExit(
+            "error: --param n_iter_no_change stops on validation P@1: give "
+            "--validation-texts and --validation-labels (or --validation-lf-json), or "
+            "--param validation_fraction=0.1."
+        )
+    if given and model.validation_fraction is not None:
+        raise SystemExit("error: give validation data or --param validation_fraction, not both.")
+    if args.corpus is not None and model.validation_fraction is not None:
+        raise SystemExit(
+            "error: --param validation_fraction would copy the rest of the corpus into "
+            "memory; give --validation-texts and --validation-labels (or "
+            "--validation-lf-json) instead."
+        )
+
+
 def _run_train(args: argparse.Namespace) -> int:
 
     from skxml.datasets import load_token_corpus
@@ -528,17 +708,28 @@ def _run_train(args: argparse.Namespace) -> int:
     )
     _check_data_options(args)
     model = _make_estimator(args)
+    _check_validation_options(model, args)
     started = time.perf_counter()
     if args.corpus is not None:
         corpus = load_token_corpus(args.corpus)
+        _take_corpus_text_parameters(model, corpus, args)
         weights = _read_sample_weights(args.sample_weight, len(corpus))
-        model.fit(corpus, sample_weight=weights, resume_from=args.resume_from)
-        n_texts = model.n_train_samples_
+        validation = _validation_data(args, None, corpus)
+        model.fit(
+            corpus, sample_weight=weights, validation_data=validation, resume_from=args.resume_from
+        )
     else:
         texts, target = _training_target(args)
         weights = _read_sample_weights(args.sample_weight, len(texts))
-        model.fit(texts, target, sample_weight=weights, resume_from=args.resume_from)
-        n_texts = model.n_train_samples_
+        validation = _validation_data(args, target)
+        model.fit(
+            texts,
+            target,
+            sample_weight=weights,
+            validation_data=validation,
+            resume_from=args.resume_from,
+        )
+    n_texts = model.n_train_samples_
     if is_main_process():  # data-parallel training: rank 0 reports and saves
         print(
             f"trained on {n_texts} texts, {len(model.classes_)} labels in "
@@ -593,9 +784,11 @@ def _run_predict(args: argparse.Namespace) -> int:
     model = _load_model(args.model)
     texts = read_text_lines(texts_path)
     _require_texts(texts, "standard input" if args.texts == "-" else args.texts)
+    k = args.k if args.k is not None else model.top_k
     # Ranked by the logits: probabilities of confident labels round to the same value.
-    scores = model.decision_function(texts, k=min(args.k, len(model.classes_)))
+    scores = model.decision_function(texts, k=min(k, len(model.classes_)))
     probabilities = _sigmoid(scores.data)
+    threshold = -1.0 if args.threshold is None else args.threshold
     output = sys.stdout if args.output in (None, "-") else open(args.output, "w", encoding="utf-8")
     try:
         for row in range(scores.shape[0]):
@@ -604,7 +797,9 @@ def _run_predict(args: argparse.Namespace) -> int:
             order = start + np.lexsort((columns, -logits))
             output.write(
                 " ".join(
-                    f"{model.classes_[scores.indices[i]]}:{probabilities[i]:.4f}" for i in order
+                    f"{model.classes_[scores.indices[i]]}:{probabilities[i]:.4f}"
+                    for i in order
+                    if probabilities[i] >= threshold
                 )
                 + "\n"
             )
@@ -667,9 +862,9 @@ def _run_evaluate(args: argparse.Namespace) -> int:
             "propensities (3 or more); PSP@k is left out.",
             file=sys.stderr,
         )
-    scores = model.decision_function(texts, k=min(max(_K_VALUES), n_labels))
+    scores = model.decision_function(texts, k=min(max(args.k), n_labels))
     scores = _with_unreachable_columns(scores, n_labels, n_unseen)
-    results = evaluate_scores(Y, scores, inv_propensity, sample_weight=weights)
+    results = evaluate_scores(Y, scores, inv_propensity, args.k, sample_weight=weights)
     if args.json:
         print(json.dumps({name: round(value, 4) for name, value in results.items()}))
     else:
@@ -684,9 +879,14 @@ def _run_demo(args: argparse.Namespace) -> int:
 
     train = load_debian_tags(subset="train")
     test = load_debian_tags(subset="test")
-    print(f"skxml {__version__} -- embedded dataset: debian-tags (Debian package descriptions)")
-    _print_table("train split:", describe_dataset(train.data, train.target))
-    _print_table("test split:", describe_dataset(test.data, test.target))
+    # With --json, standard output holds the JSON alone (for `skxml demo --json | jq`).
+    report = sys.stderr if args.json else sys.stdout
+    print(
+        f"skxml {__version__} -- embedded dataset: debian-tags (Debian package descriptions)",
+        file=report,
+    )
+    _print_table("train split:", describe_dataset(train.data, train.target), file=report)
+    _print_table("test split:", describe_dataset(test.data, test.target), file=report)
 
     model = InceptionXMLClassifier(random_state=args.random_state, verbose=int(args.verbose))
     started = time.perf_counter()
@@ -701,9 +901,14 @@ def _run_demo(args: argparse.Namespace) -> int:
     print(
         f"model: InceptionXMLClassifier() with default parameters, on {model.device_} "
         f"(fit {fit_seconds:.0f} s, {model.n_epochs_trained_} epochs; predict "
-        f"{len(test.data)} texts in {predict_seconds:.1f} s)"
+        f"{len(test.data)} texts in {predict_seconds:.1f} s)",
+        file=report,
     )
-    _print_table("test metrics (%, propensities A=0.55 B=1.5 from the training split):", results)
+    _print_table(
+        "test metrics (%, propensities A=0.55 B=1.5 from the training split):",
+        results,
+        file=report,
+    )
     if args.json:
         print(json.dumps({name: round(value, 4) for name, value in results.items()}))
     return 0
@@ -751,6 +956,7 @@ def build_parser() -> argparse.ArgumentParser:
             "Train InceptionXMLClassifier (or, with --estimator plus, "
             "InceptionXMLPlusClassifier) on data files and save it with joblib."
         ),
+        epilog=_parameter_list(),
     )
     _add_data_arguments(train, labels_required=True)
     train.add_argument(
@@ -771,6 +977,24 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="write the training state here after every epoch (the estimator's checkpoint_path)",
     )
+    validation = train.add_argument_group(
+        "validation data (scored after every epoch; --param n_iter_no_change=N stops early)"
+    )
+    validation.add_argument(
+        "--validation-texts",
+        metavar="FILE",
+        help="held-out texts, one per line; - reads standard input",
+    )
+    validation.add_argument(
+        "--validation-labels",
+        metavar="FILE",
+        help="their labels, in the format of --labels (--labels-format)",
+    )
+    validation.add_argument(
+        "--validation-lf-json",
+        metavar="FILE",
+        help="held-out LF-* JSON lines, instead of the two above",
+    )
     train.add_argument(
         "--resume-from",
         metavar="PATH",
@@ -787,6 +1011,7 @@ def build_parser() -> argparse.ArgumentParser:
             "ids, TF-IDF n-grams and labels to DIR, for 'skxml train --corpus DIR'. Give the "
             "same --estimator and --param values as the training run."
         ),
+        epilog=_parameter_list(),
     )
     _add_data_arguments(prepare, labels_required=True)
     prepare.add_argument("--output", required=True, metavar="DIR", help="corpus directory")
@@ -810,7 +1035,15 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         help="file with one raw text per line (plain or gzip); - reads standard input",
     )
-    predict.add_argument("--k", type=_positive_int, default=5, help="labels per text (5)")
+    predict.add_argument(
+        "--k", type=_positive_int, default=None, help="labels per text (the model's top_k, 5)"
+    )
+    predict.add_argument(
+        "--threshold",
+        type=_probability,
+        default=None,
+        help="write only the top-k labels of at least this probability (a line may then be empty)",
+    )
     predict.add_argument("--output", help="output file (default: standard output)")
     predict.set_defaults(handler=_run_predict)
 
@@ -836,7 +1069,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="weight of each test text in the metrics: one non-negative number per line, in "
         "the order of the texts",
     )
-    evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    evaluate.add_argument(
+        "--k",
+        type=_k_values,
+        default=_K_VALUES,
+        metavar="K[,K...]",
+        help="cut-offs of the metrics (1,3,5)",
+    )
+    evaluate.add_argument(
+        "--json",
+        action="store_true",
+        help="print the metrics as one JSON object: keys P@k, nDCG@k and PSP@k for each k, "
+        "values in percent (PSP@k left out for a model trained on fewer than 3 texts)",
+    )
     evaluate.set_defaults(handler=_run_evaluate)
     return parser
 
@@ -861,7 +1106,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     skxml 0.1.0.dev0
     """
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # the command's own usage, not the top-level one
+        _command_parser(parser, args.command).error(f"unrecognized arguments: {' '.join(unknown)}")
     prefix = f"{parser.prog} {args.command}"
     started = time.time()
     try:
@@ -896,6 +1143,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{prefix}: error ({type(exc).__name__}): {message}", file=sys.stderr)
         return 1
     return status
+
+
+def _command_parser(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action.choices[command]
+    return parser  # pragma: no cover
 
 
 def _show_warning(

@@ -204,8 +204,8 @@ def test_predict_checks_its_output_file_before_predicting(tmp_path, data_files, 
          r"directory"),
         (["--texts", "{texts}", "--labels", "{tmp}"],
          r"skxml train: error \(IsADirectoryError\): --labels .*: Is a directory"),
-        (["--texts", "{texts}", "--labels", "{labels}", "--param", "n_iter_no_change=2"],
-         r"skxml train: error \(ValueError\): n_iter_no_change=2 stops on validation P@1"),
+        (["--texts", "{texts}", "--labels", "{labels}", "--param", "tfidf_min_df=1000"],
+         r"skxml train: error \(ValueError\): tfidf_min_df=1000 leaves no n-gram"),
     ],
 )  # fmt: skip
 def test_bad_files_and_parameters_exit_with_a_message_not_a_traceback(
@@ -773,9 +773,7 @@ def test_train_refuses_a_folder_where_no_file_can_be_created(tmp_path, data_file
 
 @pytest.mark.parametrize(
     ("text", "match"),
-    [("threshold=0.5", r"--param threshold cannot be set from the command line: it is a pre"),
-     ("tfidf_ngram_range=1,3", r"tfidf_ngram_range cannot be set .*: it is a tuple"),
-     ("clusterer__tfidf_ngram_range=1,3", r"clusterer__tfidf_ngram_range cannot .*: it is a t"),
+    [("threshold=0.5", r"threshold cannot be set .*: give 'skxml predict --threshold P'"),
      ("clusterer=x", r"clusterer cannot be set .*: it is an estimator object \(its param")],
 )  # fmt: skip
 def test_parameters_the_command_line_cannot_set_say_why(text, match):
@@ -857,3 +855,202 @@ def test_evaluate_weighs_the_test_texts(tmp_path, data_files, trained_model, cap
     assert weighted["PSP@3"] == round(expected_psp, 4)
     main(common)
     assert json.loads(capsys.readouterr().out) != weighted
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("tfidf_ngram_range=1,3", ("tfidf_ngram_range", (1, 3))),
+     ("tfidf_ngram_range=(1, 2)", ("tfidf_ngram_range", (1, 2))),
+     ("tfidf_ngram_range=1-1", ("tfidf_ngram_range", (1, 1))),
+     ("clusterer__tfidf_ngram_range=1,1", ("clusterer__tfidf_ngram_range", (1, 1))),
+     (r"tfidf_token_pattern=\S+", ("tfidf_token_pattern", r"\S+")),
+     ("tfidf_token_pattern=none", ("tfidf_token_pattern", None)),
+     ("min_df=+2", ("min_df", 2)), ("min_df=2.0", ("min_df", 2)), ("min_df=1e2", ("min_df", 100)),
+     ("min_df=1.0", ("min_df", 1.0)), ("tfidf_min_df=0.25", ("tfidf_min_df", 0.25))],
+)  # fmt: skip
+def test_parse_param_reads_ranges_patterns_and_frequencies(text, expected):
+    assert _parse_param(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [("tfidf_ngram_range=1,2,3", r"expects two ints separated by a comma, such as 1,2"),
+     ("tfidf_ngram_range=a,b", r"expects two ints"),
+     ("freeze_embeddings=yes", r"expects true, false, 1 or 0, got 'yes'"),
+     ("min_df=few", r"expects an int \(a number of texts\) or a float in \(0, 1\]")],
+)  # fmt: skip
+def test_parse_param_says_what_it_expects(text, match):
+    with pytest.raises(Exception, match=match):
+        _parse_param(text)
+
+
+def test_train_sets_the_ngram_range_and_token_pattern(tmp_path, data_files):
+    texts, labels = data_files
+    model = tmp_path / "model.joblib"
+    main(["train", "--texts", str(texts), "--labels", str(labels), "--model", str(model), *FAST,
+          "--param", "n_epochs=1", "--param", "tfidf_ngram_range=1,1",
+          "--param", r"tfidf_token_pattern=\S+"])  # fmt: skip
+    fitted = joblib.load(model)
+    assert fitted.tfidf_ngram_range == (1, 1)
+    assert fitted.tfidf_vectorizer_.token_pattern == r"\S+"
+    assert not any(" " in ngram for ngram in fitted.tfidf_vectorizer_.vocabulary_)
+
+
+def test_out_of_range_params_are_refused_before_the_data_is_read(tmp_path, capsys):
+    missing = str(tmp_path / "missing.txt")
+    status = main(["train", "--texts", missing, "--labels", missing, "--model",
+                   str(tmp_path / "m.joblib"), "--param", "dropout=2"])  # fmt: skip
+    assert status == 1
+    error = capsys.readouterr().err
+    assert "dropout" in error and "missing.txt" not in error
+    status = main(["train", "--texts", missing, "--labels", missing, "--model",
+                   str(tmp_path / "m.joblib"), "--estimator", "plus",
+                   "--param", "clusterer__init=kmeans"])  # fmt: skip
+    assert status == 1
+    assert "init" in capsys.readouterr().err
+
+
+def test_predict_writes_the_models_top_k_and_applies_a_threshold(tmp_path, data_files, capsys):
+    texts, labels = data_files
+    model = tmp_path / "model.joblib"
+    main(["train", "--texts", str(texts), "--labels", str(labels), "--model", str(model), *FAST,
+          "--param", "top_k=2"])  # fmt: skip
+    capsys.readouterr()
+    main(["predict", "--model", str(model), "--texts", str(texts)])
+    lines = capsys.readouterr().out.splitlines()
+    assert [len(line.split()) for line in lines] == [2] * len(TEXTS)
+    main(["predict", "--model", str(model), "--texts", str(texts), "--k", "4",
+          "--threshold", "0.5"])  # fmt: skip
+    kept = capsys.readouterr().out.splitlines()
+    assert len(kept) == len(TEXTS)
+    for full, line in zip(lines, kept, strict=True):
+        probabilities = [float(pair.rsplit(":", 1)[1]) for pair in line.split()]
+        assert all(p >= 0.5 for p in probabilities)
+        # the same labels as the unthresholded top-k, in the same order, as far as they go
+        first = [pair.rsplit(":", 1)[0] for pair in full.split()]
+        assert [pair.rsplit(":", 1)[0] for pair in line.split()][:2] == first[: len(line.split())]
+    with pytest.raises(SystemExit):
+        main(["predict", "--model", str(model), "--texts", str(texts), "--threshold", "1.5"])
+    assert "expected a probability in [0, 1], got '1.5'" in capsys.readouterr().err
+
+
+def test_evaluate_takes_the_cut_offs(data_files, trained_model, capsys):
+    texts, labels = data_files
+    capsys.readouterr()
+    main(["evaluate", "--model", str(trained_model), "--texts", str(texts), "--labels",
+          str(labels), "--json", "--k", "2,1"])  # fmt: skip
+    results = json.loads(capsys.readouterr().out)
+    assert list(results) == ["P@1", "P@2", "nDCG@1", "nDCG@2", "PSP@1", "PSP@2"]
+    main(["evaluate", "--model", str(trained_model), "--texts", str(texts), "--labels",
+          str(labels), "--json"])  # fmt: skip
+    default = json.loads(capsys.readouterr().out)
+    assert results["P@1"] == default["P@1"] and results["PSP@2"] <= 100
+    with pytest.raises(SystemExit) as exit_info:
+        main(["evaluate", "--model", str(trained_model), "--texts", str(texts), "--labels",
+              str(labels), "--k", "0,3"])  # fmt: skip
+    assert exit_info.value.code == 2
+    assert "expected positive ints separated by commas" in capsys.readouterr().err
+
+
+def test_an_unknown_option_shows_the_commands_own_usage(trained_model, data_files, capsys):
+    texts, _ = data_files
+    with pytest.raises(SystemExit) as exit_info:
+        main(["predict", "--model", str(trained_model), "--texts", str(texts), "--top-k", "3"])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert "usage: skxml predict" in error
+    assert "unrecognized arguments: --top-k 3" in error
+
+
+def test_evaluate_reads_texts_from_standard_input(data_files, trained_model):
+    import subprocess
+    import sys
+
+    texts, labels = data_files
+    command = [sys.executable, "-m", "skxml", "evaluate", "--model", str(trained_model),
+               "--texts", "-", "--labels", str(labels), "--json"]  # fmt: skip
+    piped = subprocess.run(
+        command, input=texts.read_bytes(), capture_output=True, check=True, timeout=120
+    )
+    from_file = subprocess.run(
+        [*command[:7], str(texts), *command[8:]], capture_output=True, check=True, timeout=120
+    )
+    assert json.loads(piped.stdout) == json.loads(from_file.stdout)
+
+
+def test_train_from_a_corpus_takes_its_text_parameters(tmp_path, data_files, capsys):
+    texts, labels = data_files
+    corpus = tmp_path / "corpus"
+    main(["prepare", "--texts", str(texts), "--labels", str(labels), "--output", str(corpus),
+          "--param", "max_seq_len=6", "--param", "tfidf_ngram_range=1,1"])  # fmt: skip
+    model = tmp_path / "m.joblib"
+    main(["train", "--corpus", str(corpus), "--model", str(model), "--param", "n_epochs=1",
+          "--param", "batch_size=8", "--param", "embedding_dim=16"])  # fmt: skip
+    fitted = joblib.load(model)
+    assert (fitted.max_seq_len, fitted.tfidf_ngram_range) == (6, (1, 1))
+    with pytest.raises(
+        SystemExit,
+        match=r"--corpus .* was prepared with max_seq_len=6, but "
+        r"--param max_seq_len=8 asks for another value; drop that --param",
+    ):
+        main(["train", "--corpus", str(corpus), "--model", str(model), "--param",
+              "max_seq_len=8"])  # fmt: skip
+
+
+@pytest.mark.parametrize("labels_format", ["names", "xc"])
+def test_train_scores_validation_data_and_stops_early(tmp_path, data_files, labels_format):
+    texts, labels = data_files
+    if labels_format == "xc":
+        labels = tmp_path / "trn_X_Y.txt"
+        rows = ["0:1 1:1", "0:1", "2:1", "2:1 3:1"] * 6
+        labels.write_text(f"{len(rows)} 4\n" + "\n".join(rows) + "\n")
+    model = tmp_path / "m.joblib"
+    main(["train", "--texts", str(texts), "--labels", str(labels), "--labels-format",
+          labels_format, "--model", str(model), *FAST, "--validation-texts", str(texts),
+          "--validation-labels", str(labels), "--param", "n_iter_no_change=2"])  # fmt: skip
+    history = joblib.load(model).history_
+    assert all("validation_precision_at_1" in epoch for epoch in history), history[0]
+    assert history[-1]["validation_precision_at_1"] > 0.5  # the training texts themselves
+    assert len(history) < 15  # stopped early: no better validation P@1 for two epochs
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [(["--param", "n_iter_no_change=2"],
+      r"n_iter_no_change stops on validation P@1: give --validation-texts and --validat"),
+     (["--validation-texts", "{texts}"], r"validation data needs --validation-labels too"),
+     (["--validation-texts", "{texts}", "--validation-labels", "{labels}", "--param",
+       "validation_fraction=0.2"], r"give validation data or --param validation_fraction, not"),
+     (["--validation-lf-json", "{texts}"], r"the training labels are names, but --validation-l")],
+)  # fmt: skip
+def test_validation_options_are_checked(tmp_path, data_files, extra, message):
+    texts, labels = data_files
+    extra = [part.format(texts=texts, labels=labels) for part in extra]
+    with pytest.raises(SystemExit, match=message):
+        main(["train", "--texts", str(texts), "--labels", str(labels), "--model",
+              str(tmp_path / "m.joblib"), *FAST, *extra])  # fmt: skip
+
+
+def test_demo_json_writes_only_json_on_standard_output(monkeypatch, capsys):
+    import scipy.sparse as sp
+    from sklearn.utils import Bunch
+
+    import skxml
+    import skxml.datasets
+
+    target = sp.csr_matrix(np.array([[1, 1, 0, 0], [1, 0, 0, 0], [0, 0, 1, 0], [0, 0, 1, 1]] * 6))
+    monkeypatch.setattr(
+        skxml.datasets, "load_debian_tags", lambda subset: Bunch(data=TEXTS, target=target)
+    )
+
+    class Small(skxml.InceptionXMLClassifier):
+        def __init__(self, random_state=None, verbose=0):
+            super().__init__(n_epochs=2, batch_size=8, embedding_dim=16, max_seq_len=8,
+                             random_state=random_state, verbose=verbose)  # fmt: skip
+
+    monkeypatch.setattr(skxml, "InceptionXMLClassifier", Small)
+    assert main(["demo", "--json", "--quiet"]) == 0
+    captured = capsys.readouterr()
+    results = json.loads(captured.out)
+    assert set(results) == {f"{m}@{k}" for m in ("P", "nDCG", "PSP") for k in (1, 3, 5)}
+    assert "test metrics" in captured.err and "train split" in captured.err

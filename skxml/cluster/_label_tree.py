@@ -1070,6 +1070,11 @@ label lists
         -------
         labels : ndarray of int64
             A view into ``cluster_labels_``.
+
+        Raises
+        ------
+        ValueError
+            If ``cluster`` is not an int in ``[0, n_clusters_)``.
         """
         check_is_fitted(self)
         if not (

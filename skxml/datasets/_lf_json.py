@@ -110,7 +110,7 @@ def load_lf_json(
     ----------
     path : str or os.PathLike
         The file.
-    n_labels : int, default=None
+    n_labels : int or None, default=None
         Number of labels (columns of ``Y``). Pass the dataset's true count, e.g.
         ``len(load_lf_label_names("lbl.json.gz"))``: when None it is the highest index
         found plus one, which is too small for a file (typically a test file) that does

@@ -47,10 +47,17 @@ class TokenCorpus:
 
     Use :func:`load_token_corpus` to open one.
 
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The corpus directory.
+
     Attributes
     ----------
     path : pathlib.Path
         The corpus directory.
+    n_samples : int
+        Number of texts.
     tokens : numpy.memmap of shape (n_samples, max_seq_len), dtype int32
         Token ids (0 padding, 1 unknown word), as :class:`~skxml.text.SequenceEncoder` gives.
     labels : scipy.sparse.csr_matrix of shape (n_samples, n_labels)
@@ -270,7 +277,9 @@ def write_token_corpus(
     estimator : InceptionXMLClassifier or InceptionXMLPlusClassifier, default=None
         The estimator to be trained (only its parameters are read); default
         ``InceptionXMLClassifier()``. A fit with other text parameters (``max_seq_len``,
-        ``min_df``, ``max_features``, ``tfidf_*``) rejects the corpus.
+        ``min_df``, ``max_features``, ``split_cjk``, ``normalize_unicode``,
+        ``tfidf_embedding``, ``tfidf_linear``, ``tfidf_ngram_range``, ``tfidf_min_df``,
+        ``tfidf_token_pattern``: ``TokenCorpus.text_parameters``) rejects the corpus.
     chunk_size : int, default=65536
         Texts transformed and written at a time.
 

@@ -335,7 +335,10 @@ def load_xc_sparse(path: str | os.PathLike[str], *, dtype: Any = np.float32) -> 
         If the header is not two non-negative integers, the number of lines differs from
         ``n_rows``, or a pair is malformed (missing or extra ``:``, non-numeric, column
         index negative, non-integer or ``>= n_cols``, value not finite, column repeated
-        within a row). The message names the file and the 1-based line.
+        within a row). The message names the file and the 1-based line. Also if ``dtype``
+        is not a floating dtype.
+    TypeError
+        If ``dtype`` is not a numpy dtype at all.
 
     See Also
     --------
@@ -461,7 +464,10 @@ def load_xc_bow(
     ValueError
         If the header is not three non-negative integers, the number of lines differs
         from ``n_points``, a label or feature index is malformed or out of range, or a
-        value is not finite. The message names the file and the 1-based line.
+        value is not finite. The message names the file and the 1-based line. Also if
+        ``dtype`` is not a floating dtype.
+    TypeError
+        If ``dtype`` is not a numpy dtype at all.
 
     See Also
     --------
@@ -632,7 +638,7 @@ def dump_xc_sparse(
         The output file.
     matrix : {array-like, sparse matrix} of shape (n_rows, n_cols)
         Finite real values; explicit zeros are not written.
-    value_format : str, default=None
+    value_format : str or None, default=None
         printf-style format of the values, such as ``"%.4f"``. The default writes the
         shortest text that reads back to exactly the same value: integers without a
         decimal point (``1`` for a label), float32/float16 values as the shortest text

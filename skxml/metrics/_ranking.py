@@ -673,7 +673,10 @@ def inverse_propensity_from_counts(
     Raises
     ------
     ValueError
-        If ``label_counts`` is not 1-D, negative, non-finite or above ``n_samples``.
+        If ``label_counts`` is not 1-D, negative, non-finite or above ``n_samples``, or
+        ``A`` and ``B`` give inverse propensities too large for floating point.
+    TypeError
+        If ``label_counts`` cannot be converted to numbers.
 
     See Also
     --------

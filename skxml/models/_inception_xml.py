@@ -71,7 +71,8 @@ class InceptionXMLClassifier(BaseInceptionXML):
     On English text the word embeddings start from bundled 50-d GloVe vectors
     (``word_vectors="auto"``).
     ``tfidf_embedding=False, tfidf_linear=False, hard_negatives=None, output_dropout=0.5,
-    embedding_dim=300, n_epochs=42`` is the paper's network, loss and training; with a
+    embedding_dim=300, n_epochs=42, split_cjk=False, normalize_unicode=False`` is the
+    paper's network, loss, tokens and training; with a
     300-d ``word_vectors`` file as well it is the paper's model exactly.
 
     Parameters
@@ -83,7 +84,7 @@ class InceptionXMLClassifier(BaseInceptionXML):
         vectors when some are loaded (``word_vectors``), 128 otherwise. An int also tells
         ``word_vectors="auto"`` to learn embeddings of that width rather than load vectors;
         a vector file or array given as ``word_vectors`` sets the width itself.
-    model_dim : int, default=None
+    model_dim : int or None, default=None
         Width the embeddings are projected to before the convolutions (a learned linear
         map); needed when the embeddings are narrower than 64 (the convolution layout's
         minimum), e.g. 50-d GloVe. ``None`` uses the embeddings as they are, or 128 for
@@ -115,7 +116,7 @@ default="auto"
         Keep the embedding table fixed during training.
     min_df : int or float, default=1
         Minimum document frequency of a word to enter the vocabulary (count or fraction).
-    max_features : int, default=None
+    max_features : int or None, default=None
         Keep only this many most frequent words.
     split_cjk : bool, default=True
         Make every Han ideograph and Japanese kana a token of its own, for the word
@@ -178,7 +179,7 @@ default="auto"
         debian-tags texts undertrained: P@1 51.9 against 65.1); 2,434 texts or more at
         ``batch_size=128`` get 10. The number run is ``n_epochs_``.
     batch_size : int, default=128
-        Samples per optimisation step.
+        Samples per optimisation step, at least 2 (the batch norms need two).
     learning_rate : float, default=0.005
         Peak learning rate of the one-cycle schedule (Adam).
     linear_learning_rate : float, default=24.0
@@ -212,14 +213,14 @@ default="auto"
     top_k : int, default=5
         Labels returned per text by ``predict``, ``predict_proba`` and
         ``decision_function`` (at most the number of labels).
-    threshold : float, default=None
+    threshold : float or None, default=None
         If set, ``predict`` keeps only the top-k labels with at least this probability.
-    validation_fraction : float, default=None
+    validation_fraction : float or None, default=None
         Fraction of the training data held out to report validation P@1 per epoch (in
         ``history_``) and, with ``n_iter_no_change``, to stop early. The held-out texts
         take no part in the fit: vocabularies, TF-IDF and label structures are built on
         the rest.
-    n_iter_no_change : int, default=None
+    n_iter_no_change : int or None, default=None
         Stop when validation P@1 has not improved for this many epochs, and keep the best
         epoch's weights. Needs ``validation_fraction`` or ``validation_data`` (``fit``
         raises a ValueError without either).
@@ -272,10 +273,13 @@ default="auto"
         Number of training samples.
     history_ : list of dict
         Per epoch: loss, seconds, samples per second and validation P@1 when measured.
+        A ``warm_start`` fit appends its epochs to those of the fits before it.
     n_epochs_ : int
         Epochs the last fit planned (``n_epochs`` resolved).
     n_epochs_trained_ : int
-        Number of epochs run (fewer than ``n_epochs_`` after early stopping).
+        Epochs trained in total, ``len(history_)``: over every ``warm_start`` fit since
+        the last fresh one (so it may exceed ``n_epochs_``); within one fit, fewer than
+        ``n_epochs_`` after early stopping.
     n_hard_negatives_ : int
         Full-weight negatives per sample in the loss (``hard_negatives`` resolved).
     device_ : torch.device
@@ -301,9 +305,10 @@ default="auto"
 
     Notes
     -----
-    Outputs are sparse: each method returns a CSR matrix of shape (n_samples, n_labels) with
-    exactly ``k`` stored values per row, so memory is O(n_samples · k) whatever the number
-    of labels. Training builds one dense (batch_size, n_labels) target per step; for
+    Outputs are sparse: ``decision_function``, ``predict_proba`` and ``predict`` (without a
+    ``threshold``, which may keep fewer) return CSR matrices of shape (n_samples, n_labels)
+    with exactly ``k`` stored values per row, so memory is O(n_samples · k) whatever the
+    number of labels. Training computes dense (batch_size, n_labels) logits per step; for
     millions of labels use :class:`InceptionXMLPlusClassifier`.
 
     References
@@ -452,12 +457,14 @@ default="auto"
             trains better.
         validation_data : tuple (X_val, Y_val), default=None
             Held-out texts and labels (same label columns) scored after every epoch; with
-            ``n_iter_no_change`` training stops early.
+            ``n_iter_no_change`` training stops early. Not together with
+            ``validation_fraction`` (ValueError).
         resume_from : str or path-like, default=None
             A checkpoint written by a fit with ``checkpoint_path`` set: training continues
-            after its last complete epoch, with the same parameters (``verbose``, ``device``
-            and ``checkpoint_path`` may differ) and the same ``X``, ``y``, ``sample_weight``
-            and ``validation_data``. On CPU the result is bit-identical to an uninterrupted fit.
+            after its last complete epoch, with the same parameters (``verbose``, ``device``,
+            ``checkpoint_path`` and ``warm_start`` may differ) and the same ``X``, ``y``,
+            ``sample_weight`` and ``validation_data``. On CPU the result is bit-identical to
+            an uninterrupted fit.
 
         Returns
         -------

@@ -384,7 +384,8 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
             unweighted.
         validation_data : tuple (X_val, Y_val), default=None
             Held-out texts and labels scored after every epoch (P@1 and shortlist recall in
-            ``history_``); with ``n_iter_no_change`` training stops early.
+            ``history_``); with ``n_iter_no_change`` training stops early. Not together with
+            ``validation_fraction`` (ValueError).
         resume_from : str or path-like, default=None
             A checkpoint written with ``checkpoint_path``, as in
             :meth:`InceptionXMLClassifier.fit`.
@@ -688,7 +689,8 @@ class InceptionXMLPlusClassifier(BaseInceptionXML):
         return value
 
     def shortlist_recall(self, X: Any, y: Any) -> float:
-        """Fraction of each text's true labels inside its shortlist, averaged over texts.
+        """Fraction of each text's true labels inside its shortlist, averaged over the texts
+        that have a true label.
 
         Parameters
         ----------

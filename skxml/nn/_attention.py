@@ -67,7 +67,9 @@ class SimpleSelfAttention(StateDictPickleMixin, nn.Module):
         :func:`torch.nn.utils.parametrizations.spectral_norm` (as in the reference
         implementation; it keeps the attention's scale bounded).
     product_order : {"auto", "channel", "position"}, default="auto"
-        Order of the two matrix products, see :func:`attention_product`. ``"auto"`` picks the
+        Order of the two matrix products of ``(x · keyᵀ) · W(x)``: ``"channel"`` forms the
+        (C, C) matrix ``x · keyᵀ`` first (about ``2·C²·N`` multiply-adds), ``"position"``
+        the (N, N) matrix ``keyᵀ · W(x)`` first (about ``2·N²·C``). ``"auto"`` picks the
         cheaper one at run time: ``"channel"`` when ``C <= N``, else ``"position"``. The
         result is the same up to floating-point rounding.
 

@@ -98,7 +98,7 @@ class InceptionXMLEncoder(nn.Module):
         Vocabulary size including the padding token 0.
     embedding_dim : int
         Width of the word vectors.
-    model_dim : int, default=None
+    model_dim : int or None, default=None
         Width d the convolutions work on. ``None`` means ``embedding_dim`` (no projection).
         Otherwise a learned ``Linear(embedding_dim → model_dim)`` is applied to the word
         vectors, which is how narrow vectors (e.g. 50-d GloVe) are used: the convolution

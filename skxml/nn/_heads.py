@@ -128,7 +128,7 @@ class ExtremeClassifierHead(nn.Module):
     n_labels : int
         Number of outputs (labels or clusters).
     hidden_dropout : float, default=0.25
-        Dropout in front of the residual layer.
+        Dropout in front of the residual layer's linear map (the skip path is not dropped).
     output_dropout : float, default=0.5
         Dropout in front of the output layer.
     spectral_norm : bool, default=False
@@ -207,7 +207,7 @@ class ShortlistClassifierHead(nn.Module):
     n_labels : int
         Number of labels L.
     hidden_dropout : float, default=0.25
-        Dropout in front of the residual layer.
+        Dropout in front of the residual layer's linear map (the skip path is not dropped).
     output_dropout : float, default=0.5
         Dropout on ``g``.
     spectral_norm : bool, default=True

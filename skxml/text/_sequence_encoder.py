@@ -62,7 +62,7 @@ class SequenceEncoder(TransformerMixin, BaseEstimator):
     min_df : int or float, default=1
         Words in fewer training texts than this are left out of the vocabulary (they become
         ``UNK_ID``). An int is a number of texts; a float in [0.0, 1.0] a fraction of them.
-    max_features : int, default=None
+    max_features : int or None, default=None
         Keep only the ``max_features`` words of highest document frequency (ties broken
         alphabetically). ``None`` keeps all.
     lowercase : bool, default=True
@@ -305,7 +305,7 @@ class SequenceEncoder(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         texts : sequence of str
-            Texts as returned by :func:`skxml.utils.check_texts`.
+            A list of str, already checked (the estimators check their inputs first).
 
         Returns
         -------

@@ -607,7 +607,7 @@ def load_word_vectors(
         (+ an optional newline). ``"auto"`` reads the first line: two integers make a
         word2vec header, and the format is then text if the next line is a word followed by
         d numbers, binary otherwise; any other first line means GloVe.
-    embedding_dim : int, default=None
+    embedding_dim : int or None, default=None
         Expected width; ``None`` takes it from the file. A file of another width is an error.
     lowercase : bool, default=True
         A vocabulary word with no exact match in the file takes the vector of the first file
@@ -637,6 +637,8 @@ def load_word_vectors(
         record). Also for a vocabulary with reserved, repeated or no ids.
     TypeError
         For a vocabulary that is not a dict or ordered sequence of str, or a non-float dtype.
+    FileNotFoundError
+        For a path that is neither a file nor the name of bundled vectors.
 
     Warns
     -----
