@@ -30,6 +30,7 @@ import scipy.sparse as sp
 from skxml import __version__
 from skxml._checkpoint import dump_atomically, folder_write_error
 from skxml._distributed import end_data_parallel_run, is_main_process
+from skxml.utils._validation import check_ngram_range, check_token_pattern
 
 _K_VALUES = (1, 3, 5)
 
@@ -201,9 +202,12 @@ def _parse_param(text: str) -> tuple[str, Any]:
             parts = value.strip().strip("()[]").replace("-", ",").split(",")
             if len(parts) != 2:
                 raise ValueError(value)
-            return name, (int(parts[0]), int(parts[1]))
+            pair = (int(parts[0]), int(parts[1]))
+            return name, _checked(check_ngram_range, pair, name)
         if kind == "pattern":
-            return name, None if value.lower() == "none" else value
+            if value.lower() == "none":
+                return name, None
+            return name, _checked(check_token_pattern, value, name)
         if kind is bool:
             if value.lower() not in {"true", "false", "1", "0"}:
                 raise ValueError(value)
@@ -218,6 +222,14 @@ def _parse_param(text: str) -> tuple[str, Any]:
         raise argparse.ArgumentTypeError(
             f"--param {name} expects {expected}, got {value!r}."
         ) from None
+
+
+def _checked(check: Any, value: Any, name: str) -> Any:
+    """``check(value)``, its ValueError as the --param error (said before any data is read)."""
+    try:
+        return check(value, name=name)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"--param {name}: {exc}") from None
 
 
 def _count_or_fraction(value: str) -> int | float:
@@ -333,7 +345,14 @@ def _standard_input(path: str | None, option: str) -> str | None:
 
 def _check_data_options(args: argparse.Namespace) -> None:
     """Refuse data options that contradict each other rather than ignore some of them."""
+    if args.texts == "-" and getattr(args, "validation_texts", None) == "-":
+        raise SystemExit(
+            "error: standard input can be read once: give --texts - or --validation-texts -, "
+            "not both."
+        )
     args.texts = _standard_input(args.texts, "--texts")
+    if getattr(args, "validation_texts", None) is not None:
+        args.validation_texts = _standard_input(args.validation_texts, "--validation-texts")
     corpus = getattr(args, "corpus", None)
     text_files = [
         option
@@ -520,6 +539,9 @@ def _check_outputs_are_not_inputs(
                 ("--labels", "labels"),
                 ("--lf-json", "lf_json"),
                 ("--sample-weight", "sample_weight"),
+                ("--validation-texts", "validation_texts"),
+                ("--validation-labels", "validation_labels"),
+                ("--validation-lf-json", "validation_lf_json"),
             )
         ]
     for output_option, output in outputs:
@@ -625,6 +647,20 @@ def _take_corpus_text_parameters(model: Any, corpus: Any, args: argparse.Namespa
                 f"--param {name}={given[name]!r} asks for another value; drop that --param "
                 "(the corpus's value is used), or run 'skxml prepare' again with it."
             )
+    if (corpus.bag is not None) != model._uses_tfidf:
+        switches = " ".join(
+            f"--param {name}={getattr(model, name)}" for name in model._tfidf_switches
+        )
+        raise SystemExit(
+            f"error: --corpus {args.corpus} "
+            + (
+                "holds TF-IDF n-grams, but this model uses none"
+                if corpus.bag is not None
+                else "holds no TF-IDF n-grams, but this model uses them"
+            )
+            + f" ({switches}); give the --estimator and --param values it was prepared with, "
+            "or run 'skxml prepare' again with these."
+        )
 
 
 def _validation_data(
@@ -658,7 +694,7 @@ def _validation_data(
         source = argparse.Namespace(lf_json=args.validation_lf_json, n_labels=width)
     else:
         source = argparse.Namespace(
-            texts=_standard_input(args.validation_texts, "--validation-texts"),
+            texts=args.validation_texts,
             labels=args.validation_labels,
             lf_json=None,
             n_labels=None,
@@ -666,7 +702,21 @@ def _validation_data(
         )
     texts, Y, names = _read_data(source)
     _require_texts(texts, args.validation_lf_json or args.validation_texts)
-    return texts, _label_lists(Y, names) if named else Y
+    if named:
+        return texts, _label_lists(Y, names)
+    width = corpus.labels.shape[1] if corpus is not None else training_target.shape[1]
+    option = "--validation-lf-json" if args.validation_lf_json else "--validation-labels"
+    if Y.shape[1] != width:
+        # Column ids: a header declaring another width is fine while every id is a column.
+        Y = sp.csr_matrix(Y)
+        largest = int(Y.indices.max()) if Y.nnz else -1
+        if largest >= width:
+            raise SystemExit(
+                f"error: {option} uses label column {largest}, but the training labels have "
+                f"{width} columns (0 to {width - 1})."
+            )
+        Y = sp.csr_matrix((Y.data, Y.indices, Y.indptr), shape=(Y.shape[0], width))
+    return texts, Y
 
 
 def _check_validation_options(model: Any, args: argparse.Namespace) -> None:
@@ -788,7 +838,9 @@ def _run_predict(args: argparse.Namespace) -> int:
     # Ranked by the logits: probabilities of confident labels round to the same value.
     scores = model.decision_function(texts, k=min(k, len(model.classes_)))
     probabilities = _sigmoid(scores.data)
-    threshold = -1.0 if args.threshold is None else args.threshold
+    # The model's own threshold unless --threshold is given (None: every top-k label).
+    threshold = args.threshold if args.threshold is not None else model.threshold
+    threshold = -1.0 if threshold is None else threshold
     output = sys.stdout if args.output in (None, "-") else open(args.output, "w", encoding="utf-8")
     try:
         for row in range(scores.shape[0]):
@@ -946,7 +998,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--random-state", type=int, default=0, help="seed of the fit (0)")
     demo.add_argument("--quiet", dest="verbose", action="store_false", help="no progress bar")
-    demo.add_argument("--json", action="store_true", help="also print the metrics as JSON")
+    demo.add_argument(
+        "--json",
+        action="store_true",
+        help="print the metrics as JSON, alone on standard output (the tables go to standard "
+        "error)",
+    )
     demo.set_defaults(handler=_run_demo)
 
     train = commands.add_parser(
@@ -988,7 +1045,9 @@ def build_parser() -> argparse.ArgumentParser:
     validation.add_argument(
         "--validation-labels",
         metavar="FILE",
-        help="their labels, in the format of --labels (--labels-format)",
+        help="their labels: names or an XC file as --labels-format says (XC with --lf-json "
+        "training data; with --corpus, names if the corpus was written from label names, "
+        "else XC)",
     )
     validation.add_argument(
         "--validation-lf-json",
@@ -1042,7 +1101,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--threshold",
         type=_probability,
         default=None,
-        help="write only the top-k labels of at least this probability (a line may then be empty)",
+        help="write only the top-k labels of at least this probability (a line may then be "
+        "empty; probabilities are compared before rounding to 4 decimals) (the model's "
+        "threshold: none by default)",
     )
     predict.add_argument("--output", help="output file (default: standard output)")
     predict.set_defaults(handler=_run_predict)
@@ -1171,6 +1232,9 @@ _FILE_OPTIONS = {
     "labels": "--labels",
     "lf_json": "--lf-json",
     "sample_weight": "--sample-weight",
+    "validation_texts": "--validation-texts",
+    "validation_labels": "--validation-labels",
+    "validation_lf_json": "--validation-lf-json",
     "model": "--model",
     "corpus": "--corpus",
     "resume_from": "--resume-from",

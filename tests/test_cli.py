@@ -1054,3 +1054,92 @@ def test_demo_json_writes_only_json_on_standard_output(monkeypatch, capsys):
     results = json.loads(captured.out)
     assert set(results) == {f"{m}@{k}" for m in ("P", "nDCG", "PSP") for k in (1, 3, 5)}
     assert "test metrics" in captured.err and "train split" in captured.err
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [("tfidf_ngram_range=3,1", r"--param tfidf_ngram_range: .*1 <= min_n <= max_n, got \(3, 1\)"),
+     ("clusterer__tfidf_ngram_range=0,1", r"clusterer__tfidf_ngram_range: .*got \(0, 1\)"),
+     ("tfidf_token_pattern=(", r"--param tfidf_token_pattern: .* not a valid regular expressi")],
+)  # fmt: skip
+def test_ranges_and_patterns_are_checked_when_parsed(text, match):
+    with pytest.raises(Exception, match=match):
+        _parse_param(text)
+
+
+def test_a_validation_file_is_not_overwritten_and_is_named_in_errors(tmp_path, data_files,
+                                                                     capsys):  # fmt: skip
+    texts, labels = data_files
+    victim = tmp_path / "validation.txt"
+    victim.write_text(texts.read_text())
+    before = victim.read_bytes()
+    with pytest.raises(SystemExit, match=r"--model .*validation.txt is the --validation-texts"):
+        main(["train", "--texts", str(texts), "--labels", str(labels), "--validation-texts",
+              str(victim), "--validation-labels", str(labels), "--model", str(victim),
+              *FAST])  # fmt: skip
+    assert victim.read_bytes() == before
+    status = main(["train", "--texts", str(texts), "--labels", str(labels), "--validation-texts",
+                   str(tmp_path / "nope.txt"), "--validation-labels", str(labels), "--model",
+                   str(tmp_path / "m.joblib"), *FAST])  # fmt: skip
+    assert status == 1
+    assert "--validation-texts " in capsys.readouterr().err
+
+
+def test_standard_input_is_read_once(tmp_path, data_files):
+    _, labels = data_files
+    with pytest.raises(SystemExit, match=r"standard input can be read once"):
+        main(["train", "--texts", "-", "--labels", str(labels), "--validation-texts", "-",
+              "--validation-labels", str(labels), "--model",
+              str(tmp_path / "m.joblib")])  # fmt: skip
+
+
+def test_predict_applies_the_models_threshold(tmp_path, data_files, trained_model, capsys):
+    texts, _ = data_files
+    model = joblib.load(trained_model).set_params(threshold=0.9)
+    path = tmp_path / "thresholded.joblib"
+    joblib.dump(model, path)
+    capsys.readouterr()
+    main(["predict", "--model", str(path), "--texts", str(texts)])
+    written = capsys.readouterr().out.splitlines()
+    expected = model.predict_labels(TEXTS)
+    assert [[pair.rsplit(":", 1)[0] for pair in line.split()] for line in written] == [
+        [str(label) for label in labels] for labels in expected
+    ]
+    main(["predict", "--model", str(path), "--texts", str(texts), "--threshold", "0"])
+    assert all(len(line.split()) == 4 for line in capsys.readouterr().out.splitlines())
+
+
+def test_a_corpus_with_other_tfidf_inputs_is_refused_in_command_line_terms(tmp_path, data_files):
+    texts, labels = data_files
+    corpus = tmp_path / "corpus"
+    main(["prepare", "--estimator", "plus", "--texts", str(texts), "--labels", str(labels),
+          "--output", str(corpus), "--param", "tfidf_embedding=false", "--param",
+          "tfidf_linear=false", "--param", "tfidf_meta_linear=true"])  # fmt: skip
+    with pytest.raises(
+        SystemExit,
+        match=r"holds TF-IDF n-grams, but this model uses none \(.*"
+        r"--param tfidf_meta_linear=False\); give the --estimator and --param",
+    ):
+        main(["train", "--estimator", "plus", "--corpus", str(corpus), "--model",
+              str(tmp_path / "m.joblib"), "--param", "n_epochs=1"])  # fmt: skip
+
+
+def test_xc_validation_labels_may_declare_fewer_columns(tmp_path, data_files):
+    texts, _ = data_files
+    labels = tmp_path / "trn_X_Y.txt"
+    rows = ["0:1 1:1", "0:1", "2:1", "2:1 3:1"] * 6
+    labels.write_text(f"{len(rows)} 4\n" + "\n".join(rows) + "\n")
+    narrow = tmp_path / "val_X_Y.txt"
+    narrow.write_text("4 3\n0:1 1:1\n0:1\n2:1\n2:1\n")
+    validation_texts = tmp_path / "val.txt"
+    validation_texts.write_text("\n".join(TEXTS[:4]) + "\n")
+    model = tmp_path / "m.joblib"
+    arguments = ["train", "--texts", str(texts), "--labels", str(labels), "--labels-format", "xc",
+                 "--validation-texts", str(validation_texts), "--model", str(model), *FAST,
+                 "--param", "n_epochs=2"]  # fmt: skip
+    main([*arguments, "--validation-labels", str(narrow)])
+    assert "validation_precision_at_1" in joblib.load(model).history_[-1]
+    wide = tmp_path / "wide_X_Y.txt"
+    wide.write_text("4 9\n0:1\n0:1\n2:1\n8:1\n")
+    with pytest.raises(SystemExit, match=r"--validation-labels uses label column 8, but the tr"):
+        main([*arguments, "--validation-labels", str(wide)])
