@@ -632,6 +632,21 @@ def _run_prepare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _in_width(Y: Any, width: int, user: str, owner: str) -> Any:
+    """Label column ids in ``width`` columns: the width a file declares (an XC header,
+    ``--n-labels``) may differ from ``width`` as long as every id it uses is a column."""
+    if Y.shape[1] == width:
+        return Y
+    Y = sp.csr_matrix(Y)
+    largest = int(Y.indices.max()) if Y.nnz else -1
+    if largest >= width:
+        raise SystemExit(
+            f"error: {user} label column {largest}, but {owner} {width} labels (columns 0 "
+            f"to {width - 1})."
+        )
+    return sp.csr_matrix((Y.data, Y.indices, Y.indptr), shape=(Y.shape[0], width))
+
+
 def _take_corpus_text_parameters(model: Any, corpus: Any, args: argparse.Namespace) -> None:
     """Train with the text parameters the corpus was prepared with: those not given with
     --param are taken from it; one given with another value is refused, naming both."""
@@ -706,17 +721,7 @@ def _validation_data(
         return texts, _label_lists(Y, names)
     width = corpus.labels.shape[1] if corpus is not None else training_target.shape[1]
     option = "--validation-lf-json" if args.validation_lf_json else "--validation-labels"
-    if Y.shape[1] != width:
-        # Column ids: a header declaring another width is fine while every id is a column.
-        Y = sp.csr_matrix(Y)
-        largest = int(Y.indices.max()) if Y.nnz else -1
-        if largest >= width:
-            raise SystemExit(
-                f"error: {option} uses label column {largest}, but the training labels have "
-                f"{width} columns (0 to {width - 1})."
-            )
-        Y = sp.csr_matrix((Y.data, Y.indices, Y.indptr), shape=(Y.shape[0], width))
-    return texts, Y
+    return texts, _in_width(Y, width, f"{option} uses", "the training labels have")
 
 
 def _check_validation_options(model: Any, args: argparse.Namespace) -> None:
@@ -871,17 +876,8 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     source = args.lf_json or args.labels
     _require_texts(texts, args.lf_json or args.texts)
     weights = _read_sample_weights(args.sample_weight, len(texts))
-    if Y.shape[1] != n_labels and (args.lf_json is not None or args.labels_format == "xc"):
-        # Label ids: the width declared (a header, --n-labels) may differ from the model's
-        # as long as every id the file uses is one of the model's columns.
-        Y = sp.csr_matrix(Y)
-        largest = int(Y.indices.max()) if Y.nnz else -1
-        if largest >= n_labels:
-            raise SystemExit(
-                f"error: {source} uses label column {largest}, but the model has {n_labels} "
-                f"labels (columns 0 to {n_labels - 1})."
-            )
-        Y = sp.csr_matrix((Y.data, Y.indices, Y.indptr), shape=(Y.shape[0], n_labels))
+    if args.lf_json is not None or args.labels_format == "xc":
+        Y = _in_width(Y, n_labels, f"{source} uses", "the model has")
     n_unseen = Y.shape[1] - n_labels
     if Y.nnz == 0:
         raise SystemExit(f"error: {source} holds no label at all: there is nothing to evaluate.")
