@@ -533,16 +533,7 @@ def _check_outputs_are_not_inputs(
     (``inputs``: the data files by default)."""
     if inputs is None:
         inputs = [
-            (option, getattr(args, attribute, None))
-            for option, attribute in (
-                ("--texts", "texts"),
-                ("--labels", "labels"),
-                ("--lf-json", "lf_json"),
-                ("--sample-weight", "sample_weight"),
-                ("--validation-texts", "validation_texts"),
-                ("--validation-labels", "validation_labels"),
-                ("--validation-lf-json", "validation_lf_json"),
-            )
+            (_FILE_OPTIONS[attribute], getattr(args, attribute, None)) for attribute in _DATA_FILES
         ]
     for output_option, output in outputs:
         if output is None or not os.path.exists(output):
@@ -605,10 +596,13 @@ def _make_estimator(args: argparse.Namespace) -> Any:
     return model
 
 
+def _labels_are_names(args: argparse.Namespace) -> bool:
+    return args.labels_format == "names" and args.lf_json is None
+
+
 def _training_target(args: argparse.Namespace) -> tuple[list[str], Any]:
     texts, Y, names = _read_data(args)
-    named = args.labels_format == "names" and args.lf_json is None
-    return texts, _label_lists(Y, names) if named else Y
+    return texts, _label_lists(Y, names) if _labels_are_names(args) else Y
 
 
 def _run_prepare(args: argparse.Namespace) -> int:
@@ -679,33 +673,19 @@ def _take_corpus_text_parameters(model: Any, corpus: Any, args: argparse.Namespa
 
 
 def _validation_data(
-    args: argparse.Namespace, training_target: Any, corpus: Any = None
+    args: argparse.Namespace, *, named: bool, width: int
 ) -> tuple[list[str], Any] | None:
-    """``validation_data`` from --validation-texts / --validation-labels (in the format of
-    --labels) or --validation-lf-json; None without them."""
-    texts_given = args.validation_texts is not None or args.validation_labels is not None
-    if args.validation_lf_json is not None and texts_given:
-        raise SystemExit(
-            "error: give --validation-lf-json or --validation-texts and --validation-labels, "
-            "not both."
-        )
-    if texts_given and (args.validation_texts is None or args.validation_labels is None):
-        missing = "--validation-labels" if args.validation_labels is None else "--validation-texts"
-        raise SystemExit(f"error: validation data needs {missing} too.")
-    if args.validation_lf_json is None and not texts_given:
+    """``validation_data`` from --validation-texts / --validation-labels or
+    --validation-lf-json (checked by ``_check_validation_options``); None without them.
+    ``named``: the training labels are names (else column ids, ``width`` of them)."""
+    if args.validation_lf_json is None and args.validation_texts is None:
         return None
-    named = (
-        corpus.label_binarizer is not None
-        if corpus is not None
-        else args.labels_format == "names" and args.lf_json is None
-    )
     if args.validation_lf_json is not None:
         if named:
             raise SystemExit(
                 "error: the training labels are names, but --validation-lf-json gives label "
                 "column ids; give --validation-texts and --validation-labels instead."
             )
-        width = corpus.labels.shape[1] if corpus is not None else training_target.shape[1]
         source = argparse.Namespace(lf_json=args.validation_lf_json, n_labels=width)
     else:
         source = argparse.Namespace(
@@ -719,17 +699,23 @@ def _validation_data(
     _require_texts(texts, args.validation_lf_json or args.validation_texts)
     if named:
         return texts, _label_lists(Y, names)
-    width = corpus.labels.shape[1] if corpus is not None else training_target.shape[1]
     option = "--validation-lf-json" if args.validation_lf_json else "--validation-labels"
     return texts, _in_width(Y, width, f"{option} uses", "the training labels have")
 
 
 def _check_validation_options(model: Any, args: argparse.Namespace) -> None:
-    """Say in the command line's terms what early stopping needs."""
-    given = any(
-        getattr(args, name) is not None
-        for name in ("validation_texts", "validation_labels", "validation_lf_json")
-    )
+    """Say in the command line's terms, before any data is read, what validation data and
+    early stopping need."""
+    texts_given = args.validation_texts is not None or args.validation_labels is not None
+    if args.validation_lf_json is not None and texts_given:
+        raise SystemExit(
+            "error: give --validation-lf-json or --validation-texts and --validation-labels, "
+            "not both."
+        )
+    if texts_given and (args.validation_texts is None or args.validation_labels is None):
+        missing = "--validation-labels" if args.validation_labels is None else "--validation-texts"
+        raise SystemExit(f"error: validation data needs {missing} too.")
+    given = texts_given or args.validation_lf_json is not None
     if model.n_iter_no_change is not None and model.validation_fraction is None and not given:
         raise SystemExit(
             "error: --param n_iter_no_change stops on validation P@1: give "
@@ -769,14 +755,17 @@ def _run_train(args: argparse.Namespace) -> int:
         corpus = load_token_corpus(args.corpus)
         _take_corpus_text_parameters(model, corpus, args)
         weights = _read_sample_weights(args.sample_weight, len(corpus))
-        validation = _validation_data(args, None, corpus)
+        validation = _validation_data(
+            args, named=corpus.label_binarizer is not None, width=corpus.labels.shape[1]
+        )
         model.fit(
             corpus, sample_weight=weights, validation_data=validation, resume_from=args.resume_from
         )
     else:
         texts, target = _training_target(args)
         weights = _read_sample_weights(args.sample_weight, len(texts))
-        validation = _validation_data(args, target)
+        named = _labels_are_names(args)
+        validation = _validation_data(args, named=named, width=0 if named else target.shape[1])
         model.fit(
             texts,
             target,
@@ -831,11 +820,7 @@ def _run_predict(args: argparse.Namespace) -> int:
             [("--output", args.output)],
             inputs=[("--texts", args.texts), ("--model", args.model)],
         )
-    texts_path = args.texts
-    if texts_path == "-":  # the texts of a pipe: `... | skxml predict --texts - ...`
-        if not os.path.exists("/dev/stdin"):
-            raise SystemExit("error: --texts - reads /dev/stdin, which this system lacks.")
-        texts_path = "/dev/stdin"
+    texts_path = _standard_input(args.texts, "--texts")
     model = _load_model(args.model)
     texts = read_text_lines(texts_path)
     _require_texts(texts, "standard input" if args.texts == "-" else args.texts)
@@ -981,6 +966,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"skxml {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parameter_list = _parameter_list()  # the epilog of train and prepare
     commands.required = True
 
     demo = commands.add_parser(
@@ -1009,7 +995,7 @@ def build_parser() -> argparse.ArgumentParser:
             "Train InceptionXMLClassifier (or, with --estimator plus, "
             "InceptionXMLPlusClassifier) on data files and save it with joblib."
         ),
-        epilog=_parameter_list(),
+        epilog=parameter_list,
     )
     _add_data_arguments(train, labels_required=True)
     train.add_argument(
@@ -1066,7 +1052,7 @@ def build_parser() -> argparse.ArgumentParser:
             "ids, TF-IDF n-grams and labels to DIR, for 'skxml train --corpus DIR'. Give the "
             "same --estimator and --param values as the training run."
         ),
-        epilog=_parameter_list(),
+        epilog=parameter_list,
     )
     _add_data_arguments(prepare, labels_required=True)
     prepare.add_argument("--output", required=True, metavar="DIR", help="corpus directory")
@@ -1222,6 +1208,16 @@ def _show_warning(
     print(f"{prefix}: warning: {message}", file=sys.stderr if file is None else file)
 
 
+# The options naming the data files a command reads (never to be written over).
+_DATA_FILES = (
+    "texts",
+    "labels",
+    "lf_json",
+    "sample_weight",
+    "validation_texts",
+    "validation_labels",
+    "validation_lf_json",
+)
 # The command-line options that name files, for naming the option of a file error.
 _FILE_OPTIONS = {
     "texts": "--texts",
