@@ -8,7 +8,8 @@
 - ``skxml train``: fit a model (InceptionXML, or InceptionXML+ with ``--estimator plus``) on
   files in a supported format, or on a token corpus, and save it with joblib.
 - ``skxml predict``: write each text's top-k labels and scores.
-- ``skxml evaluate``: print P@k / nDCG@k / PSP@k (optionally as JSON) of a saved model.
+- ``skxml evaluate``: print P@k / nDCG@k / PSP@k (optionally as JSON) of a saved model, or
+  of the predictions it wrote.
 """
 
 from __future__ import annotations
@@ -376,6 +377,15 @@ def _check_data_options(args: argparse.Namespace) -> None:
         )
     if args.labels_format is None:
         args.labels_format = "names"
+    if getattr(args, "predictions", None) is not None:
+        if args.texts is not None:
+            raise SystemExit(
+                "error: --predictions replaces --texts (the file's rankings are scored, the "
+                "model is not run); drop --texts."
+            )
+        if args.lf_json is None and args.labels is None:
+            raise SystemExit("error: give the true labels with --labels or --lf-json.")
+        return
     if args.lf_json is None and corpus is None and (args.texts is None or args.labels is None):
         alternatives = "--lf-json, or --corpus" if hasattr(args, "corpus") else "or --lf-json"
         raise SystemExit(f"error: give --texts and --labels, {alternatives}.")
@@ -383,11 +393,12 @@ def _check_data_options(args: argparse.Namespace) -> None:
 
 def _read_data(
     args: argparse.Namespace, model_classes: np.ndarray | None = None
-) -> tuple[list[str], sp.csr_matrix, np.ndarray]:
+) -> tuple[list[str] | None, sp.csr_matrix, np.ndarray]:
     """Texts, label matrix and label names from the files named on the command line; in
-    the columns of ``model_classes`` when given (a fitted model's ``classes_``)."""
+    the columns of ``model_classes`` when given (a fitted model's ``classes_``). Without
+    ``--texts`` (``evaluate --predictions``) the labels alone, and ``None`` for the texts."""
     from skxml.datasets import load_attentionxml, load_lf_json, load_xc_sparse
-    from skxml.datasets._attentionxml import _read_pair
+    from skxml.datasets._attentionxml import _read_labels, _read_pair
     from skxml.datasets._io import read_text_lines
     from skxml.datasets._labels import as_name_array
 
@@ -404,7 +415,7 @@ def _read_data(
             n_labels = len(model_classes)  # the model's label space
         return load_lf_json(args.lf_json, n_labels=n_labels)
     if args.labels_format == "xc":
-        texts = read_text_lines(args.texts)
+        texts = None if args.texts is None else read_text_lines(args.texts)
         Y = load_xc_sparse(args.labels)
         wrong = np.flatnonzero((Y.data != 0) & (Y.data != 1))
         if wrong.size:
@@ -414,7 +425,7 @@ def _read_data(
                 f"value {Y.data[wrong[0]].item()!r}; a label file holds 'label:1' pairs (or "
                 "'label:0' for none)."
             )
-        if Y.shape[0] != len(texts):
+        if texts is not None and Y.shape[0] != len(texts):
             raise SystemExit(
                 f"error: {args.texts} has {len(texts)} lines but {args.labels} has "
                 f"{Y.shape[0]} rows."
@@ -426,9 +437,15 @@ def _read_data(
     # those ids: "7" is column 7, not the 7th name in sorted order. Names the model does not
     # have get columns after its own.
     model_names = list(model_classes) if named_model else [str(i) for i in model_classes]
-    texts, Y, names = _read_pair(
-        args.texts, args.labels, as_name_array(model_names), "error", append_unknown=True
-    )
+    if args.texts is None:
+        texts = None
+        Y, names = _read_labels(
+            args.labels, as_name_array(model_names), "error", append_unknown=True
+        )
+    else:
+        texts, Y, names = _read_pair(
+            args.texts, args.labels, as_name_array(model_names), "error", append_unknown=True
+        )
     return texts, Y, np.asarray([*model_classes, *names[len(model_names) :]], dtype=object)
 
 
@@ -602,6 +619,7 @@ def _labels_are_names(args: argparse.Namespace) -> bool:
 
 def _training_target(args: argparse.Namespace) -> tuple[list[str], Any]:
     texts, Y, names = _read_data(args)
+    assert texts is not None  # training reads --texts (or --lf-json), never labels alone
     return texts, _label_lists(Y, names) if _labels_are_names(args) else Y
 
 
@@ -696,6 +714,7 @@ def _validation_data(
             labels_format="names" if named else "xc",
         )
     texts, Y, names = _read_data(source)
+    assert texts is not None  # --validation-texts is required with --validation-labels
     _require_texts(texts, args.validation_lf_json or args.validation_texts)
     if named:
         return texts, _label_lists(Y, names)
@@ -855,12 +874,15 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     from skxml.metrics._scorer import _inverse_propensity_with_unseen, _with_unreachable_columns
 
     _check_data_options(args)
+    predictions_path = _standard_input(args.predictions, "--predictions")
     model = _load_model(args.model)
     n_labels = len(model.classes_)
     texts, Y, names = _read_data(args, model_classes=model.classes_)
     source = args.lf_json or args.labels
-    _require_texts(texts, args.lf_json or args.texts)
-    weights = _read_sample_weights(args.sample_weight, len(texts))
+    if texts is not None:
+        _require_texts(texts, args.lf_json or args.texts)
+    n_texts = Y.shape[0]
+    weights = _read_sample_weights(args.sample_weight, n_texts)
     if args.lf_json is not None or args.labels_format == "xc":
         Y = _in_width(Y, n_labels, f"{source} uses", "the model has")
     n_unseen = Y.shape[1] - n_labels
@@ -895,14 +917,83 @@ def _run_evaluate(args: argparse.Namespace) -> int:
             "propensities (3 or more); PSP@k is left out.",
             file=sys.stderr,
         )
-    scores = model.decision_function(texts, k=min(max(args.k), n_labels))
+    if predictions_path is None:
+        scores = model.decision_function(texts, k=min(max(args.k), n_labels))
+    else:
+        scores = _read_predictions(predictions_path, args, model.classes_, n_texts, source)
+        _warn_if_short(scores, args)
     scores = _with_unreachable_columns(scores, n_labels, n_unseen)
     results = evaluate_scores(Y, scores, inv_propensity, args.k, sample_weight=weights)
     if args.json:
         print(json.dumps({name: round(value, 4) for name, value in results.items()}))
     else:
-        _print_table(f"metrics (%, {len(texts)} texts):", results)
+        _print_table(f"metrics (%, {n_texts} texts):", results)
     return 0
+
+
+def _read_predictions(
+    path: str, args: argparse.Namespace, classes: np.ndarray, n_texts: int, source: str
+) -> sp.csr_matrix:
+    """The rankings of a ``skxml predict`` output file as an (n_texts, n_classes) CSR matrix:
+    each line's labels (``label:probability``, as written) ranked by probability, ties in
+    the line's order, as scores from ``len(line)`` down to 1."""
+    from skxml.datasets._io import read_text_lines
+
+    where = "--predictions " + ("-" if args.predictions == "-" else args.predictions)
+    lines = read_text_lines(path)
+    if len(lines) != n_texts:
+        raise SystemExit(
+            f"error: {where} has {len(lines)} lines but {source} has {n_texts} rows; line i "
+            "of both must be the same text (skxml predict writes one line per text, empty "
+            "when no label passes its threshold)."
+        )
+    column = {str(name): i for i, name in enumerate(classes)}
+    indptr, indices, data = [0], list[int](), list[int]()
+    for number, line in enumerate(lines, start=1):
+        ranked: list[tuple[float, int, int]] = []
+        seen: set[int] = set()
+        for position, token in enumerate(line.split()):
+            name, _, value = token.rpartition(":")
+            try:
+                probability = float(value) if name else math.nan
+            except ValueError:
+                probability = math.nan
+            if not math.isfinite(probability):
+                raise SystemExit(
+                    f"error: {where}, line {number}: {token!r:.60} is not 'label:probability' "
+                    "(a label name, a colon and a number), the form skxml predict writes."
+                )
+            if name not in column:
+                raise SystemExit(
+                    f"error: {where}, line {number}: {name!r:.60} is no label of the model "
+                    f"{args.model}; were these predictions written by skxml predict with it?"
+                )
+            if column[name] in seen:
+                raise SystemExit(f"error: {where}, line {number}: {name!r:.60} is there twice.")
+            seen.add(column[name])
+            ranked.append((-probability, position, column[name]))
+        ranked.sort()
+        indices.extend(label for _, _, label in ranked)
+        data.extend(range(len(ranked), 0, -1))
+        indptr.append(len(indices))
+    return sp.csr_matrix(
+        (np.asarray(data, dtype=np.float32), np.asarray(indices, dtype=np.int64), indptr),
+        shape=(n_texts, len(classes)),
+    )
+
+
+def _warn_if_short(scores: sp.csr_matrix, args: argparse.Namespace) -> None:
+    """Say when the file ranks fewer labels than a cut-off asks for (they count as misses)."""
+    longest = int(np.diff(scores.indptr).max(initial=0))
+    short = [k for k in args.k if k > longest]
+    if short:
+        warnings.warn(
+            f"--predictions {args.predictions} ranks at most {longest} label(s) per text: "
+            f"the metrics at k = {', '.join(map(str, short))} count the missing ranks as "
+            f"misses (skxml predict --k {max(args.k)} writes {max(args.k)}).",
+            UserWarning,
+            stacklevel=2,
+        )
 
 
 def _run_demo(args: argparse.Namespace) -> int:
@@ -1094,12 +1185,19 @@ def build_parser() -> argparse.ArgumentParser:
         "evaluate",
         help="print P@k, nDCG@k and PSP@k of a saved model on labelled data",
         description=(
-            "Score a saved model on labelled data. PSP@k uses inverse propensities computed "
-            "from the model's training label counts."
+            "Score a saved model on labelled data, or with --predictions the labels that "
+            "'skxml predict' wrote. PSP@k uses inverse propensities computed from the "
+            "model's training label counts."
         ),
     )
     evaluate.add_argument("--model", required=True, help="a model saved by 'skxml train'")
     _add_data_arguments(evaluate, labels_required=True)
+    evaluate.add_argument(
+        "--predictions",
+        metavar="FILE",
+        help="score this output of 'skxml predict' (with this model, on the texts of the "
+        "labels given) instead of running the model: no --texts then; - reads standard input",
+    )
     evaluate.add_argument(
         "-A", type=_positive_float, default=0.55, help="propensity constant A (0.55)"
     )
@@ -1158,6 +1256,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         with warnings.catch_warnings():
             warnings.showwarning = functools.partial(_show_warning, prefix)
             status: int = args.handler(args)
+    except SystemExit as exc:
+        # The commands' own checks ("error: ..."), named like every other failure.
+        if isinstance(exc.code, str) and exc.code.startswith("error: "):
+            raise SystemExit(f"{prefix}: {exc.code}") from None
+        raise
     except KeyboardInterrupt:
         checkpoint = getattr(args, "checkpoint", None)
         resume = (

@@ -1143,3 +1143,140 @@ def test_xc_validation_labels_may_declare_fewer_columns(tmp_path, data_files):
     wide.write_text("4 9\n0:1\n0:1\n2:1\n8:1\n")
     with pytest.raises(SystemExit, match=r"--validation-labels uses label column 8, but the tr"):
         main([*arguments, "--validation-labels", str(wide)])
+
+
+def _evaluate_json(capsys, *arguments):
+    capsys.readouterr()
+    assert main(["evaluate", *map(str, arguments), "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_evaluate_scores_a_predictions_file_as_it_scores_the_model(
+    tmp_path, data_files, trained_model, capsys
+):
+    texts, labels = data_files
+    predictions = tmp_path / "predictions.txt"
+    main(["predict", "--model", str(trained_model), "--texts", str(texts), "--output",
+          str(predictions)])  # fmt: skip
+    direct = _evaluate_json(capsys, "--model", trained_model, "--texts", texts, "--labels", labels)
+    from_file = _evaluate_json(
+        capsys, "--model", trained_model, "--predictions", predictions, "--labels", labels
+    )
+    assert from_file == direct
+
+
+def test_evaluate_ranks_a_predictions_file_by_probability_then_line_order(
+    tmp_path, data_files, trained_model, capsys
+):
+    _, labels = data_files  # rows: "food fruit", "food", "weather", "weather rain", ...
+    predictions = tmp_path / "predictions.txt"
+    # weather is ranked first on every line (higher probability though written second):
+    # right on rows 3 and 4 of each block of 4, so P@1 = 50; P@3 = one hit in 3 everywhere.
+    predictions.write_text("food:0.8 weather:0.9\n" * len(LABELS))
+    results = _evaluate_json(
+        capsys, "--model", trained_model, "--predictions", predictions, "--labels", labels
+    )
+    assert results["P@1"] == pytest.approx(50.0)
+    assert results["P@3"] == pytest.approx(100 / 3, abs=1e-3)
+    # Equal probabilities keep the line's order: food first, right on rows 1 and 2.
+    predictions.write_text("food:0.5 weather:0.5\n" * len(LABELS))
+    results = _evaluate_json(
+        capsys, "--model", trained_model, "--predictions", predictions, "--labels", labels
+    )
+    assert results["P@1"] == pytest.approx(50.0)
+    predictions.write_text("fruit:0.5 food:0.5\n" * len(LABELS))  # fruit: row 1 only
+    results = _evaluate_json(
+        capsys, "--model", trained_model, "--predictions", predictions, "--labels", labels
+    )
+    assert results["P@1"] == pytest.approx(25.0)
+    assert results["P@3"] == pytest.approx(100 * (2 + 1 + 0 + 0) / 3 / 4, abs=1e-3)
+
+
+def test_evaluate_warns_when_the_predictions_rank_fewer_labels_than_k(
+    tmp_path, data_files, trained_model, capsys
+):
+    texts, labels = data_files
+    predictions = tmp_path / "predictions.txt"
+    main(["predict", "--model", str(trained_model), "--texts", str(texts), "--k", "2",
+          "--output", str(predictions)])  # fmt: skip
+    # Lines without any label (all below a threshold) are texts with no prediction.
+    lines = predictions.read_text().splitlines()
+    predictions.write_text(
+        "".join(f"{line if row % 2 else ''}\n" for row, line in enumerate(lines))
+    )
+    capsys.readouterr()
+    main(["evaluate", "--model", str(trained_model), "--predictions", str(predictions),
+          "--labels", str(labels), "--k", "1,2,5"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert "ranks at most 2 label(s) per text: the metrics at k = 5 count" in err
+    assert err.startswith("skxml evaluate: warning:")
+
+
+@pytest.mark.parametrize(
+    ("content", "extra", "message"),
+    [
+        ("food:0.9\n" * 3, [], r"has 3 lines but .*labels.txt has 24 rows"),
+        ("food\n" * 24, [], r"line 1: 'food' is not 'label:probability'"),
+        ("food:high\n" * 24, [], r"line 1: 'food:high' is not 'label:probability'"),
+        ("food:nan\n" * 24, [], r"line 1: 'food:nan' is not"),
+        ("food:0.9 pasta:0.8\n" * 24, [], r"line 1: 'pasta' is no label of the model"),
+        ("food:0.9 food:0.8\n" * 24, [], r"line 1: 'food' is there twice"),
+        ("food:0.9\n" * 24, ["--texts", "TEXTS"], r"--predictions replaces --texts"),
+    ],
+)
+def test_evaluate_refuses_a_predictions_file_it_cannot_score(
+    tmp_path, data_files, trained_model, content, extra, message
+):
+    texts, labels = data_files
+    predictions = tmp_path / "predictions.txt"
+    predictions.write_text(content)
+    extra = [str(texts) if value == "TEXTS" else value for value in extra]
+    with pytest.raises(SystemExit, match=message) as failure:
+        main(["evaluate", "--model", str(trained_model), "--predictions", str(predictions),
+              "--labels", str(labels), *extra])  # fmt: skip
+    assert str(failure.value).startswith("skxml evaluate: error: ")
+
+
+def test_evaluate_predictions_need_the_true_labels(tmp_path, trained_model):
+    predictions = tmp_path / "predictions.txt"
+    predictions.write_text("food:0.9\n")
+    with pytest.raises(SystemExit, match="give the true labels with --labels or --lf-json"):
+        main(["evaluate", "--model", str(trained_model), "--predictions", str(predictions)])
+
+
+def test_evaluate_scores_predictions_of_a_column_id_model_from_standard_input(
+    tmp_path, data_files
+):
+    import subprocess
+    import sys
+
+    texts, _ = data_files
+    rows = ["0:1 1:1", "0:1", "2:1", "2:1 3:1"] * 6
+    xc = tmp_path / "labels.xc"
+    xc.write_text(f"{len(rows)} 4\n" + "\n".join(rows) + "\n")
+    model = tmp_path / "model.joblib"
+    main(["train", "--texts", str(texts), "--labels", str(xc), "--labels-format", "xc",
+          "--model", str(model), *FAST])  # fmt: skip
+    skxml = [sys.executable, "-m", "skxml"]
+    written = subprocess.run(
+        [*skxml, "predict", "--model", str(model), "--texts", str(texts)],
+        capture_output=True, check=True, timeout=120,
+    )  # fmt: skip
+    assert written.stdout.split()[0].split(b":")[0] in {b"0", b"1", b"2", b"3"}
+    common = ["evaluate", "--model", str(model), "--labels", str(xc), "--labels-format", "xc",
+              "--json"]  # fmt: skip
+    from_file = subprocess.run(
+        [*skxml, *common, "--predictions", "-"],
+        input=written.stdout, capture_output=True, check=True, timeout=120,
+    )  # fmt: skip
+    direct = subprocess.run(
+        [*skxml, *common, "--texts", str(texts)], capture_output=True, check=True, timeout=120
+    )
+    assert json.loads(from_file.stdout) == json.loads(direct.stdout)
+
+
+def test_the_commands_own_checks_name_the_command(tmp_path, data_files):
+    texts, _ = data_files
+    with pytest.raises(SystemExit) as failure:
+        main(["predict", "--model", str(tmp_path / "nope.joblib"), "--texts", str(texts)])
+    assert str(failure.value).startswith("skxml predict: error: --model ")

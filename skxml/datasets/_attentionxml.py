@@ -51,6 +51,39 @@ def _read_pair(
             f"{display_path(labels_path)} has {len(label_lines)}; line i of both files must "
             f"describe the same sample."
         )
+    Y, label_names = _label_lines_to_matrix(
+        label_lines, labels_path, label_names, on_unknown_label, append_unknown=append_unknown
+    )
+    return texts, Y, label_names
+
+
+def _read_labels(
+    labels_path: Any,
+    label_names: np.ndarray | None,
+    on_unknown_label: str,
+    *,
+    append_unknown: bool = False,
+) -> tuple[sp.csr_matrix, np.ndarray]:
+    """The label matrix and label names of a labels file alone (as :func:`_read_pair`)."""
+    return _label_lines_to_matrix(
+        read_text_lines(labels_path),
+        labels_path,
+        label_names,
+        on_unknown_label,
+        append_unknown=append_unknown,
+    )
+
+
+def _label_lines_to_matrix(
+    label_lines: list[str],
+    labels_path: Any,
+    label_names: np.ndarray | None,
+    on_unknown_label: str,
+    *,
+    append_unknown: bool = False,
+) -> tuple[sp.csr_matrix, np.ndarray]:
+    """The label matrix and label names of a labels file's lines (``labels_path`` names it
+    in messages)."""
     # split() without an argument: runs of spaces or tabs separate names, a blank line
     # is a sample without labels.
     label_lists = [line.split() for line in label_lines]
@@ -71,7 +104,7 @@ def _read_pair(
         on_unknown_label=on_unknown_label,
         source=display_path(labels_path),
     )
-    return texts, Y, label_names
+    return Y, label_names
 
 
 @validate_params(
