@@ -262,8 +262,9 @@ def step_bytes(
 ) -> dict[str, float]:
     """Transient memory of one training step, by phase; the step's peak is the largest.
 
-    Measured on CPU (``--measure``): the forward pass of InceptionXML holds about 3 (B, L)
-    float tensors at its peak (logits and the loss's temporaries). The dense weights are
+    Measured on CPU (``--measure``): the forward pass of InceptionXML holds about 4 (B, L)
+    float tensors at its peak (the logits and the hard-negative loss's temporaries; 3 with
+    the paper's plain BCE, ``hard_negatives=None``). The dense weights are
     stepped by fused Adam (``torch.optim.Adam(fused=True)``, on the CPU too), which makes no
     temporaries; ``fused_adam=False`` models torch < 2.4, where skxml falls back to plain
     Adam and its 2 temporaries of the largest dense parameter. SparseAdam (InceptionXML+'s
@@ -276,10 +277,10 @@ def step_bytes(
     B, F = shape.B, shape.F
     encoder = encoder_activation_bytes(shape, B, training=True)
     if not shape.plus:
-        forward = encoder + 3 * B * shape.L * FLOAT
+        forward = encoder + 4 * B * shape.L * FLOAT
         largest_dense = max((F + 1) * shape.L, shape.V * shape.E)
         step = 0 if fused_adam else 2 * largest_dense * FLOAT
-        return {"forward (encoder, 3 x B x L logits)": forward, "Adam step": step}
+        return {"forward (encoder, 4 x B x L logits)": forward, "Adam step": step}
     union = expected_union(shape, B) if union is None else union
     sparse_table = sparse_label_table(shape, device)
     slots = B * shape.shortlist * shape.C
