@@ -563,6 +563,14 @@ def _check_outputs_are_not_inputs(
                 )
 
 
+def _check_input_file(path: str, option: str) -> None:
+    """Refuse a missing input, or a folder, before any slow work (a pipe is fine)."""
+    if os.path.isdir(path):
+        raise SystemExit(f"error: {option} {path} is a folder; give a file.")
+    if not os.path.exists(path):
+        raise SystemExit(f"error: {option} {path}: no such file.")
+
+
 def _load_model(path: str) -> Any:
     import joblib
 
@@ -875,6 +883,8 @@ def _run_evaluate(args: argparse.Namespace) -> int:
 
     _check_data_options(args)
     predictions_path = _standard_input(args.predictions, "--predictions")
+    if predictions_path is not None and args.predictions != "-":
+        _check_input_file(predictions_path, "--predictions")
     model = _load_model(args.model)
     n_labels = len(model.classes_)
     texts, Y, names = _read_data(args, model_classes=model.classes_)
@@ -921,7 +931,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         scores = model.decision_function(texts, k=min(max(args.k), n_labels))
     else:
         scores = _read_predictions(predictions_path, args, model.classes_, n_texts, source)
-        _warn_if_short(scores, args)
+        _warn_if_short(scores, args, n_labels)
     scores = _with_unreachable_columns(scores, n_labels, n_unseen)
     results = evaluate_scores(Y, scores, inv_propensity, args.k, sample_weight=weights)
     if args.json:
@@ -939,7 +949,7 @@ def _read_predictions(
     the line's order, as scores from ``len(line)`` down to 1."""
     from skxml.datasets._io import read_text_lines
 
-    where = "--predictions " + ("-" if args.predictions == "-" else args.predictions)
+    where = f"--predictions {args.predictions}"
     lines = read_text_lines(path)
     if len(lines) != n_texts:
         raise SystemExit(
@@ -960,16 +970,17 @@ def _read_predictions(
                 probability = math.nan
             if not math.isfinite(probability):
                 raise SystemExit(
-                    f"error: {where}, line {number}: {token!r:.60} is not 'label:probability' "
-                    "(a label name, a colon and a number), the form skxml predict writes."
+                    f"error: {where}, line {number}: {token[:60]!r} is not 'label:probability' "
+                    "(a label name, a colon and a finite number), the form skxml predict "
+                    "writes."
                 )
             if name not in column:
                 raise SystemExit(
-                    f"error: {where}, line {number}: {name!r:.60} is no label of the model "
+                    f"error: {where}, line {number}: {name[:60]!r} is no label of the model "
                     f"{args.model}; were these predictions written by skxml predict with it?"
                 )
             if column[name] in seen:
-                raise SystemExit(f"error: {where}, line {number}: {name!r:.60} is there twice.")
+                raise SystemExit(f"error: {where}, line {number}: {name[:60]!r} is there twice.")
             seen.add(column[name])
             ranked.append((-probability, position, column[name]))
         ranked.sort()
@@ -982,15 +993,17 @@ def _read_predictions(
     )
 
 
-def _warn_if_short(scores: sp.csr_matrix, args: argparse.Namespace) -> None:
-    """Say when the file ranks fewer labels than a cut-off asks for (they count as misses)."""
-    longest = int(np.diff(scores.indptr).max(initial=0))
-    short = [k for k in args.k if k > longest]
-    if short:
+def _warn_if_short(scores: sp.csr_matrix, args: argparse.Namespace, n_labels: int) -> None:
+    """Say how many lines rank fewer labels than the largest cut-off asks for (a model with
+    fewer labels ranks them all): their missing ranks count as misses."""
+    wanted = min(max(args.k), n_labels)
+    n_short = int(np.count_nonzero(np.diff(scores.indptr) < wanted))
+    if n_short:
         warnings.warn(
-            f"--predictions {args.predictions} ranks at most {longest} label(s) per text: "
-            f"the metrics at k = {', '.join(map(str, short))} count the missing ranks as "
-            f"misses (skxml predict --k {max(args.k)} writes {max(args.k)}).",
+            f"--predictions {args.predictions}: {n_short} of {scores.shape[0]} lines rank "
+            f"fewer than {wanted} labels (cut by --k or a threshold?); the metrics count their "
+            f"missing ranks as misses, as for a model that ranked nothing there (skxml predict "
+            f"--k {wanted} --threshold 0 writes {wanted} per text).",
             UserWarning,
             stacklevel=2,
         )
@@ -1259,7 +1272,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:
         # The commands' own checks ("error: ..."), named like every other failure.
         if isinstance(exc.code, str) and exc.code.startswith("error: "):
-            raise SystemExit(f"{prefix}: {exc.code}") from None
+            exc.code = f"{prefix}: {exc.code}"
+            exc.args = (exc.code,)
         raise
     except KeyboardInterrupt:
         checkpoint = getattr(args, "checkpoint", None)
@@ -1320,6 +1334,7 @@ _DATA_FILES = (
     "validation_texts",
     "validation_labels",
     "validation_lf_json",
+    "predictions",
 )
 # The command-line options that name files, for naming the option of a file error.
 _FILE_OPTIONS = {
@@ -1330,6 +1345,7 @@ _FILE_OPTIONS = {
     "validation_texts": "--validation-texts",
     "validation_labels": "--validation-labels",
     "validation_lf_json": "--validation-lf-json",
+    "predictions": "--predictions",
     "model": "--model",
     "corpus": "--corpus",
     "resume_from": "--resume-from",

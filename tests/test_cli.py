@@ -1192,24 +1192,84 @@ def test_evaluate_ranks_a_predictions_file_by_probability_then_line_order(
     assert results["P@3"] == pytest.approx(100 * (2 + 1 + 0 + 0) / 3 / 4, abs=1e-3)
 
 
-def test_evaluate_warns_when_the_predictions_rank_fewer_labels_than_k(
+def test_evaluate_warns_when_lines_of_the_predictions_rank_fewer_labels_than_k(
     tmp_path, data_files, trained_model, capsys
 ):
     texts, labels = data_files
     predictions = tmp_path / "predictions.txt"
-    main(["predict", "--model", str(trained_model), "--texts", str(texts), "--k", "2",
+    main(["predict", "--model", str(trained_model), "--texts", str(texts), "--k", "4",
           "--output", str(predictions)])  # fmt: skip
-    # Lines without any label (all below a threshold) are texts with no prediction.
-    lines = predictions.read_text().splitlines()
-    predictions.write_text(
-        "".join(f"{line if row % 2 else ''}\n" for row, line in enumerate(lines))
-    )
+    # The model has 4 labels: every line ranks them all, even for k = 5; no warning.
     capsys.readouterr()
     main(["evaluate", "--model", str(trained_model), "--predictions", str(predictions),
-          "--labels", str(labels), "--k", "1,2,5"])  # fmt: skip
+          "--labels", str(labels), "--k", "1,5"])  # fmt: skip
+    assert "warning" not in capsys.readouterr().err
+    # Every second line cut to its first label (as a threshold would), one line emptied.
+    lines = predictions.read_text().splitlines()
+    cut = [line if row % 2 else line.split()[0] for row, line in enumerate(lines)]
+    cut[1] = ""
+    predictions.write_text("".join(f"{line}\n" for line in cut))
+    main(["evaluate", "--model", str(trained_model), "--predictions", str(predictions),
+          "--labels", str(labels), "--k", "1,2"])  # fmt: skip
     err = capsys.readouterr().err
-    assert "ranks at most 2 label(s) per text: the metrics at k = 5 count" in err
     assert err.startswith("skxml evaluate: warning:")
+    assert "13 of 24 lines rank fewer than 2 labels" in err
+    assert "skxml predict --k 2 --threshold 0 writes 2 per text" in err
+
+
+def test_evaluate_scores_predictions_with_lf_json_and_weights(tmp_path, capsys):
+    train, test = tmp_path / "trn.json", tmp_path / "tst.json"
+    rows = [("red apple pie", [0]), ("blue sky today", [1]), ("grey rain", [1, 2])] * 6
+    train.write_text("\n".join(json.dumps({"title": t, "target_ind": y}) for t, y in rows))
+    test.write_text("\n".join(json.dumps({"title": t, "target_ind": y}) for t, y in rows[:3]))
+    texts = tmp_path / "texts.txt"
+    texts.write_text("".join(f"{t}\n" for t, _ in rows[:3]))
+    weights = tmp_path / "weights.txt"
+    weights.write_text("1\n0.5\n2\n")
+    model, predictions = tmp_path / "model.joblib", tmp_path / "predictions.txt"
+    main(["train", "--lf-json", str(train), "--model", str(model), *FAST])
+    main(["predict", "--model", str(model), "--texts", str(texts), "--output",
+          str(predictions)])  # fmt: skip
+    common = ["--model", model, "--lf-json", test, "--n-labels", "3", "--sample-weight",
+              weights, "--k", "1,2"]  # fmt: skip
+    direct = _evaluate_json(capsys, *common)
+    assert _evaluate_json(capsys, *common, "--predictions", predictions) == direct
+
+
+def test_evaluate_reads_predictions_of_label_names_holding_colons(tmp_path, capsys):
+    # ... and counts a test label the model never saw as missed, as without the file.
+    texts, labels = tmp_path / "texts.txt", tmp_path / "labels.txt"
+    texts.write_text("\n".join(TEXTS) + "\n")
+    labels.write_text("\n".join(line.replace("food", "lang:en") for line in LABELS) + "\n")
+    model, predictions = tmp_path / "model.joblib", tmp_path / "predictions.txt"
+    main(["train", "--texts", str(texts), "--labels", str(labels), "--model", str(model), *FAST])
+    main(["predict", "--model", str(model), "--texts", str(texts), "--output",
+          str(predictions)])  # fmt: skip
+    assert "lang:en:" in predictions.read_text()
+    test_labels = tmp_path / "test_labels.txt"
+    test_labels.write_text(
+        "".join(f"{line} never_seen\n" for line in labels.read_text().split("\n")[:-1])
+    )
+    direct = _evaluate_json(capsys, "--model", model, "--texts", texts, "--labels", test_labels)
+    from_file = _evaluate_json(
+        capsys, "--model", model, "--predictions", predictions, "--labels", test_labels
+    )
+    assert from_file == direct
+    assert direct["PSP@5"] < 100
+
+
+def test_evaluate_checks_the_predictions_file_before_loading_the_model(
+    tmp_path, data_files, monkeypatch
+):
+    import skxml.cli
+
+    _, labels = data_files
+    monkeypatch.setattr(skxml.cli, "_load_model", lambda path: pytest.fail("model loaded"))
+    for path, message in [(tmp_path / "missing.txt", "missing.txt: no such file"),
+                          (tmp_path, "is a folder; give a file")]:  # fmt: skip
+        with pytest.raises(SystemExit, match=f"--predictions .*{message}"):
+            main(["evaluate", "--model", "m.joblib", "--predictions", str(path), "--labels",
+                  str(labels)])  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -1280,3 +1340,8 @@ def test_the_commands_own_checks_name_the_command(tmp_path, data_files):
     with pytest.raises(SystemExit) as failure:
         main(["predict", "--model", str(tmp_path / "nope.joblib"), "--texts", str(texts)])
     assert str(failure.value).startswith("skxml predict: error: --model ")
+    # The exception keeps what caused it (a file that is no joblib file).
+    with pytest.raises(SystemExit) as failure:
+        main(["predict", "--model", str(texts), "--texts", str(texts)])
+    assert str(failure.value).startswith("skxml predict: error: ")
+    assert failure.value.__cause__ is not None
