@@ -858,24 +858,51 @@ def _run_predict(args: argparse.Namespace) -> int:
     # The model's own threshold unless --threshold is given (None: every top-k label).
     threshold = args.threshold if args.threshold is not None else model.threshold
     threshold = -1.0 if threshold is None else threshold
+    names = [_json_label(name) for name in model.classes_] if args.json else model.classes_
+    spaced: list[str] = []  # names that whitespace would split in the text form
     output = sys.stdout if args.output in (None, "-") else open(args.output, "w", encoding="utf-8")
     try:
         for row in range(scores.shape[0]):
             start, end = scores.indptr[row], scores.indptr[row + 1]
             logits, columns = scores.data[start:end], scores.indices[start:end]
             order = start + np.lexsort((columns, -logits))
+            kept = [i for i in order if probabilities[i] >= threshold]
+            if args.json:
+                record = {
+                    "labels": [names[scores.indices[i]] for i in kept],
+                    "probabilities": [round(float(probabilities[i]), 6) for i in kept],
+                }
+                output.write(json.dumps(record, ensure_ascii=False) + "\n")
+                continue
+            written = [f"{names[scores.indices[i]]}" for i in kept]
+            if not spaced:
+                spaced = [name for name in written if _has_whitespace(name)]
             output.write(
                 " ".join(
-                    f"{model.classes_[scores.indices[i]]}:{probabilities[i]:.4f}"
-                    for i in order
-                    if probabilities[i] >= threshold
+                    f"{name}:{probabilities[i]:.4f}" for name, i in zip(written, kept, strict=True)
                 )
                 + "\n"
             )
     finally:
         if output is not sys.stdout:
             output.close()
+    if spaced:
+        warnings.warn(
+            f"label names with whitespace, such as {spaced[0]!r}, cannot be told apart from "
+            "the spaces between labels in this output; skxml predict --json writes them whole.",
+            UserWarning,
+            stacklevel=2,
+        )
     return 0
+
+
+def _json_label(name: Any) -> Any:
+    """A label as JSON has it: a column id as a number, a name as a string."""
+    return int(name) if isinstance(name, (int, np.integer)) else str(name)
+
+
+def _has_whitespace(name: str) -> bool:
+    return any(character.isspace() for character in name)
 
 
 def _run_evaluate(args: argparse.Namespace) -> int:
@@ -945,8 +972,9 @@ def _read_predictions(
     path: str, args: argparse.Namespace, classes: np.ndarray, n_texts: int, source: str
 ) -> sp.csr_matrix:
     """The rankings of a ``skxml predict`` output file as an (n_texts, n_classes) CSR matrix:
-    each line's labels (``label:probability``, as written) ranked by probability, ties in
-    the line's order, as scores from ``len(line)`` down to 1."""
+    each line's labels (``label:probability`` pairs, or with ``--json`` an object of
+    ``labels`` and ``probabilities``) ranked by probability, ties in the line's order, as
+    scores from the number of labels down to 1."""
     from skxml.datasets._io import read_text_lines
 
     where = f"--predictions {args.predictions}"
@@ -958,22 +986,14 @@ def _read_predictions(
             "when no label passes its threshold)."
         )
     column = {str(name): i for i, name in enumerate(classes)}
+    # predict --json writes JSON objects, one per line: the first non-empty line says which.
+    as_json = next((line.lstrip().startswith("{") for line in lines if line.strip()), False)
+    pairs_of = _json_line_pairs if as_json else _text_line_pairs
     indptr, indices, data = [0], list[int](), list[int]()
     for number, line in enumerate(lines, start=1):
         ranked: list[tuple[float, int, int]] = []
         seen: set[int] = set()
-        for position, token in enumerate(line.split()):
-            name, _, value = token.rpartition(":")
-            try:
-                probability = float(value) if name else math.nan
-            except ValueError:
-                probability = math.nan
-            if not math.isfinite(probability):
-                raise SystemExit(
-                    f"error: {where}, line {number}: {token[:60]!r} is not 'label:probability' "
-                    "(a label name, a colon and a finite number), the form skxml predict "
-                    "writes."
-                )
+        for position, (name, probability) in enumerate(pairs_of(line, f"{where}, line {number}")):
             if name not in column:
                 raise SystemExit(
                     f"error: {where}, line {number}: {name[:60]!r} is no label of the model "
@@ -991,6 +1011,55 @@ def _read_predictions(
         (np.asarray(data, dtype=np.float32), np.asarray(indices, dtype=np.int64), indptr),
         shape=(n_texts, len(classes)),
     )
+
+
+def _text_line_pairs(line: str, where: str) -> list[tuple[str, float]]:
+    """(label, probability) of each ``label:probability`` token of a line of predict."""
+    pairs = []
+    for token in line.split():
+        name, _, value = token.rpartition(":")
+        try:
+            probability = float(value) if name else math.nan
+        except ValueError:
+            probability = math.nan
+        if not math.isfinite(probability):
+            raise SystemExit(
+                f"error: {where}: {token[:60]!r} is not 'label:probability' (a label name, a "
+                "colon and a finite number), the form skxml predict writes."
+            )
+        pairs.append((name, probability))
+    return pairs
+
+
+def _json_line_pairs(line: str, where: str) -> list[tuple[str, float]]:
+    """(label, probability) of a line of ``predict --json``; an empty line has none."""
+    if not line.strip():
+        return []
+    form = (
+        'a JSON object {"labels": [...], "probabilities": [...]} of equal lengths, '
+        "probabilities finite numbers (the form skxml predict --json writes)"
+    )
+    try:
+        record = json.loads(line)
+    except ValueError:
+        raise SystemExit(f"error: {where} is not JSON; expected {form}.") from None
+    labels = record.get("labels") if isinstance(record, dict) else None
+    probabilities = record.get("probabilities") if isinstance(record, dict) else None
+    if not (
+        isinstance(labels, list)
+        and isinstance(probabilities, list)
+        and len(labels) == len(probabilities)
+        and all(
+            isinstance(label, (str, int)) and label is not True and label is not False
+            for label in labels
+        )
+        and all(
+            isinstance(p, (int, float)) and not isinstance(p, bool) and math.isfinite(p)
+            for p in probabilities
+        )
+    ):
+        raise SystemExit(f"error: {where}: {line[:60]!r} is not {form}.")
+    return [(str(label), float(p)) for label, p in zip(labels, probabilities, strict=True)]
 
 
 def _warn_if_short(scores: sp.csr_matrix, args: argparse.Namespace, n_labels: int) -> None:
@@ -1171,7 +1240,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="write the top-k labels of each text",
         description=(
             "Write one line per input text: its top-k labels as 'label:probability', best "
-            "first, separated by spaces."
+            "first, separated by spaces (or with --json one JSON object per line)."
         ),
     )
     predict.add_argument("--model", required=True, help="a model saved by 'skxml train'")
@@ -1192,6 +1261,12 @@ def build_parser() -> argparse.ArgumentParser:
         "threshold: none by default)",
     )
     predict.add_argument("--output", help="output file (default: standard output)")
+    predict.add_argument(
+        "--json",
+        action="store_true",
+        help='write each line as a JSON object, {"labels": [...], "probabilities": [...]}, '
+        "best first (for label names with spaces, and for jq)",
+    )
     predict.set_defaults(handler=_run_predict)
 
     evaluate = commands.add_parser(

@@ -1304,12 +1304,9 @@ def test_evaluate_predictions_need_the_true_labels(tmp_path, trained_model):
         main(["evaluate", "--model", str(trained_model), "--predictions", str(predictions)])
 
 
-def test_evaluate_scores_predictions_of_a_column_id_model_from_standard_input(
-    tmp_path, data_files
-):
-    import subprocess
-    import sys
-
+@pytest.fixture
+def column_id_model(tmp_path, data_files):
+    """A model trained on an XC label file of 4 columns, and that file."""
     texts, _ = data_files
     rows = ["0:1 1:1", "0:1", "2:1", "2:1 3:1"] * 6
     xc = tmp_path / "labels.xc"
@@ -1317,6 +1314,17 @@ def test_evaluate_scores_predictions_of_a_column_id_model_from_standard_input(
     model = tmp_path / "model.joblib"
     main(["train", "--texts", str(texts), "--labels", str(xc), "--labels-format", "xc",
           "--model", str(model), *FAST])  # fmt: skip
+    return model, xc
+
+
+def test_evaluate_scores_predictions_of_a_column_id_model_from_standard_input(
+    data_files, column_id_model
+):
+    import subprocess
+    import sys
+
+    texts, _ = data_files
+    model, xc = column_id_model
     skxml = [sys.executable, "-m", "skxml"]
     written = subprocess.run(
         [*skxml, "predict", "--model", str(model), "--texts", str(texts)],
@@ -1345,3 +1353,78 @@ def test_the_commands_own_checks_name_the_command(tmp_path, data_files):
         main(["predict", "--model", str(texts), "--texts", str(texts)])
     assert str(failure.value).startswith("skxml predict: error: ")
     assert failure.value.__cause__ is not None
+
+
+def test_predict_json_writes_objects_that_evaluate_reads(
+    tmp_path, data_files, trained_model, capsys
+):
+    texts, labels = data_files
+    predictions = tmp_path / "predictions.jsonl"
+    main(["predict", "--model", str(trained_model), "--texts", str(texts), "--json",
+          "--output", str(predictions)])  # fmt: skip
+    records = [json.loads(line) for line in predictions.read_text().splitlines()]
+    assert len(records) == len(TEXTS)
+    for record in records:
+        assert set(record) == {"labels", "probabilities"}
+        assert len(record["labels"]) == 4  # top_k 5, but the model has 4 labels
+        assert set(record["labels"]) == {"food", "fruit", "rain", "weather"}
+        assert record["probabilities"] == sorted(record["probabilities"], reverse=True)
+    direct = _evaluate_json(capsys, "--model", trained_model, "--texts", texts, "--labels", labels)
+    from_file = _evaluate_json(
+        capsys, "--model", trained_model, "--predictions", predictions, "--labels", labels
+    )
+    assert from_file == direct
+
+
+def test_predict_json_writes_column_ids_as_numbers(data_files, column_id_model, capsys):
+    texts, _ = data_files
+    model, _ = column_id_model
+    capsys.readouterr()
+    main(["predict", "--model", str(model), "--texts", str(texts), "--json", "--k", "2"])
+    first = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert all(type(label) is int for label in first["labels"])
+    assert set(first["labels"]) <= {0, 1, 2, 3}
+
+
+def test_predict_warns_of_label_names_with_spaces_unless_json(tmp_path, capsys):
+    from skxml import InceptionXMLClassifier
+
+    model = InceptionXMLClassifier(
+        embedding_dim=16, max_seq_len=8, n_epochs=2, batch_size=8, random_state=0, verbose=0
+    ).fit(["new york pizza", "rainy day"] * 6, [["new york", "food"], ["weather"]] * 6)
+    path, texts = tmp_path / "model.joblib", tmp_path / "texts.txt"
+    joblib.dump(model, path)
+    texts.write_text("new york pizza\n")
+    capsys.readouterr()
+    main(["predict", "--model", str(path), "--texts", str(texts)])
+    captured = capsys.readouterr()
+    assert "new york:" in captured.out
+    assert "such as 'new york', cannot be told apart" in captured.err
+    main(["predict", "--model", str(path), "--texts", str(texts), "--json"])
+    captured = capsys.readouterr()
+    assert "new york" in json.loads(captured.out)["labels"]
+    assert captured.err == ""
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('{"labels": ["food"', "is not JSON"),
+        ('{"labels": ["food"], "probabilities": [0.5, 0.2]}', "of equal lengths"),
+        ('{"labels": ["food"], "probabilities": [NaN]}', "finite numbers"),
+        ('{"labels": ["food"], "probabilities": ["0.5"]}', "finite numbers"),
+        ('{"labels": [true], "probabilities": [0.5]}', "is not a JSON object"),
+        ('{"labels": ["food"]}', "is not a JSON object"),
+        ('{"labels": ["pasta"], "probabilities": [0.5]}', "'pasta' is no label of the model"),
+    ],
+)
+def test_evaluate_refuses_json_predictions_it_cannot_score(
+    tmp_path, data_files, trained_model, line, message
+):
+    _, labels = data_files
+    predictions = tmp_path / "predictions.jsonl"
+    good = '{"labels": ["food"], "probabilities": [0.9]}'
+    predictions.write_text(f"{good}\n\n{line}\n" + f"{good}\n" * 21)
+    with pytest.raises(SystemExit, match=f"--predictions .*, line 3.*{re.escape(message)}"):
+        main(["evaluate", "--model", str(trained_model), "--predictions", str(predictions),
+              "--labels", str(labels)])  # fmt: skip
