@@ -32,6 +32,14 @@ def timeit(fn, n=50, warm=10):
     return 1000 * (time.perf_counter() - t) / n
 
 
+if any(argument in ("-h", "--help") for argument in sys.argv[1:]):
+    print(__doc__)
+    sys.exit(0)
+if not torch.cuda.is_available():
+    sys.exit(
+        "gpu_experiments.py needs a CUDA device (torch.cuda.is_available() is False); "
+        "benchmarks/gpu.py runs the GPU benchmark itself."
+    )
 OUT = os.environ.get("OUT", "/tmp")
 L = 670_091
 texts, Y = gpu.synthetic_data(4096, L, seed=1)

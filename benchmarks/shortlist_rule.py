@@ -21,8 +21,22 @@ import skxml.nn._plus_network as plus_network
 
 
 def main() -> None:
+    if any(argument in ("-h", "--help") for argument in sys.argv[1:]):
+        print(__doc__)
+        print("The arguments of inceptionxml.py: python benchmarks/inceptionxml.py --help")
+        return
+    value = os.environ.get("SHORTLIST_C", "")
+    try:
+        multiple = float(value)
+    except ValueError:
+        multiple = 0.0
+    if not multiple > 0:
+        sys.exit(
+            f"shortlist_rule.py: set SHORTLIST_C to a positive number (the C of "
+            f"ceil(C*sqrt(n_clusters))), got {value!r}; --help says more."
+        )
     # default_shortlist_size reads its constant at each call: set it, keep the rule.
-    plus_network._SHORTLIST_PER_ROOT = float(os.environ["SHORTLIST_C"])  # type: ignore[assignment]
+    plus_network._SHORTLIST_PER_ROOT = multiple  # type: ignore[assignment]
     here = Path(__file__).resolve().parent
     sys.path.insert(0, str(here))
     sys.argv = ["benchmarks/inceptionxml.py", *sys.argv[1:]]
