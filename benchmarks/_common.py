@@ -452,6 +452,16 @@ def load_predictions(path: str | os.PathLike[str]) -> dict[str, Any]:
     }
 
 
+def load_prediction_dir(
+    directory: str | os.PathLike[str], dataset: str
+) -> dict[str, dict[str, Any]]:
+    """Every ``<dataset>_<method>.npz`` of ``directory`` (:func:`save_predictions`), by method."""
+    paths = sorted(Path(directory).glob(f"{dataset}_*.npz"))
+    if not paths:
+        raise SystemExit(f"no {dataset}_*.npz in {directory}")
+    return {path.stem[len(dataset) + 1 :]: load_predictions(path) for path in paths}
+
+
 def verify_fallback(paths: Sequence[str | os.PathLike[str]]) -> float:
     """Largest absolute difference between the fallback and skxml over saved predictions."""
     worst = 0.0

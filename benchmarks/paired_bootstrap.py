@@ -24,13 +24,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from _common import (
     command_line,
-    load_predictions,
+    load_prediction_dir,
     per_query_terms,
     ranking_metrics,
     write_results,
@@ -178,13 +177,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    directory = Path(args.predictions)
     rows = []
     for dataset in args.datasets:
-        paths = sorted(directory.glob(f"{dataset}_*.npz"))
-        if not paths:
-            raise SystemExit(f"no {dataset}_*.npz in {directory}")
-        files = {path.stem[len(dataset) + 1 :]: load_predictions(path) for path in paths}
+        files = load_prediction_dir(args.predictions, dataset)
         rows += compare_dataset(dataset, files, list(args.metrics), args.n_resamples, args.seed)
     for row in rows:
         print(row, flush=True)
