@@ -65,7 +65,7 @@ def bucket_rows(
     names = list(files)
     labels = files[names[0]]["labels"]
     for name in names:
-        if (files[name]["labels"] != labels).nnz or files[name]["labels"].shape != labels.shape:
+        if files[name]["labels"].shape != labels.shape or (files[name]["labels"] != labels).nnz:
             raise SystemExit(f"{dataset}: {name} and {names[0]} hold different test labels")
     if labels.shape[0] != similarity.shape[0]:
         raise SystemExit(
@@ -137,8 +137,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--name", default="gap_by_similarity", help="results/<name>.json and .md")
     parser.add_argument("--notes", default=None, help="free text stored with the results")
     args = parser.parse_args(argv)
-    if sorted(args.edges) != args.edges or args.edges[0] > 0:
-        parser.error(f"--edges must rise from 0 or below, got {args.edges}")
+    if args.edges[0] > 0 or any(b <= a for a, b in itertools.pairwise(args.edges)):
+        parser.error(f"--edges must rise strictly from 0 or below, got {args.edges}")
     return args
 
 

@@ -12,6 +12,7 @@ the ``SHORTLIST_C`` environment variable; every other argument goes to ``incepti
 
 from __future__ import annotations
 
+import math
 import os
 import runpy
 import sys
@@ -30,12 +31,14 @@ def main() -> None:
         multiple = float(value)
     except ValueError:
         multiple = 0.0
-    if not multiple > 0:
+    if not (math.isfinite(multiple) and multiple > 0):
         sys.exit(
-            f"shortlist_rule.py: set SHORTLIST_C to a positive number (the C of "
+            f"shortlist_rule.py: set SHORTLIST_C to a finite positive number (the C of "
             f"ceil(C*sqrt(n_clusters))), got {value!r}; --help says more."
         )
     # default_shortlist_size reads its constant at each call: set it, keep the rule.
+    if not hasattr(plus_network, "_SHORTLIST_PER_ROOT"):
+        sys.exit("shortlist_rule.py: skxml no longer has _SHORTLIST_PER_ROOT; update this script.")
     plus_network._SHORTLIST_PER_ROOT = multiple  # type: ignore[assignment]
     here = Path(__file__).resolve().parent
     sys.path.insert(0, str(here))

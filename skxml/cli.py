@@ -896,6 +896,15 @@ def _run_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _is_finite_number(value: Any) -> bool:
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer of hundreds of digits
+        return False
+
+
 def _json_label(name: Any) -> Any:
     """A label as JSON has it: a column id as a number, a name as a string."""
     return int(name) if isinstance(name, (int, np.integer)) else str(name)
@@ -972,9 +981,10 @@ def _read_predictions(
     path: str, args: argparse.Namespace, classes: np.ndarray, n_texts: int, source: str
 ) -> sp.csr_matrix:
     """The rankings of a ``skxml predict`` output file as an (n_texts, n_classes) CSR matrix:
-    each line's labels (``label:probability`` pairs, or with ``--json`` an object of
-    ``labels`` and ``probabilities``) ranked by probability, ties in the line's order, as
-    scores from the number of labels down to 1."""
+    each line's labels (``label:probability`` pairs, or in a file whose first non-empty
+    line is a JSON object, ``predict --json``'s objects of ``labels`` and
+    ``probabilities``) ranked by probability, ties in the line's order, as scores from the
+    number of labels down to 1."""
     from skxml.datasets._io import read_text_lines
 
     where = f"--predictions {args.predictions}"
@@ -986,8 +996,9 @@ def _read_predictions(
             "when no label passes its threshold)."
         )
     column = {str(name): i for i, name in enumerate(classes)}
-    # predict --json writes JSON objects, one per line: the first non-empty line says which.
-    as_json = next((line.lstrip().startswith("{") for line in lines if line.strip()), False)
+    # predict --json writes JSON objects, one per line: the first non-empty line says which
+    # form the file is in (no line of label:probability tokens is a JSON object).
+    as_json = next((_is_json_object(line) for line in lines if line.strip()), False)
     pairs_of = _json_line_pairs if as_json else _text_line_pairs
     indptr, indices, data = [0], list[int](), list[int]()
     for number, line in enumerate(lines, start=1):
@@ -1025,10 +1036,18 @@ def _text_line_pairs(line: str, where: str) -> list[tuple[str, float]]:
         if not math.isfinite(probability):
             raise SystemExit(
                 f"error: {where}: {token[:60]!r} is not 'label:probability' (a label name, a "
-                "colon and a finite number), the form skxml predict writes."
+                "colon and a finite number), the form skxml predict writes (for label names "
+                "with spaces, skxml predict --json)."
             )
         pairs.append((name, probability))
     return pairs
+
+
+def _is_json_object(line: str) -> bool:
+    try:
+        return isinstance(json.loads(line), dict)
+    except (ValueError, RecursionError):
+        return False
 
 
 def _json_line_pairs(line: str, where: str) -> list[tuple[str, float]]:
@@ -1036,12 +1055,13 @@ def _json_line_pairs(line: str, where: str) -> list[tuple[str, float]]:
     if not line.strip():
         return []
     form = (
-        'a JSON object {"labels": [...], "probabilities": [...]} of equal lengths, '
-        "probabilities finite numbers (the form skxml predict --json writes)"
+        'a JSON object {"labels": [...], "probabilities": [...]} of equal lengths, labels '
+        "strings or integers, probabilities finite numbers (the form skxml predict --json "
+        "writes)"
     )
     try:
         record = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise SystemExit(f"error: {where} is not JSON; expected {form}.") from None
     labels = record.get("labels") if isinstance(record, dict) else None
     probabilities = record.get("probabilities") if isinstance(record, dict) else None
@@ -1053,10 +1073,7 @@ def _json_line_pairs(line: str, where: str) -> list[tuple[str, float]]:
             isinstance(label, (str, int)) and label is not True and label is not False
             for label in labels
         )
-        and all(
-            isinstance(p, (int, float)) and not isinstance(p, bool) and math.isfinite(p)
-            for p in probabilities
-        )
+        and all(_is_finite_number(p) for p in probabilities)
     ):
         raise SystemExit(f"error: {where}: {line[:60]!r} is not {form}.")
     return [(str(label), float(p)) for label, p in zip(labels, probabilities, strict=True)]
@@ -1284,7 +1301,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--predictions",
         metavar="FILE",
         help="score this output of 'skxml predict' (with this model, on the texts of the "
-        "labels given) instead of running the model: no --texts then; - reads standard input",
+        "labels given) instead of running the model: no --texts then; either form, --json's "
+        "when the first non-empty line is a JSON object; - reads standard input",
     )
     evaluate.add_argument(
         "-A", type=_positive_float, default=0.55, help="propensity constant A (0.55)"

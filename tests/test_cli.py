@@ -1416,6 +1416,12 @@ def test_predict_warns_of_label_names_with_spaces_unless_json(tmp_path, capsys):
         ('{"labels": [true], "probabilities": [0.5]}', "is not a JSON object"),
         ('{"labels": ["food"]}', "is not a JSON object"),
         ('{"labels": ["pasta"], "probabilities": [0.5]}', "'pasta' is no label of the model"),
+        ('{"labels": ["food"], "probabilities": [1' + "0" * 400 + "]}", "finite numbers"),
+        (
+            '{"labels": ["food"], "probabilities": [0.5], "x": ' + "[" * 5000 + "]" * 5000 + "}",
+            "is not JSON",
+        ),
+        ('{"labels": [1.0], "probabilities": [0.5]}', "labels strings or integers"),
     ],
 )
 def test_evaluate_refuses_json_predictions_it_cannot_score(
@@ -1428,3 +1434,19 @@ def test_evaluate_refuses_json_predictions_it_cannot_score(
     with pytest.raises(SystemExit, match=f"--predictions .*, line 3.*{re.escape(message)}"):
         main(["evaluate", "--model", str(trained_model), "--predictions", str(predictions),
               "--labels", str(labels)])  # fmt: skip
+
+
+def test_evaluate_reads_a_text_form_file_whose_first_label_starts_with_a_brace(tmp_path, capsys):
+    texts, labels = tmp_path / "texts.txt", tmp_path / "labels.txt"
+    texts.write_text("\n".join(TEXTS) + "\n")
+    labels.write_text("\n".join(line.replace("food", "{food}") for line in LABELS) + "\n")
+    model, predictions = tmp_path / "model.joblib", tmp_path / "predictions.txt"
+    main(["train", "--texts", str(texts), "--labels", str(labels), "--model", str(model), *FAST])
+    main(["predict", "--model", str(model), "--texts", str(texts), "--output",
+          str(predictions)])  # fmt: skip
+    assert predictions.read_text().startswith("{food}:")  # the first text is a food text
+    direct = _evaluate_json(capsys, "--model", model, "--texts", texts, "--labels", labels)
+    from_file = _evaluate_json(
+        capsys, "--model", model, "--predictions", predictions, "--labels", labels
+    )
+    assert from_file == direct
