@@ -1236,15 +1236,22 @@ def test_evaluate_scores_predictions_with_lf_json_and_weights(tmp_path, capsys):
     assert _evaluate_json(capsys, *common, "--predictions", predictions) == direct
 
 
-def test_evaluate_reads_predictions_of_label_names_holding_colons(tmp_path, capsys):
-    # ... and counts a test label the model never saw as missed, as without the file.
+def _predict_with_food_named(tmp_path, name):
+    """Texts, labels (with the label "food" renamed), a model trained on them and the file
+    of its predictions on the same texts."""
     texts, labels = tmp_path / "texts.txt", tmp_path / "labels.txt"
     texts.write_text("\n".join(TEXTS) + "\n")
-    labels.write_text("\n".join(line.replace("food", "lang:en") for line in LABELS) + "\n")
+    labels.write_text("\n".join(line.replace("food", name) for line in LABELS) + "\n")
     model, predictions = tmp_path / "model.joblib", tmp_path / "predictions.txt"
     main(["train", "--texts", str(texts), "--labels", str(labels), "--model", str(model), *FAST])
     main(["predict", "--model", str(model), "--texts", str(texts), "--output",
           str(predictions)])  # fmt: skip
+    return texts, labels, model, predictions
+
+
+def test_evaluate_reads_predictions_of_label_names_holding_colons(tmp_path, capsys):
+    # ... and counts a test label the model never saw as missed, as without the file.
+    texts, labels, model, predictions = _predict_with_food_named(tmp_path, "lang:en")
     assert "lang:en:" in predictions.read_text()
     test_labels = tmp_path / "test_labels.txt"
     test_labels.write_text(
@@ -1437,13 +1444,7 @@ def test_evaluate_refuses_json_predictions_it_cannot_score(
 
 
 def test_evaluate_reads_a_text_form_file_whose_first_label_starts_with_a_brace(tmp_path, capsys):
-    texts, labels = tmp_path / "texts.txt", tmp_path / "labels.txt"
-    texts.write_text("\n".join(TEXTS) + "\n")
-    labels.write_text("\n".join(line.replace("food", "{food}") for line in LABELS) + "\n")
-    model, predictions = tmp_path / "model.joblib", tmp_path / "predictions.txt"
-    main(["train", "--texts", str(texts), "--labels", str(labels), "--model", str(model), *FAST])
-    main(["predict", "--model", str(model), "--texts", str(texts), "--output",
-          str(predictions)])  # fmt: skip
+    texts, labels, model, predictions = _predict_with_food_named(tmp_path, "{food}")
     assert predictions.read_text().startswith("{food}:")  # the first text is a food text
     direct = _evaluate_json(capsys, "--model", model, "--texts", texts, "--labels", labels)
     from_file = _evaluate_json(
